@@ -1,0 +1,6 @@
+"""The two classifiers of the study, NumPy only."""
+
+from .em import EMMLPClassifier
+from .sgd import SGDMLPClassifier
+
+__all__ = ["EMMLPClassifier", "SGDMLPClassifier"]

@@ -1,0 +1,98 @@
+"""What the EM- and SGD-trained classifiers share: input checks, initial weights, forms."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .estep import log_softmax
+
+
+def model_streams(random_state) -> tuple[np.random.Generator, np.random.Generator]:
+    """Independent streams for the initial weights and for the minibatch order.
+
+    Both models draw their initial weights from the first stream, so the same
+    random_state gives the EM and the SGD model the same starting point.
+    """
+    if random_state is not None and not isinstance(random_state, numbers.Integral):
+        raise ValueError(f"random_state must be an int or None, got {random_state!r}")
+    init, order = np.random.SeedSequence(random_state).spawn(2)
+    return np.random.default_rng(init), np.random.default_rng(order)
+
+
+def initial_weights(n_features: int, n_hidden: int, n_classes: int, rng: np.random.Generator):
+    """Glorot-uniform weights, zero biases: [W (p x m), V (m x g)], [b (m,), c (g,)]."""
+    bound_w = np.sqrt(6.0 / (n_features + n_hidden))
+    bound_v = np.sqrt(6.0 / (n_hidden + n_classes))
+    W = rng.uniform(-bound_w, bound_w, (n_features, n_hidden))
+    V = rng.uniform(-bound_v, bound_v, (n_hidden, n_classes))
+    return [W, V], [np.zeros(n_hidden), np.zeros(n_classes)]
+
+
+def with_ones(X: np.ndarray) -> np.ndarray:
+    """X with a trailing column of ones, so a bias is the last row of a weight matrix."""
+    return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def one_hot(y_index: np.ndarray, n_classes: int) -> np.ndarray:
+    return np.eye(n_classes)[y_index]
+
+
+def check_positive_int(name, value, low=1, high=None, why=""):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be {bounds}, got {value}{why}")
+
+
+def check_nonnegative(name, value, strict=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (strict and value == 0):
+        raise ValueError(f"{name} must be {'positive' if strict else 'non-negative'}, got {value}")
+
+
+class MLPBase(ClassifierMixin, BaseEstimator):
+    """The shared surface: fitted attributes as in scikit-learn's MLPClassifier."""
+
+    def _check_training_data(self, X, y):
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y, got only {classes[0]!r}"
+            )
+        self.classes_ = classes
+        return X, y_index
+
+    def _check_inputs(self, X):
+        check_is_fitted(self, "coefs_")
+        return validate_data(self, X, dtype=np.float64, reset=False)
+
+    def _set_weights(self, coefs, intercepts):
+        self.coefs_ = [np.array(w, dtype=np.float64) for w in coefs]
+        self.intercepts_ = [np.array(b, dtype=np.float64) for b in intercepts]
+
+    def _penalty(self) -> float:
+        W, V = self.coefs_
+        return 0.5 * self.l2 * float((W**2).sum() + (V**2).sum())
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+
+def mean_field_proba(X, coefs, intercepts):
+    """softmax(V sigmoid(W x + b) + c): the deterministic network's output."""
+    W, V = coefs
+    b, c = intercepts
+    return np.exp(log_softmax(expit(X @ W + b) @ V + c))

@@ -1,0 +1,158 @@
+"""M-step: the two concave halves of Q, solved by Newton with step-halving.
+
+Q(Psi | Psi_k) = Q_W + Q_V, both penalized by l2/2 * ||weights||^2 (biases free):
+
+    Q_W = sum_jh [tau_hj a_hj - softplus(a_hj)],  a = X~ W~   (m logistic regressions)
+    Q_V = sum_zi N_zi log softmax(z~ V~)_i                     (one weighted multinomial)
+
+W~ and V~ carry their bias as the last row; X~ and z~ end with a constant 1.
+Each Newton step is halved until its objective does not decrease, so Q never
+does, and with it the observed-data objective never decreases across EM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from .estep import _BLOCK_ENTRIES, chunks, log_softmax, softplus
+
+NEWTON_MAX_ITER = 50
+NEWTON_TOL = 1e-12  # Newton decrement relative to 1 + |Q| at which a sub-problem is solved
+MAX_HALVINGS = 30
+
+
+def _penalty_mask(n_rows: int) -> np.ndarray:
+    mask = np.ones((n_rows, 1))
+    mask[-1] = 0.0
+    return mask
+
+
+def _jitter(H: np.ndarray) -> np.ndarray:
+    """A tiny ridge that keeps the Newton systems solvable (flat softmax direction,
+    l2 = 0); it changes the step, never the fixed point."""
+    diag = np.diagonal(H, axis1=-2, axis2=-1)
+    return 1e-12 * (1.0 + np.abs(diag).max(axis=-1, keepdims=True))
+
+
+# ---------------------------------------------------------------- hidden layer
+
+
+def hidden_objective(Xt, T, Wt, l2) -> np.ndarray:
+    """Q_W split by hidden unit: a length-m vector."""
+    A = Xt @ Wt
+    return (T * A - softplus(A)).sum(axis=0) - 0.5 * l2 * (_penalty_mask(len(Wt)) * Wt**2).sum(0)
+
+
+def hidden_gradient(Xt, T, Wt, l2) -> np.ndarray:
+    return Xt.T @ (T - expit(Xt @ Wt)) - l2 * _penalty_mask(len(Wt)) * Wt
+
+
+def newton_hidden(Xt, T, Wt, l2) -> tuple[np.ndarray, int]:
+    """Maximize Q_W: m independent logistic regressions on soft targets T, batched."""
+    n, p1 = Xt.shape
+    m = Wt.shape[1]
+    mask = _penalty_mask(p1)
+    q = hidden_objective(Xt, T, Wt, l2)
+    for iteration in range(1, NEWTON_MAX_ITER + 1):
+        U = expit(Xt @ Wt)
+        grad = Xt.T @ (T - U) - l2 * mask * Wt
+        S = U * (1.0 - U)
+        # Negative Hessians, one (p+1) x (p+1) block per unit, from one product.
+        H = (Xt.T @ (Xt[:, :, None] * S[:, None, :]).reshape(n, p1 * m)).reshape(p1, p1, m)
+        H = H.transpose(2, 0, 1) + l2 * np.diag(mask[:, 0])
+        H += _jitter(H)[:, :, None] * np.eye(p1)
+        step = np.linalg.solve(H, grad.T[:, :, None])[:, :, 0].T
+        decrement = (grad * step).sum(axis=0)
+        if np.all(decrement <= NEWTON_TOL * (1.0 + np.abs(q))):
+            return Wt, iteration - 1
+        Wt, q, moved = _halve_columns(lambda W: hidden_objective(Xt, T, W, l2), Wt, step, q)
+        if not moved:
+            return Wt, iteration  # no ascent left at working precision
+    return Wt, NEWTON_MAX_ITER
+
+
+def _halve_columns(objective, W, step, q):
+    """Per column, halve the step until the column's objective does not decrease.
+
+    Returns the new weights and objectives, and whether any column moved.
+    """
+    scale = np.ones(W.shape[1])
+    pending = np.ones(W.shape[1], dtype=bool)
+    best_W, best_q = W.copy(), q.copy()
+    for _ in range(MAX_HALVINGS):
+        trial = W + step * scale
+        q_trial = objective(trial)
+        better = pending & (q_trial >= q)
+        best_W[:, better] = trial[:, better]
+        best_q[better] = q_trial[better]
+        pending &= ~better
+        if not pending.any():
+            break
+        scale[pending] *= 0.5
+    return best_W, best_q, not pending.all()
+
+
+# ---------------------------------------------------------------- output layer
+
+
+def _output_chunk(n_hidden: int, n_classes: int) -> int:
+    return max(1, _BLOCK_ENTRIES // ((n_hidden + 1) * n_classes * n_classes))
+
+
+def output_objective(N, Vt, l2) -> float:
+    m = Vt.shape[0] - 1
+    total = 0.0
+    for start, stop, Z in chunks(m, _output_chunk(m, Vt.shape[1])):
+        total += float((N[start:stop] * log_softmax(Z @ Vt[:-1] + Vt[-1])).sum())
+    return total - 0.5 * l2 * float((Vt[:-1] ** 2).sum())
+
+
+def output_gradient(N, Vt, l2) -> np.ndarray:
+    grad, _ = _output_derivatives(N, Vt, l2, hessian=False)
+    return grad
+
+
+def _output_derivatives(N, Vt, l2, hessian=True):
+    """Gradient of Q_V and its negative Hessian, accumulated over configuration blocks."""
+    m1, g = Vt.shape
+    grad = np.zeros((m1, g))
+    H = np.zeros((m1, m1, g, g)) if hessian else None
+    totals = N.sum(axis=1)
+    for start, stop, Z in chunks(m1 - 1, _output_chunk(m1 - 1, g)):
+        Zt = np.hstack([Z, np.ones((stop - start, 1))])
+        P = np.exp(log_softmax(Zt @ Vt))
+        n_z = totals[start:stop, None]
+        grad += Zt.T @ (N[start:stop] - n_z * P)
+        if hessian:
+            # n_z (diag(o) - o o^T), flattened over the class pair (i, k)
+            D = n_z[:, :, None] * (P[:, :, None] * np.eye(g) - P[:, :, None] * P[:, None, :])
+            weighted = Zt[:, :, None] * D.reshape(-1, 1, g * g)
+            H += (Zt.T @ weighted.reshape(len(Zt), -1)).reshape(m1, m1, g, g)
+    grad -= l2 * _penalty_mask(m1) * Vt
+    if hessian:
+        H = H.transpose(0, 2, 1, 3).reshape(m1 * g, m1 * g)
+        H += l2 * np.diag(np.repeat(_penalty_mask(m1)[:, 0], g))
+        H += _jitter(H) * np.eye(m1 * g)
+    return grad, H
+
+
+def newton_output(N, Vt, l2) -> tuple[np.ndarray, int]:
+    """Maximize Q_V: multinomial logistic regression of the expected counts on z."""
+    q = output_objective(N, Vt, l2)
+    for iteration in range(1, NEWTON_MAX_ITER + 1):
+        grad, H = _output_derivatives(N, Vt, l2)
+        step = np.linalg.solve(H, grad.ravel()).reshape(Vt.shape)
+        if float((grad * step).sum()) <= NEWTON_TOL * (1.0 + abs(q)):
+            return Vt, iteration - 1
+        scale = 1.0
+        for _ in range(MAX_HALVINGS):
+            trial = Vt + scale * step
+            q_trial = output_objective(N, trial, l2)
+            if q_trial >= q:
+                Vt, q = trial, q_trial
+                break
+            scale *= 0.5
+        else:
+            return Vt, iteration  # no ascent left at working precision
+    return Vt, NEWTON_MAX_ITER

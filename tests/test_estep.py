@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from emnn.models import estep
-from tests import brute_force
+from emnn.models import estep, naive
 
 
 def random_problem(m, n=9, g=3, p=4, seed=0, scale=1.0):
@@ -20,7 +19,7 @@ def random_problem(m, n=9, g=3, p=4, seed=0, scale=1.0):
 @pytest.mark.parametrize("chunk_size", [None, 1, 3, 16])
 def test_e_step_equals_enumeration(m, chunk_size):
     A, labels, Y, V, c = random_problem(m)
-    ll, means, counts = brute_force.e_step(A, labels, V, c)
+    ll, means, counts = naive.e_step(A, labels, V, c)
     post = estep.e_step(A, Y, estep.output_log_table(V, c), chunk_size=chunk_size)
     np.testing.assert_allclose(post.row_log_likelihood, ll, rtol=0, atol=1e-10)
     np.testing.assert_allclose(post.hidden_means, means, rtol=0, atol=1e-10)
@@ -41,7 +40,7 @@ def test_chunked_equals_unchunked():
 def test_extreme_weights_fall_back_to_exact_maxima(monkeypatch):
     # Output logits thousands apart make the cheap shift far too loose for some rows.
     A, labels, Y, V, c = random_problem(4, scale=1000.0, seed=1)
-    ll, means, counts = brute_force.e_step(A, labels, V, c)
+    ll, means, counts = naive.e_step(A, labels, V, c)
     recomputed = []
     exact_maxima = estep._row_maxima
 
@@ -63,7 +62,7 @@ def test_extreme_weights_fall_back_to_exact_maxima(monkeypatch):
 def test_marginal_proba_equals_enumeration(m, chunk_size):
     A, _, _, V, c = random_problem(m, g=4)
     proba = estep.marginal_proba(A, V, c, chunk_size=chunk_size)
-    np.testing.assert_allclose(proba, brute_force.marginal_proba(A, V, c), atol=1e-10)
+    np.testing.assert_allclose(proba, naive.marginal_proba(A, V, c), atol=1e-10)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
 
 

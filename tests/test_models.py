@@ -9,10 +9,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from emnn import EMMLPClassifier, SGDMLPClassifier
-from emnn.models import mstep
+from emnn.models import mstep, naive
 from emnn.models._common import with_ones
 from emnn.models.sgd import loss_and_gradients
-from tests import brute_force
 
 
 def dataset(name):
@@ -172,10 +171,10 @@ def test_log_likelihood_and_exact_proba_equal_enumeration():
     model = fit_quietly(EMMLPClassifier(n_hidden=4, max_iter=3, random_state=0), X, y)
     (W, V), (b, c) = model.coefs_, model.intercepts_
     A = X[:20] @ W + b
-    ll, _, _ = brute_force.e_step(A, np.searchsorted(model.classes_, y[:20]), V, c)
+    ll, _, _ = naive.e_step(A, np.searchsorted(model.classes_, y[:20]), V, c)
     assert model.log_likelihood(X[:20], y[:20]) == pytest.approx(ll.sum(), abs=1e-10)
     proba = model.predict_proba(X[:20])
-    np.testing.assert_allclose(proba, brute_force.marginal_proba(A, V, c), atol=1e-10)
+    np.testing.assert_allclose(proba, naive.marginal_proba(A, V, c), atol=1e-10)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     mean_field = model.predict_proba(X[:20], method="mean-field")
     np.testing.assert_allclose(mean_field.sum(axis=1), 1.0, atol=1e-12)

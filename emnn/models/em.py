@@ -45,7 +45,7 @@ class EMMLPClassifier(MLPBase):
         m_step="newton",
         max_iter=200,
         tol=1e-6,
-        l2=1e-2,
+        l2=0.1,
         learning_rate=0.005,
         inner_steps=1,
         chunk_size=None,

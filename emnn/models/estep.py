@@ -8,6 +8,7 @@ configurations inside a block.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,28 +17,52 @@ MAX_EXACT_HIDDEN = 24
 """Largest m for exact EM: 2^24 configurations already cost about 16 million
 exp() per example and iteration; past that an approximate E-step is needed."""
 
-# Working blocks of this many float64 entries (64 MiB) bound the memory of one
-# chunk when the caller does not choose a chunk size.
-_BLOCK_ENTRIES = 8 * 1024 * 1024
+# When the caller does not choose a chunk size: the E-step keeps all
+# configurations in one block (one sweep) while that block stays under 16 MiB;
+# past that it takes blocks of about 1 MiB, which stay in a core's L2 cache
+# between the matrix product, the exp and the products that consume them.
+_ONE_SWEEP_ENTRIES = 2**21
+_CACHE_ENTRIES = 2**17
+_MIN_CHUNK = 256
+# Working arrays of the M-step are bounded by this many float64 entries (64 MiB).
+_BLOCK_ENTRIES = 2**23
 
 # A row whose shifted sum falls below this has underflowed too far to be trusted
 # and is recomputed with its exact maximum as the shift.
 _UNDERFLOW = 1e-250
 
+# Configuration matrices up to this m (8 MiB at m = 16) are built once and kept.
+_CACHED_HIDDEN = 16
+
 
 def configurations(n_hidden: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """Rows start..stop-1 of the 2^m x m binary configuration matrix (float64)."""
+    """Rows start..stop-1 of the 2^m x m binary configuration matrix (float64, read-only)."""
     stop = 2**n_hidden if stop is None else stop
+    if n_hidden <= _CACHED_HIDDEN:
+        return _all_configurations(n_hidden)[start:stop]
+    return _binary_rows(n_hidden, start, stop)
+
+
+def _binary_rows(n_hidden, start, stop):
     index = np.arange(start, stop, dtype=np.int64)
     return ((index[:, None] >> np.arange(n_hidden)) & 1).astype(np.float64)
 
 
+@functools.lru_cache(maxsize=_CACHED_HIDDEN + 1)
+def _all_configurations(n_hidden):
+    Z = _binary_rows(n_hidden, 0, 2**n_hidden)
+    Z.flags.writeable = False
+    return Z
+
+
 def auto_chunk_size(n_rows: int, n_hidden: int, chunk_size: int | None = None) -> int:
-    """Configurations per block: the caller's choice, else what fits the block budget."""
+    """Configurations per block: the caller's choice, else one block or cache-sized ones."""
     n_configs = 2**n_hidden
     if chunk_size is None:
-        chunk_size = max(1, _BLOCK_ENTRIES // max(n_rows, 1))
-    return int(min(n_configs, max(1, chunk_size)))
+        if n_rows * n_configs <= _ONE_SWEEP_ENTRIES:
+            return n_configs
+        chunk_size = max(_MIN_CHUNK, _CACHE_ENTRIES // max(n_rows, 1))
+    return int(min(n_configs, chunk_size))
 
 
 def chunks(n_hidden: int, chunk_size: int):
@@ -91,77 +116,73 @@ def e_step(
 
     A is the n x m matrix of hidden pre-activations W x + b, Y the n x g one-hot
     targets and log_table the 2^m x g output table. Each block computes
-    exp(a_j.z + log o_{y_j}(z) - shift_j) with one matrix product (the shift and
-    the gathered output column ride along as extra columns) and one exp. The
+    E = exp(a_j.z + log o_{y_j}(z) - shift_j) with one matrix product (the shift
+    and the gathered output column ride along as extra columns) and one exp;
+    E [Z, 1] then gives the unnormalized posterior means and the row sums. The
     shift is an upper bound of the row's maximum, so nothing overflows; rows
     where it is too loose and the sum underflows are recomputed with their exact
-    maximum. The posterior means need the row sums only at the end; the class
-    counts need them before summing over rows, hence a second sweep when the
-    configurations do not fit in one block.
+    maximum. The class counts E^T (Y / sums) need the final row sums, so when
+    the configurations span several blocks they take a second sweep.
     """
     n, m = A.shape
     chunk_size = auto_chunk_size(n, m, chunk_size)
-    y_index = Y.argmax(axis=1)
+    one_block = chunk_size >= 2**m
     # max_z a.z <= sum_h max(a_h, 0) and max_z log o_y(z) is read off the table.
-    shift = np.maximum(A, 0.0).sum(axis=1) + log_table.max(axis=0)[y_index]
-    sums, numerators = _sweep_sums(A, Y, log_table, shift, chunk_size)
+    shift = np.maximum(A, 0.0).sum(axis=1) + log_table.max(axis=0)[Y.argmax(axis=1)]
+    sums, numerators, block = _accumulate(A, Y, log_table, shift, chunk_size)
     bad = sums < _UNDERFLOW
     if bad.any():
-        exact = _row_maxima(A[bad], Y[bad], log_table, chunk_size)
-        shift[bad] = exact
-        sums[bad], numerators[bad] = _sweep_sums(A[bad], Y[bad], log_table, exact, chunk_size)
-    hidden_means = numerators / sums[:, None]
+        shift[bad] = _row_maxima(A[bad], Y[bad], log_table, chunk_size)
+        sums[bad], numerators[bad], redone = _accumulate(
+            A[bad], Y[bad], log_table, shift[bad], chunk_size
+        )
+        if one_block:
+            block[bad] = redone
     row_ll = shift + np.log(sums) - softplus(A).sum(axis=1)
     counts = None
     if with_counts:
-        counts = _class_counts(A, Y, log_table, shift, Y / sums[:, None], chunk_size)
-    return EStep(row_ll, hidden_means, counts)
+        weighted_Y = Y / sums[:, None]
+        # Built as g x 2^m (the fast product); the M-step reads it by configuration blocks.
+        if one_block:
+            counts = (weighted_Y.T @ block).T
+        else:
+            counts = np.empty((Y.shape[1], 2**m))
+            for start, stop, _, E in _exp_blocks(A, Y, log_table, shift, chunk_size):
+                np.matmul(weighted_Y.T, E, out=counts[:, start:stop])
+            counts = counts.T
+    return EStep(row_ll, numerators / sums[:, None], counts)
 
 
-def _augmented_rows(A, Y, shift):
-    return np.hstack([A, Y, -shift[:, None]])
+def _exp_blocks(A, Y, log_table, shift, chunk_size, exp=True):
+    """Yield (start, stop, Z, E) with E = exp(L - shift) (or L - shift itself) per block.
+
+    L_jz = a_j.z + log o_{y_j}(z); every block reuses one buffer.
+    """
+    rows = np.hstack([A, Y, -shift[:, None]])
+    buf = np.empty((len(A), chunk_size))
+    for start, stop, Z in chunks(A.shape[1], chunk_size):
+        configs = np.hstack([Z, log_table[start:stop], np.ones((stop - start, 1))])
+        E = buf[:, : stop - start]
+        np.matmul(rows, configs.T, out=E)
+        if exp:
+            np.exp(E, out=E)
+        yield start, stop, Z, E
 
 
-def _augmented_configs(Z, log_table_block):
-    return np.hstack([Z, log_table_block, np.ones((Z.shape[0], 1))])
-
-
-def _sweep_sums(A, Y, log_table, shift, chunk_size):
-    """Row sums of exp(L - shift) and their products with Z, over all blocks."""
-    n, m = A.shape
-    rows = _augmented_rows(A, Y, shift)
-    acc = np.zeros((n, m + 1))
-    buf = np.empty((n, chunk_size))
-    for start, stop, Z in chunks(m, chunk_size):
-        block = buf[:, : stop - start]
-        np.matmul(rows, _augmented_configs(Z, log_table[start:stop]).T, out=block)
-        np.exp(block, out=block)
-        acc += block @ np.hstack([Z, np.ones((stop - start, 1))])
-    return acc[:, m].copy(), acc[:, :m].copy()
+def _accumulate(A, Y, log_table, shift, chunk_size):
+    """Row sums of E and E Z over all blocks, and the last block E itself."""
+    m = A.shape[1]
+    acc = np.zeros((len(A), m + 1))
+    for _, _, Z, E in _exp_blocks(A, Y, log_table, shift, chunk_size):
+        acc += E @ np.hstack([Z, np.ones((len(Z), 1))])
+    return acc[:, m].copy(), acc[:, :m].copy(), E
 
 
 def _row_maxima(A, Y, log_table, chunk_size):
-    m = A.shape[1]
-    rows = _augmented_rows(A, Y, np.zeros(A.shape[0]))
-    best = np.full(A.shape[0], -np.inf)
-    for start, stop, Z in chunks(m, chunk_size):
-        block = rows @ _augmented_configs(Z, log_table[start:stop]).T
-        np.maximum(best, block.max(axis=1), out=best)
+    best = np.full(len(A), -np.inf)
+    for _, _, _, L in _exp_blocks(A, Y, log_table, np.zeros(len(A)), chunk_size, exp=False):
+        np.maximum(best, L.max(axis=1), out=best)
     return best
-
-
-def _class_counts(A, Y, log_table, shift, weighted_Y, chunk_size):
-    """N = R^T Y, where R_j(z) = exp(L_jz - shift_j) / sum_j."""
-    n, m = A.shape
-    rows = _augmented_rows(A, Y, shift)
-    counts = np.empty((2**m, Y.shape[1]))
-    buf = np.empty((n, chunk_size))
-    for start, stop, Z in chunks(m, chunk_size):
-        block = buf[:, : stop - start]
-        np.matmul(rows, _augmented_configs(Z, log_table[start:stop]).T, out=block)
-        np.exp(block, out=block)
-        np.matmul(block.T, weighted_Y, out=counts[start:stop])
-    return counts
 
 
 def marginal_proba(A: np.ndarray, V: np.ndarray, c: np.ndarray, chunk_size=None) -> np.ndarray:

@@ -15,10 +15,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .estep import _BLOCK_ENTRIES, chunks, log_softmax, softplus
+from .estep import _BLOCK_ENTRIES, chunks, softplus
 
 NEWTON_MAX_ITER = 50
 NEWTON_TOL = 1e-12  # Newton decrement relative to 1 + |Q| at which a sub-problem is solved
+# A full Newton step taken from a decrement this small leaves one of order its
+# square (quadratic convergence), far below NEWTON_TOL: the output layer, whose
+# Hessian costs as much as an E-step, skips the confirming evaluation.
+NEWTON_LAST_STEP = 1e-8
 MAX_HALVINGS = 30
 
 
@@ -96,15 +100,24 @@ def _halve_columns(objective, W, step, q):
 # ---------------------------------------------------------------- output layer
 
 
-def _output_chunk(n_hidden: int, n_classes: int) -> int:
-    return max(1, _BLOCK_ENTRIES // ((n_hidden + 1) * n_classes * n_classes))
+def _output_blocks(N, m):
+    """Yield (ZtT, NT) per configuration block: [z, 1]^T as (m+1) x c, N^T as g x c."""
+    chunk = max(1, _BLOCK_ENTRIES // ((m + 1) * N.shape[1]))
+    for start, stop, Z in chunks(m, chunk):
+        ZtT = np.vstack([Z.T, np.ones((1, stop - start))])
+        yield ZtT, np.ascontiguousarray(N[start:stop].T)
+
+
+def _log_softmax_columns(logits):
+    """log softmax over axis 0 of a g x c array (columns are configurations)."""
+    shifted = logits - logits.max(axis=0)
+    return shifted - np.log(np.exp(shifted).sum(axis=0))
 
 
 def output_objective(N, Vt, l2) -> float:
-    m = Vt.shape[0] - 1
     total = 0.0
-    for start, stop, Z in chunks(m, _output_chunk(m, Vt.shape[1])):
-        total += float((N[start:stop] * log_softmax(Z @ Vt[:-1] + Vt[-1])).sum())
+    for ZtT, NT in _output_blocks(N, Vt.shape[0] - 1):
+        total += float((NT * _log_softmax_columns(Vt.T @ ZtT)).sum())
     return total - 0.5 * l2 * float((Vt[:-1] ** 2).sum())
 
 
@@ -114,24 +127,32 @@ def output_gradient(N, Vt, l2) -> np.ndarray:
 
 
 def _output_derivatives(N, Vt, l2, hessian=True):
-    """Gradient of Q_V and its negative Hessian, accumulated over configuration blocks."""
+    """Gradient of Q_V and its negative Hessian, accumulated over configuration blocks.
+
+    With o = softmax(z~ V~) and n_z = sum_i N_zi, the negative Hessian is
+    sum_z n_z (diag(o) - o o^T) (x) z~ z~^T: a block-diagonal part, one
+    z~-weighted Gram matrix per class, minus G^T G with G_z = sqrt(n_z) o (x) z~.
+    Blocks are laid out with configurations along the last axis, where NumPy's
+    elementwise work and BLAS are fastest.
+    """
     m1, g = Vt.shape
     grad = np.zeros((m1, g))
-    H = np.zeros((m1, m1, g, g)) if hessian else None
-    totals = N.sum(axis=1)
-    for start, stop, Z in chunks(m1 - 1, _output_chunk(m1 - 1, g)):
-        Zt = np.hstack([Z, np.ones((stop - start, 1))])
-        P = np.exp(log_softmax(Zt @ Vt))
-        n_z = totals[start:stop, None]
-        grad += Zt.T @ (N[start:stop] - n_z * P)
+    H = np.zeros((g, m1, g, m1)) if hessian else None  # parameter order (class, row)
+    for ZtT, NT in _output_blocks(N, m1 - 1):
+        P = np.exp(_log_softmax_columns(Vt.T @ ZtT))  # g x c
+        n_z = NT.sum(axis=0)
+        grad += ZtT @ (NT - n_z * P).T
         if hessian:
-            # n_z (diag(o) - o o^T), flattened over the class pair (i, k)
-            D = n_z[:, :, None] * (P[:, :, None] * np.eye(g) - P[:, :, None] * P[:, None, :])
-            weighted = Zt[:, :, None] * D.reshape(-1, 1, g * g)
-            H += (Zt.T @ weighted.reshape(len(Zt), -1)).reshape(m1, m1, g, g)
+            c = ZtT.shape[1]
+            weighted = np.multiply(ZtT[None], (n_z * P)[:, None], order="C").reshape(g * m1, c)
+            diagonal = (weighted @ ZtT.T).reshape(g, m1, m1)
+            for i in range(g):
+                H[i, :, i, :] += diagonal[i]
+            G = np.multiply(ZtT[None], (np.sqrt(n_z) * P)[:, None], order="C").reshape(g * m1, c)
+            H -= (G @ G.T).reshape(g, m1, g, m1)
     grad -= l2 * _penalty_mask(m1) * Vt
     if hessian:
-        H = H.transpose(0, 2, 1, 3).reshape(m1 * g, m1 * g)
+        H = H.transpose(1, 0, 3, 2).reshape(m1 * g, m1 * g)  # to Vt's row-major order
         H += l2 * np.diag(np.repeat(_penalty_mask(m1)[:, 0], g))
         H += _jitter(H) * np.eye(m1 * g)
     return grad, H
@@ -143,7 +164,8 @@ def newton_output(N, Vt, l2) -> tuple[np.ndarray, int]:
     for iteration in range(1, NEWTON_MAX_ITER + 1):
         grad, H = _output_derivatives(N, Vt, l2)
         step = np.linalg.solve(H, grad.ravel()).reshape(Vt.shape)
-        if float((grad * step).sum()) <= NEWTON_TOL * (1.0 + abs(q)):
+        decrement = float((grad * step).sum()) / (1.0 + abs(q))
+        if decrement <= NEWTON_TOL:
             return Vt, iteration - 1
         scale = 1.0
         for _ in range(MAX_HALVINGS):
@@ -155,4 +177,6 @@ def newton_output(N, Vt, l2) -> tuple[np.ndarray, int]:
             scale *= 0.5
         else:
             return Vt, iteration  # no ascent left at working precision
+        if scale == 1.0 and decrement <= NEWTON_LAST_STEP:
+            return Vt, iteration
     return Vt, NEWTON_MAX_ITER

@@ -62,7 +62,7 @@ class SGDMLPClassifier(MLPBase):
         max_epochs=200,
         tol=1e-6,
         n_iter_no_change=10,
-        l2=1e-2,
+        l2=0.1,
         random_state=None,
     ):
         self.n_hidden = n_hidden

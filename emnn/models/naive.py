@@ -1,4 +1,9 @@
-"""Plain-Python references that enumerate examples and configurations one by one."""
+"""Plain-Python E-step and prediction that loop over examples and configurations.
+
+The reference the vectorized code is tested against, and the naive baseline of
+the benchmark: one enumeration per E-step, in pure Python, as the originating
+implementation did (which re-enumerated m(g+1) times per iteration).
+"""
 
 import itertools
 import math

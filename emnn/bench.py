@@ -32,6 +32,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from .estep_cost import best_time, iteration_times
 from .models import EMMLPClassifier, estep, naive
 from .models._common import initial_weights, model_streams, one_hot, with_ones
 
@@ -45,19 +46,6 @@ def training_part(n_rows: int):
     X, y = SIZES[n_rows](return_X_y=True)
     X_train, _, y_train, _ = train_test_split(X, y, train_size=n_rows, stratify=y, random_state=0)
     return StandardScaler().fit_transform(X_train), y_train
-
-
-def best_time(function, repeats: int, budget: float = 2.0) -> float:
-    """Smallest wall time of up to `repeats` calls, stopping early past `budget` seconds."""
-    best, spent = np.inf, 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        elapsed = time.perf_counter() - start
-        best, spent = min(best, elapsed), spent + elapsed
-        if spent > budget:
-            break
-    return best
 
 
 def fitted_model(X, y, n_hidden, iterations=2):
@@ -83,21 +71,11 @@ def floor_time(A, n_hidden, repeats):
 def step_timings(n_rows: int, n_hidden: int, repeats: int) -> dict:
     X, y = training_part(n_rows)
     model = fitted_model(X, y, n_hidden)
-    Xt = with_ones(X)
-    Y = one_hot(np.searchsorted(model.classes_, y), model.classes_.size)
-    post = model._e_step(Xt, Y)
+    y_index = np.searchsorted(model.classes_, y)
+    row = {"n": n_rows, "m": n_hidden, **iteration_times(X, y_index, n_hidden, repeats, model)}
+    row["e_step"], row["m_step"] = row.pop("e_step_seconds"), row.pop("m_step_seconds")
+    Y = one_hot(y_index, model.classes_.size)
     weights = (model.coefs_, model.intercepts_)
-
-    def m_step():
-        model._set_weights(*weights)
-        model._m_step(Xt, post)
-
-    row = {
-        "n": n_rows,
-        "m": n_hidden,
-        "e_step": best_time(lambda: model._e_step(Xt, Y), repeats),
-        "m_step": best_time(m_step, repeats),
-    }
     (W, V), (b, c) = weights
     A = X @ W + b
     row["floor"] = floor_time(A, n_hidden, repeats)

@@ -10,7 +10,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .estep import log_softmax
+
+def softplus(a: np.ndarray) -> np.ndarray:
+    """log(1 + e^a) without overflow; equals -log(1 - sigmoid(a))."""
+    return np.logaddexp(0.0, a)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log softmax."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def model_streams(random_state) -> tuple[np.random.Generator, np.random.Generator]:

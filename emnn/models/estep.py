@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._common import log_softmax, softplus
+
 MAX_EXACT_HIDDEN = 24
 """Largest m for exact EM: 2^24 configurations already cost about 16 million
 exp() per example and iteration; past that an approximate E-step is needed."""
@@ -71,16 +73,6 @@ def chunks(n_hidden: int, chunk_size: int):
     for start in range(0, n_configs, chunk_size):
         stop = min(start + chunk_size, n_configs)
         yield start, stop, configurations(n_hidden, start, stop)
-
-
-def softplus(a: np.ndarray) -> np.ndarray:
-    """log(1 + e^a) without overflow; equals -log(1 - sigmoid(a))."""
-    return np.logaddexp(0.0, a)
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def output_log_table(V: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .estep import _BLOCK_ENTRIES, chunks, softplus
+from ._common import softplus
+from .estep import _BLOCK_ENTRIES, chunks
 
 NEWTON_MAX_ITER = 50
 NEWTON_TOL = 1e-12  # Newton decrement relative to 1 + |Q| at which a sub-problem is solved

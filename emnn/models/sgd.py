@@ -13,11 +13,11 @@ from ._common import (
     check_nonnegative,
     check_positive_int,
     initial_weights,
+    log_softmax,
     mean_field_proba,
     model_streams,
     one_hot,
 )
-from .estep import log_softmax
 
 
 def loss_and_gradients(coefs, intercepts, X, Y, l2):

@@ -1,0 +1,227 @@
+"""Run records to tidy tables: summaries, paired comparisons, sweeps, learning curves.
+
+Reads the run directories it is given (never a glob, so stale runs of an older
+config cannot slip in) and writes CSV tables. Wall-clock timings go to their
+own tables under timing/, the only outputs that differ between reruns.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import records
+from .stats import corrected_interval, corrected_paired_test, win_tie_loss
+
+KEYS = ["dataset", "method", "n_hidden"]
+METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
+RANGES = {"accuracy": (0.0, 1.0), "log_loss": (0.0, np.inf)}
+
+
+def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per run, one row per (run, iteration), one row per run's timing."""
+    runs, history, timing = [], [], []
+    for directory in run_dirs:
+        directory = Path(directory)
+        found = sorted(directory.glob("*.json"), key=lambda p: p.name)
+        for path in (p for p in found if not p.name.endswith(".timing.json")):
+            record = records.read(path)
+            key = {
+                "dataset": record["dataset"]["name"],
+                "method": record["method"]["name"],
+                "n_hidden": record["method"]["params"]["n_hidden"],
+                "split": record["split"]["index"],
+            }
+            runs.append(
+                {
+                    **key,
+                    **record["metrics"],
+                    "n_train": record["dataset"]["n_train"],
+                    "n_test": record["dataset"]["n_test"],
+                    "teacher_test_log_loss": record["dataset"]["teacher_test_log_loss"],
+                }
+            )
+            steps = pd.DataFrame(record["history"])
+            history.append(steps.assign(**key, n_train=record["dataset"]["n_train"]))
+            times = records.read(path.with_name(path.stem + ".timing.json"))
+            timing.append(
+                {
+                    **key,
+                    "fit_seconds": times["fit_seconds"],
+                    "iterations": record["metrics"]["iterations"],
+                }
+            )
+        if not found:
+            raise FileNotFoundError(f"no run records in {directory}")
+    order = [*KEYS, "split"]
+    runs = pd.DataFrame(runs).sort_values(order, ignore_index=True)
+    history = pd.concat(history, ignore_index=True).sort_values(
+        [*order, "iteration"], ignore_index=True
+    )
+    timing = pd.DataFrame(timing).sort_values(order, ignore_index=True)
+    timing["seconds_per_iteration"] = timing["fit_seconds"] / timing["iterations"].clip(lower=1)
+    return runs, history, timing
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and corrected 95 % interval per dataset, method and m."""
+    rows = []
+    for key, group in runs.groupby(KEYS, sort=True):
+        ratio = float((group["n_test"] / group["n_train"]).mean())
+        row = dict(zip(KEYS, key, strict=True), n_splits=len(group))
+        for name, (column, _) in METRICS.items():
+            mean, low, high = corrected_interval(group[column], ratio, RANGES[name])
+            std = float(group[column].std(ddof=1)) if len(group) > 1 else np.nan
+            row.update({f"{name}_mean": mean, f"{name}_std": std, f"{name}_ci_low": low,
+                        f"{name}_ci_high": high})  # fmt: skip
+        row.update(
+            iterations_mean=float(group["iterations"].mean()),
+            converged_rate=float(group["converged"].mean()),
+            teacher_log_loss_mean=float(group["teacher_test_log_loss"].astype(float).mean()),
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Each main method against the baseline, split by split (paired)."""
+    main = study["main"]
+    baseline = main.get("baseline")
+    if baseline is None:
+        return pd.DataFrame(columns=["dataset", "method", "baseline", "metric"])
+    rows = []
+    hidden = study["n_hidden"]
+    for dataset in main["datasets"]:
+        base = _main_runs(runs, dataset, baseline, hidden).set_index("split")
+        for method in main["methods"]:
+            if method == baseline:
+                continue
+            other = _main_runs(runs, dataset, method, hidden).set_index("split")
+            splits = base.index.intersection(other.index)
+            ratio = float((other.loc[splits, "n_test"] / other.loc[splits, "n_train"]).mean())
+            for name, (column, higher_is_better) in METRICS.items():
+                a, b = other.loc[splits, column], base.loc[splits, column]
+                wins, ties, losses = win_tie_loss(a, b, higher_is_better)
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "method": method,
+                        "baseline": baseline,
+                        "metric": name,
+                        "n_splits": len(splits),
+                        **corrected_paired_test(a.to_numpy() - b.to_numpy(), ratio),
+                        "wins": wins,
+                        "ties": ties,
+                        "losses": losses,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _main_runs(runs, dataset, method, hidden):
+    chosen = runs[
+        (runs["dataset"] == dataset)
+        & (runs["method"] == method)
+        & (runs["n_hidden"] == hidden[method])
+    ]
+    if chosen.empty:
+        raise ValueError(f"no runs of method '{method}' on dataset '{dataset}'")
+    return chosen
+
+
+def part(summary: pd.DataFrame, study: dict, name: str) -> pd.DataFrame:
+    """The summary rows of one part of the study (main, sweep or replication)."""
+    spec = study.get(name)
+    if not spec:
+        return summary.iloc[0:0]
+    chosen = summary["dataset"].isin(spec["datasets"]) & summary["method"].isin(spec["methods"])
+    if name == "sweep":
+        chosen &= summary["n_hidden"].isin(spec["n_hidden"])
+    else:
+        chosen &= summary["n_hidden"] == summary["method"].map(study["n_hidden"])
+    table = summary[chosen].copy()
+    if name == "replication":
+        table["reported_accuracy"] = table["method"].map(spec.get("reported", {}))
+    return table.reset_index(drop=True)
+
+
+def learning_curves(history: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Median and quartiles over splits of each main run's per-iteration values.
+
+    A run that stopped early keeps its last value for the later iterations, so
+    every split counts at every iteration. The objective is reported per
+    training example (the penalized training log-loss), comparable across
+    datasets and methods.
+    """
+    main = study["main"]
+    chosen = history[
+        history["dataset"].isin(main["datasets"])
+        & history["method"].isin(main["methods"])
+        & (history["n_hidden"] == history["method"].map(study["n_hidden"]))
+    ].copy()
+    chosen["train_loss"] = -chosen["train_objective"] / chosen["n_train"]
+    values = ["train_loss", "train_accuracy", "test_accuracy", "test_log_loss"]
+    rows = []
+    for (dataset, method), group in chosen.groupby(["dataset", "method"], sort=True):
+        wide = {
+            v: group.pivot(index="iteration", columns="split", values=v).ffill() for v in values
+        }
+        for value, table in wide.items():
+            quantiles = table.quantile([0.25, 0.5, 0.75], axis=1).T
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "dataset": dataset,
+                        "method": method,
+                        "value": value,
+                        "iteration": table.index.to_numpy(),
+                        "q25": quantiles[0.25].to_numpy(),
+                        "median": quantiles[0.5].to_numpy(),
+                        "q75": quantiles[0.75].to_numpy(),
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def timing_summary(timing: pd.DataFrame) -> pd.DataFrame:
+    grouped = timing.groupby(KEYS, sort=True)
+    return grouped.agg(
+        n_splits=("split", "size"),
+        fit_seconds_median=("fit_seconds", "median"),
+        fit_seconds_total=("fit_seconds", "sum"),
+        seconds_per_iteration_median=("seconds_per_iteration", "median"),
+    ).reset_index()
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The result tables and the timing tables, by file name."""
+    runs, history, timing = load(run_dirs)
+    summary = summarize(runs)
+    results = {
+        "runs.csv": runs,
+        "summary.csv": summary,
+        "main.csv": part(summary, study, "main"),
+        "comparisons.csv": compare(runs, study),
+        "sweep.csv": part(summary, study, "sweep"),
+        "replication.csv": part(summary, study, "replication"),
+        "curves.csv": learning_curves(history, study),
+    }
+    timings = {"fit_times.csv": timing, "fit_summary.csv": timing_summary(timing)}
+    return results, timings
+
+
+def write(run_dirs, study: dict, out_dir, timing_dir) -> None:
+    results, timings = tables(run_dirs, study)
+    for directory, frames in ((out_dir, results), (timing_dir, timings)):
+        for name, frame in frames.items():
+            records.write_text(Path(directory) / name, csv_text(frame))

@@ -1,0 +1,115 @@
+"""The `emnn` command: every stage of the study, runnable without Snakemake."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+from .errors import StudyError
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="emnn", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="train and evaluate one method on one split (or all splits) of one dataset",
+        description="Train one method on one split of one dataset and write its run record "
+        "(FILE.json) and wall-clock timings (FILE.timing.json).",
+    )
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--config", action="append", type=Path, metavar="FILE",
+        help="config file; give it again to layer files, later ones overriding earlier keys",
+    )  # fmt: skip
+    source.add_argument("--spec", help="a job spec (JSON) already resolved from the config")
+    run.add_argument("--dataset", help="dataset name (with --config)")
+    run.add_argument("--method", help="method name (with --config)")
+    run.add_argument("--n-hidden", type=int, help="override the method's number of hidden units")
+    run.add_argument(
+        "--split", required=True,
+        help="split index (0-based), or 'all' to run every split into the directory --out",
+    )  # fmt: skip
+    run.add_argument(
+        "--out", required=True, type=Path, help="record file, or directory with --split all"
+    )
+
+    aggregate = commands.add_parser("aggregate", help="run records to result and timing tables")
+    aggregate.add_argument("--study", required=True, help="the study plan (JSON)")
+    aggregate.add_argument("--runs", nargs="+", required=True, type=Path, metavar="DIR")
+    aggregate.add_argument("--out", required=True, type=Path, help="directory of result tables")
+    aggregate.add_argument(
+        "--timing-out", required=True, type=Path, help="directory of timing tables"
+    )
+
+    check = commands.add_parser("check", help="validate config files and their datasets")
+    check.add_argument("--config", action="append", type=Path, required=True, metavar="FILE")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        with threadpool_limits(limits=1):  # one busy core per job: --cores N means N
+            return COMMANDS[args.command](args, parser)
+    except StudyError as error:
+        print(f"emnn: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args, parser) -> int:
+    from . import records
+    from .config import job_spec, load_config
+    from .experiment import run_splits
+
+    if args.config:
+        if not (args.dataset and args.method):
+            parser.error("run --config needs --dataset and --method")
+        spec = job_spec(load_config(args.config), args.dataset, args.method, args.n_hidden)
+    else:
+        if args.dataset or args.method or args.n_hidden:
+            parser.error("run --spec carries the dataset and method already")
+        spec = json.loads(args.spec)
+    if args.split == "all":
+        results = run_splits(spec)
+        files = {}
+        for record, timing in results:
+            k = record["split"]["index"]
+            files[f"{k}.json"] = records.dumps(record)
+            files[f"{k}.timing.json"] = records.dumps(timing)
+        records.write_directory(args.out, files)
+        return 0
+    try:
+        split = int(args.split)
+    except ValueError:
+        parser.error(f"--split takes a split index or 'all', got {args.split!r}")
+    ((record, timing),) = run_splits(spec, [split])
+    records.write_text(args.out.with_suffix(".timing.json"), records.dumps(timing))
+    records.write_text(args.out, records.dumps(record))
+    return 0
+
+
+def _aggregate(args, parser) -> int:
+    from .aggregate import write
+
+    write(args.runs, json.loads(args.study), args.out, args.timing_out)
+    return 0
+
+
+def _check(args, parser) -> int:
+    from .config import load_config, runs, used_datasets
+
+    config = load_config(args.config)
+    n_datasets = len(used_datasets(config))
+    print(f"config OK: {len(runs(config))} training jobs on {n_datasets} datasets")
+    return 0
+
+
+COMMANDS = {"run": _run, "aggregate": _aggregate, "check": _check}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""One job of the study: one method trained and evaluated on one split of one dataset."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+
+import numpy as np
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from . import provenance
+from .config import spec_hash
+from .datasets import load_dataset, source_of
+from .errors import ConfigError
+from .methods import build
+from .seeds import job_seeds
+from .splits import prepare, split_indices
+
+log = logging.getLogger("emnn.run")
+
+RECORD_VERSION = 1
+PROGRESS_SECONDS = 10.0  # a long fit logs its progress at this pace
+
+
+def run_job(spec: dict, split: int) -> tuple[dict, dict]:
+    """Train and evaluate; return the run record and its wall-clock timings."""
+    return run_splits(spec, [split])[0]
+
+
+def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, dict]]:
+    """Records and timings of the given splits (all when None), loading the data once."""
+    data_spec, method = spec["dataset"], spec["method"]
+    dataset = load_dataset(data_spec["name"], data_spec)
+    split_spec = data_spec["splits"]
+    split_seed = job_seeds(spec["seed"], dataset.name, 0)["split"]["seed"]
+    pairs = split_indices(dataset.y, split_spec, split_seed)
+    if splits is None:
+        splits = list(range(len(pairs)))
+    for k in splits:
+        if not 0 <= k < len(pairs):
+            raise ConfigError(
+                f"split {k} does not exist: dataset '{dataset.name}' has splits 0..{len(pairs) - 1}"
+            )
+    files = provenance.train_sources(method["model"], source_of(dataset.name, data_spec))
+    common = {
+        "schema_version": RECORD_VERSION,
+        "method": {k: method[k] for k in ("name", "model")},
+        "provenance": {
+            "code": provenance.code(files),
+            "config_sha256": spec_hash(spec),
+            "versions": {
+                k: v
+                for k, v in provenance.versions().items()
+                if k in ("emnn", "python", "numpy", "scipy", "scikit-learn")
+            },
+        },
+    }
+    return [_run_split(spec, dataset, pairs[k], k, common) for k in splits]
+
+
+def _run_split(spec, dataset, pair, split, common):
+    method = spec["method"]
+    label = f"{dataset.name}/{method['name']} split {split}"
+    seeds = job_seeds(spec["seed"], dataset.name, split)
+    train, test = pair
+    standardize = spec["dataset"]["splits"]["standardize"]
+    X_train, X_test = prepare(dataset.X, train, test, standardize)
+    y_train, y_test = dataset.y[train], dataset.y[test]
+    notes = []
+    absent = [dataset.classes[c] for c in np.setdiff1d(np.arange(dataset.n_classes), y_test)]
+    if absent:
+        notes.append(f"class(es) {', '.join(map(repr, absent))} absent from the test part")
+        log.warning("%s: %s", label, notes[-1])
+
+    started = time.perf_counter()
+    params, selection = select_params(method, X_train, y_train, seeds)
+    estimator = build(method["model"], params, random_state=seeds["init"]["seed"])
+    tracker = Tracker(label, dataset.n_classes, X_train, y_train, X_test, y_test)
+    log.info("%s: training %s", label, type(estimator).__name__)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(X_train, y_train, monitor=tracker)
+    fit_seconds = time.perf_counter() - started - tracker.overhead
+    for warning in caught:
+        notes.append(str(warning.message))
+        log.warning("%s: %s", label, warning.message)
+    last = {key: values[-1] for key, values in tracker.history.items()}
+    log.info(
+        "%s: done after %d iterations, test accuracy %.4f, test log-loss %.4f",
+        label, estimator.n_iter_, last["test_accuracy"], last["test_log_loss"],
+    )  # fmt: skip
+
+    summary = dataset.summary()
+    summary.update(
+        n_train=len(train),
+        n_test=len(test),
+        standardize=standardize,
+        teacher_test_log_loss=dataset.teacher_log_loss(test),
+    )
+    record = {
+        **common,
+        "dataset": summary,
+        "split": {
+            "index": split,
+            **spec["dataset"]["splits"],
+            "train_indices": train,
+            "test_indices": test,
+        },
+        "method": {
+            **common["method"],
+            "params": estimator.get_params(),
+            "selection": selection,
+        },
+        "seeds": seeds,
+        "metrics": {
+            "test_accuracy": last["test_accuracy"],
+            "test_log_loss": last["test_log_loss"],
+            "train_accuracy": last["train_accuracy"],
+            "train_objective": last["train_objective"],
+            "iterations": estimator.n_iter_,
+            "converged": estimator.converged_,
+        },
+        "history": tracker.history,
+        "notes": notes,
+    }
+    timing = {
+        "dataset": dataset.name,
+        "method": method["name"],
+        "n_hidden": estimator.get_params()["n_hidden"],
+        "split": split,
+        "fit_seconds": fit_seconds,
+        "iteration": tracker.history["iteration"],
+        "cumulative_seconds": tracker.seconds,
+    }
+    return record, timing
+
+
+def select_params(method: dict, X, y, seeds) -> tuple[dict, dict | None]:
+    """The method's hyperparameters, with any grid chosen by inner stratified k-fold
+    cross-validation (mean log-loss) on the training part only."""
+    params = dict(method["params"])
+    grid = method.get("grid")
+    if not grid:
+        return params, None
+    folds = StratifiedKFold(
+        method["inner_folds"], shuffle=True, random_state=seeds["inner_cv"]["seed"]
+    )
+    search = GridSearchCV(
+        build(method["model"], params, random_state=seeds["init"]["seed"]),
+        param_grid=grid,
+        scoring="neg_log_loss",
+        cv=folds,
+        refit=False,
+        error_score="raise",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    results = search.cv_results_
+    candidates = [
+        {"params": p, "mean_log_loss": -m, "std_log_loss": s}
+        for p, m, s in zip(
+            results["params"], results["mean_test_score"], results["std_test_score"], strict=True
+        )
+    ]
+    selection = {
+        "grid": grid,
+        "inner_folds": method["inner_folds"],
+        "scoring": "mean log-loss",
+        "candidates": candidates,
+        "chosen": search.best_params_,
+    }
+    return {**params, **search.best_params_}, selection
+
+
+class Tracker:
+    """The monitor handed to fit: per-iteration metrics, training time, progress."""
+
+    def __init__(self, label, n_classes, X_train, y_train, X_test, y_test):
+        self.label, self.n_classes = label, n_classes
+        self.X_train, self.y_train, self.X_test, self.y_test = X_train, y_train, X_test, y_test
+        self.history = {
+            key: []
+            for key in (
+                "iteration",
+                "train_objective",
+                "train_accuracy",
+                "test_accuracy",
+                "test_log_loss",
+            )
+        }
+        self.seconds: list[float] = []
+        self.overhead = 0.0  # time spent here, not training
+        self.started = time.perf_counter()
+        self.last_log = self.started
+
+    def __call__(self, iteration, estimator):
+        entered = time.perf_counter()
+        self.seconds.append(entered - self.started - self.overhead)
+        P_train = self.proba(estimator, self.X_train)
+        P_test = self.proba(estimator, self.X_test)
+        rows = np.arange(len(self.y_train))
+        W, V = estimator.coefs_[0], estimator.coefs_[-1]
+        penalty = 0.5 * estimator.l2 * float((W**2).sum() + (V**2).sum())
+        likelihood = np.maximum(P_train[rows, self.y_train], np.finfo(float).tiny)
+        objective = float(np.log(likelihood).sum()) - penalty
+        values = {
+            "iteration": iteration,
+            "train_objective": objective,
+            "train_accuracy": float((P_train.argmax(axis=1) == self.y_train).mean()),
+            "test_accuracy": float((P_test.argmax(axis=1) == self.y_test).mean()),
+            "test_log_loss": float(log_loss(self.y_test, P_test, labels=range(self.n_classes))),
+        }
+        for key, value in values.items():
+            self.history[key].append(value)
+        now = time.perf_counter()
+        if now - self.last_log >= PROGRESS_SECONDS:
+            log.info("%s: iteration %d, objective %.6g", self.label, iteration, objective)
+            self.last_log = now
+        self.overhead += time.perf_counter() - entered
+        return False
+
+    def proba(self, estimator, X):
+        """Probabilities over all the dataset's classes, whichever the model saw."""
+        full = np.zeros((len(X), self.n_classes))
+        full[:, estimator.classes_] = estimator.predict_proba(X)
+        return full

@@ -164,6 +164,13 @@ def study_plan(config: dict) -> dict:
     return plan
 
 
+def figure_plan(config: dict) -> dict:
+    """The study plan with what figures also show: labels, the root seed, timing parts."""
+    labels = {name: m.get("label", name) for name, m in config["methods"].items()}
+    extra = {"estep_cost": config["study"]["estep_cost"]} if "estep_cost" in config["study"] else {}
+    return {**study_plan(config), **extra, "labels": labels, "seed": config["seed"]}
+
+
 def job_spec(config: dict, dataset: str, method: str, n_hidden: int | None = None) -> dict:
     """Everything one (dataset, method, n_hidden) job depends on, and nothing else."""
     if dataset not in config["datasets"]:

@@ -48,6 +48,21 @@ def main(argv=None) -> int:
         "--timing-out", required=True, type=Path, help="directory of timing tables"
     )
 
+    figure = commands.add_parser("figure", help="draw one figure from the tables")
+    figure.add_argument("name", help="figure name, e.g. learning-iris or timing/estep-cost")
+    figure.add_argument("--plan", required=True, help="the study plan with labels (JSON)")
+
+    cost = commands.add_parser("estep-cost", help="time one EM iteration against m")
+    cost.add_argument("--spec", required=True, help="dataset, n_hidden and repeats (JSON)")
+    cost.add_argument("--out", required=True, type=Path, help="CSV table to write")
+
+    report = commands.add_parser("report", help="render the paper as HTML and LaTeX")
+    report.add_argument("--config-json", required=True, help="the validated config (JSON)")
+    report.add_argument("--runs", nargs="+", required=True, metavar="DIR")
+
+    pdf = commands.add_parser("pdf", help="build the PDF from report.tex with latexmk")
+    pdf.add_argument("tex", type=Path)
+
     check = commands.add_parser("check", help="validate config files and their datasets")
     check.add_argument("--config", action="append", type=Path, required=True, metavar="FILE")
 
@@ -100,6 +115,45 @@ def _aggregate(args, parser) -> int:
     return 0
 
 
+def _figure(args, parser) -> int:
+    from .figures import draw, figure_names
+
+    plan = json.loads(args.plan)
+    if args.name not in figure_names(plan):
+        parser.error(
+            f"unknown figure {args.name!r}; the study draws {', '.join(figure_names(plan))}"
+        )
+    draw(args.name, plan)
+    return 0
+
+
+def _estep_cost(args, parser) -> int:
+    from . import records
+    from .aggregate import csv_text
+    from .datasets import load_dataset
+    from .estep_cost import cost_table
+
+    spec = json.loads(args.spec)
+    dataset = load_dataset(spec["dataset"]["name"], spec["dataset"])
+    table = cost_table(dataset.X, dataset.y, spec["n_hidden"], spec["repeats"])
+    records.write_text(args.out, csv_text(table))
+    return 0
+
+
+def _report(args, parser) -> int:
+    from .report import render
+
+    render(json.loads(args.config_json), args.runs)
+    return 0
+
+
+def _pdf(args, parser) -> int:
+    from .report import build_pdf
+
+    print(build_pdf(args.tex))
+    return 0
+
+
 def _check(args, parser) -> int:
     from .config import load_config, runs, used_datasets
 
@@ -109,7 +163,15 @@ def _check(args, parser) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "aggregate": _aggregate, "check": _check}
+COMMANDS = {
+    "run": _run,
+    "aggregate": _aggregate,
+    "figure": _figure,
+    "estep-cost": _estep_cost,
+    "report": _report,
+    "pdf": _pdf,
+    "check": _check,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from . import provenance
+from . import provenance, records
 from .config import spec_hash
 from .datasets import load_dataset, source_of
 from .errors import ConfigError
@@ -134,7 +134,7 @@ def _run_split(spec, dataset, pair, split, common):
         "iteration": tracker.history["iteration"],
         "cumulative_seconds": tracker.seconds,
     }
-    return record, timing
+    return records.jsonable(record), records.jsonable(timing)
 
 
 def select_params(method: dict, X, y, seeds) -> tuple[dict, dict | None]:

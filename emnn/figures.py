@@ -15,12 +15,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from . import provenance, records  # noqa: E402
-from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug  # noqa: E402
+from . import provenance, records
+from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
 
 STYLE = {
     "svg.hashsalt": "emnn",  # fixed ids in SVG output
@@ -71,7 +71,11 @@ def inputs(name: str) -> list[str]:
 
 
 def output_prefix(name: str) -> str:
-    return f"{TIMING_FIGURES}/{name.split('/', 1)[1]}" if name.startswith("timing/") else f"{FIGURES}/{name}"
+    return (
+        f"{TIMING_FIGURES}/{name.split('/', 1)[1]}"
+        if name.startswith("timing/")
+        else f"{FIGURES}/{name}"
+    )
 
 
 def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
@@ -233,27 +237,26 @@ def replication(table: pd.DataFrame, study: dict):
     spec = study["replication"]
     methods, datasets = spec["methods"], spec["datasets"]
     reported = spec.get("reported", {})
-    fig, axis = plt.subplots(figsize=(7.2, 2.8), layout="constrained")
-    series = [("reported", None)] + [(d, d) for d in datasets]
-    width = 0.8 / len(series)
-    for k, (label, dataset) in enumerate(series):
-        x = np.arange(len(methods)) + (k - (len(series) - 1) / 2) * width
-        if dataset is None:
-            heights = [reported.get(m, np.nan) for m in methods]
-            axis.bar(x, heights, width, color="0.6", label="reported by the originating study")
-            continue
+    fig, axis = plt.subplots(figsize=(7.2, 3.0), layout="constrained")
+    width = 0.8 / (len(datasets) + 1)
+    offsets = (np.arange(len(datasets) + 1) - len(datasets) / 2) * width
+    x = np.arange(len(methods))
+    heights = [reported.get(m, np.nan) for m in methods]
+    axis.bar(x + offsets[0], heights, width, color="0.6", label="reported by the originating study")
+    for k, dataset in enumerate(datasets, start=1):
         rows = table[table["dataset"] == dataset].set_index("method").reindex(methods)
         error = np.vstack([rows["accuracy_mean"] - rows["accuracy_ci_low"],
                            rows["accuracy_ci_high"] - rows["accuracy_mean"]])  # fmt: skip
-        splits = rows["n_splits"].max()
+        has_interval = bool(np.isfinite(error).any())
         axis.bar(
-            x, rows["accuracy_mean"], width, yerr=np.nan_to_num(error), capsize=2,
-            color=COLORS[k % len(COLORS)], label=f"{dataset} ({int(splits)} split(s))",
+            x + offsets[k], rows["accuracy_mean"], width, color=COLORS[(k - 1) % len(COLORS)],
+            yerr=error if has_interval else None, capsize=2,
+            label=f"{dataset}, {int(rows['n_splits'].max())} split(s)",
         )  # fmt: skip
-    axis.set_xticks(np.arange(len(methods)), [_label(study, m) for m in methods], fontsize=7)
+    axis.set_xticks(x, [_label(study, m) for m in methods], fontsize=7)
     axis.set_ylabel("test accuracy")
     axis.set_ylim(0, 1.05)
-    axis.legend(loc="lower right", fontsize=7)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=7)
     title = "Replication of the originating study"
     caption = (
         "Test accuracy reported by the originating study beside ours: under its protocol "

@@ -1,0 +1,121 @@
+"""What the Snakefile needs to know, computed in one place from the validated config.
+
+The workflow stays thin: it asks this plan for its targets, each job's spec and
+each rule's code dependencies, and calls `emnn` commands. Wildcards carry
+file-system-safe slugs; the plan maps them back to the names in the config.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from . import figures, provenance
+from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan, validate
+from .datasets import source_of
+from .errors import ConfigError
+from .layout import REPORT, TABLES, TIMING_TABLES, run_dir, slug
+
+
+class Plan:
+    def __init__(self, config: dict):
+        self.config = validate(config)
+        check_study(self.config)
+        self.runs = runs(self.config)
+        self.datasets = {slug(name): name for name in self.config["datasets"]}
+        self.methods = {slug(name): name for name in self.config["methods"]}
+        for kind, names in (("datasets", self.datasets), ("methods", self.methods)):
+            if len(names) != len(self.config[kind]):
+                raise ConfigError(f"config: two {kind} have names that map to the same file name")
+        self.figures = figures.figure_names(figure_plan(self.config))
+
+    # ---------------------------------------------------------------- training
+
+    def run_dirs(self) -> list[str]:
+        return [run_dir(*run) for run in self.runs]
+
+    def spec(self, dataset_slug: str, method_slug: str, n_hidden: str) -> str:
+        """The job's spec as canonical JSON: passed to `emnn run`, and a rerun trigger."""
+        spec = job_spec(
+            self.config, self.datasets[dataset_slug], self.methods[method_slug], int(n_hidden)
+        )
+        return canonical_json(spec)
+
+    def train_inputs(self, dataset_slug: str, method_slug: str) -> list[str]:
+        """The code (and data file) a training job depends on."""
+        dataset = self.datasets[dataset_slug]
+        data_spec = self.config["datasets"][dataset]
+        model = self.config["methods"][self.methods[method_slug]]["model"]
+        files = provenance.train_sources(model, source_of(dataset, data_spec))
+        if source_of(dataset, data_spec) == "csv":
+            files.append(data_spec["path"])
+        return files
+
+    def train_memory_mb(self, method_slug: str, n_hidden: str) -> int:
+        """Memory to ask a cluster for: exact EM's working blocks grow past m = 16."""
+        exact_em = self.config["methods"][self.methods[method_slug]]["model"] == "em"
+        return 4000 if exact_em and int(n_hidden) > 16 else 1000
+
+    def train_minutes(self, dataset_slug: str, method_slug: str, n_hidden: str) -> int:
+        """A generous wall-time limit for a cluster: exact EM's cost doubles with each unit."""
+        exact_em = self.config["methods"][self.methods[method_slug]]["model"] == "em"
+        return 30 * 2 ** max(0, int(n_hidden) - 12) if exact_em else 30
+
+    # ------------------------------------------------------ tables and figures
+
+    def study_json(self) -> str:
+        return json.dumps(study_plan(self.config), sort_keys=True)
+
+    def figure_json(self) -> str:
+        return json.dumps(figure_plan(self.config), sort_keys=True)
+
+    def table_outputs(self) -> list[str]:
+        names = ["runs", "summary", "main", "comparisons", "sweep", "replication", "curves"]
+        return [f"{TABLES}/{name}.csv" for name in names]
+
+    def timing_table_outputs(self) -> list[str]:
+        return [f"{TIMING_TABLES}/fit_times.csv", f"{TIMING_TABLES}/fit_summary.csv"]
+
+    def figure_inputs(self, name: str) -> list[str]:
+        return figures.inputs(name)
+
+    def figure_outputs(self, kinds=("svg", "pdf", "png", "json")) -> list[str]:
+        return [f"{figures.output_prefix(name)}.{kind}" for name in self.figures for kind in kinds]
+
+    def estep_cost_json(self) -> str:
+        cost = self.config["study"]["estep_cost"]
+        dataset = cost["dataset"]
+        if dataset not in self.config["datasets"]:
+            raise ConfigError(f"config: study.estep_cost.dataset '{dataset}' is not defined")
+        spec = {"name": dataset, **self.config["datasets"][dataset]}
+        return canonical_json({**cost, "dataset": spec})
+
+    # ------------------------------------------------------------------ report
+
+    def config_json(self) -> str:
+        return canonical_json(self.config)
+
+    def report_outputs(self) -> list[str]:
+        return [
+            f"{REPORT}/{name}" for name in ("report.html", "report.tex", "timing.tex", "SHA256SUMS")
+        ]
+
+    def pdf_wanted(self) -> bool:
+        """Whether to build the PDF; stops early when it is required and TeX is missing."""
+        mode = self.config["report"]["pdf"]
+        if mode == "off":
+            return False
+        found = shutil.which("latexmk") and shutil.which("pdflatex")
+        if not found and mode == "required":
+            raise ConfigError(
+                "config: report.pdf is 'required' but no TeX engine (latexmk and pdflatex) is "
+                "installed; on Debian/Ubuntu: apt-get install texlive-latex-recommended "
+                "texlive-fonts-recommended latexmk"
+            )
+        return bool(found)
+
+    def targets(self) -> list[str]:
+        wanted = self.report_outputs()
+        if self.pdf_wanted():
+            wanted.append(f"{REPORT}/report.pdf")
+        return wanted

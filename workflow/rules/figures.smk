@@ -1,0 +1,20 @@
+# Figures: one job per figure; each reads only the tables it draws.
+
+
+rule figure:
+    input:
+        tables=lambda w: PLAN.figure_inputs(w.name),
+        code=provenance.stage_sources("figures"),
+    output:
+        multiext("results/figures/{name}", ".svg", ".pdf", ".png", ".json"),
+    params:
+        plan=PLAN.figure_json(),
+    log:
+        "logs/figures/{name}.log",
+    wildcard_constraints:
+        name=r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{EMNN} figure {wildcards.name:q} --plan {params.plan:q} > {log:q} 2>&1"

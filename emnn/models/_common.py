@@ -83,6 +83,22 @@ class MLPBase(ClassifierMixin, BaseEstimator):
 
     def _check_inputs(self, X):
         check_is_fitted(self, "coefs_")
+        if (
+            isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.dtype == np.float64
+            and not hasattr(self, "feature_names_in_")
+        ):
+            # The checks validate_data makes of a plain float array, without its
+            # milliseconds of overhead per call (training monitors predict often).
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            if not np.isfinite(X).all():
+                raise ValueError("Input X contains NaN or infinity.")
+            return X
         return validate_data(self, X, dtype=np.float64, reset=False)
 
     def _set_weights(self, coefs, intercepts):

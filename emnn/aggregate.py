@@ -197,6 +197,12 @@ def timing_summary(timing: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
+def read_table(path) -> pd.DataFrame:
+    """A result table with its name columns kept as text (a dataset may be called "NA")."""
+    names = {c: str for c in ("dataset", "method", "baseline", "metric", "value")}
+    return pd.read_csv(path, dtype=names, keep_default_na=False, na_values=[""])
+
+
 def csv_text(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")

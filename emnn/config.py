@@ -57,21 +57,25 @@ def validate(config: dict) -> dict:
     try:
         snakemake_validate(config, str(SCHEMA))
     except WorkflowError as error:
-        cause = next((a for a in error.args if isinstance(a, jsonschema.ValidationError)), None)
-        raise ConfigError(describe(cause) if cause else str(error)) from None
+        # Snakemake raises from inside its handler of jsonschema's error.
+        cause = error.__context__
+        if isinstance(cause, jsonschema.ValidationError):
+            raise ConfigError(describe(cause)) from None
+        raise ConfigError(str(error)) from None
     # Defaults are shared objects of the loaded schema: give every entry its own.
     return copy.deepcopy(config)
 
 
 def describe(error) -> str:
     """One line naming the config key a schema violation is about."""
-    where = ".".join(str(part) for part in error.absolute_path) or "the top level"
+    path = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed))
+        where = f"under {path}" if path else "at the top level"
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-        return f"config: unknown key {', '.join(map(repr, unknown))} in {where}{hint}"
-    return f"config: {where}: {error.message}"
+        return f"config: unknown key {', '.join(map(repr, unknown))} {where}{hint}"
+    return f"config: {path or 'top level'}: {error.message}"
 
 
 def check_study(config: dict, with_data: bool = True) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import provenance, records
+from .aggregate import read_table
 from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
 
 STYLE = {
@@ -80,7 +81,7 @@ def output_prefix(name: str) -> str:
 
 def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
     """Draw one figure into root/results/figures; return its sidecar."""
-    tables = {path: pd.read_csv(root / path) for path in inputs(name)}
+    tables = {path: read_table(root / path) for path in inputs(name)}
     frames = list(tables.values())
     with plt.rc_context(STYLE):
         if name.startswith("learning-"):
@@ -121,6 +122,11 @@ def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _drawn(text: str) -> str:
+    """Text matplotlib draws literally: a name holding two "$" would turn into math."""
+    return text.replace("$", r"\$")
+
+
 def _label(study, method):
     return study.get("labels", {}).get(method, method)
 
@@ -147,7 +153,8 @@ def learning_curves(curves: pd.DataFrame, study: dict, dataset: str):
             if line.empty:
                 continue
             x = line["iteration"].to_numpy()
-            axis.plot(x, line["median"], color=colors[method], lw=1.4, label=_label(study, method))
+            axis.plot(x, line["median"], color=colors[method], lw=1.4,
+                      label=_drawn(_label(study, method)))  # fmt: skip
             axis.fill_between(x, line["q25"], line["q75"], color=colors[method], alpha=0.2, lw=0)
     left.set_yscale("log")
     left.set_xlabel("iteration (EM) or epoch (SGD)")
@@ -187,12 +194,12 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
             counts = joined.groupby(["x", "y"]).size().reset_index(name="count")
             axis.scatter(
                 counts["x"], counts["y"], s=14 * np.sqrt(counts["count"]), marker=markers[k % 8],
-                color=COLORS[k % len(COLORS)], alpha=0.7, label=dataset, lw=0,
+                color=COLORS[k % len(COLORS)], alpha=0.7, label=_drawn(dataset), lw=0,
             )  # fmt: skip
         low = min(axis.get_xlim()[0], axis.get_ylim()[0])
         axis.plot([low, 1], [low, 1], color="0.4", lw=0.8, ls="--")
-        axis.set_xlabel(f"{_label(study, baseline)} test accuracy")
-        axis.set_ylabel(f"{_label(study, method)} test accuracy")
+        axis.set_xlabel(_drawn(f"{_label(study, baseline)} test accuracy"))
+        axis.set_ylabel(_drawn(f"{_label(study, method)} test accuracy"))
     axes[0][-1].legend(loc="lower right", fontsize=7)
     title = "Paired per-split test accuracy"
     caption = (
@@ -219,9 +226,9 @@ def sweep_accuracy(sweep: pd.DataFrame, study: dict):
             )  # fmt: skip
             axis.errorbar(
                 line["n_hidden"], line["accuracy_mean"], yerr=np.nan_to_num(error), capsize=2,
-                marker="o", ms=3, lw=1.2, color=colors[method], label=_label(study, method),
+                marker="o", ms=3, lw=1.2, color=colors[method], label=_drawn(_label(study, method)),
             )  # fmt: skip
-        axis.set_title(dataset)
+        axis.set_title(_drawn(dataset))
         axis.set_xlabel("hidden units m")
         axis.set_ylabel("test accuracy")
     axes[0][-1].legend(loc="lower right", fontsize=8)
@@ -251,9 +258,9 @@ def replication(table: pd.DataFrame, study: dict):
         axis.bar(
             x + offsets[k], rows["accuracy_mean"], width, color=COLORS[(k - 1) % len(COLORS)],
             yerr=error if has_interval else None, capsize=2,
-            label=f"{dataset}, {int(rows['n_splits'].max())} split(s)",
+            label=_drawn(f"{dataset}, {int(rows['n_splits'].max())} split(s)"),
         )  # fmt: skip
-    axis.set_xticks(x, [_label(study, m) for m in methods], fontsize=7)
+    axis.set_xticks(x, [_drawn(_label(study, m)) for m in methods], fontsize=7)
     axis.set_ylabel("test accuracy")
     axis.set_ylim(0, 1.05)
     axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=7)

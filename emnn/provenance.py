@@ -40,10 +40,11 @@ _TEACHER = ["emnn/models/_common.py", "emnn/models/estep.py"]
 
 STAGES = {
     "aggregate": ["emnn/aggregate.py", "emnn/stats.py", "emnn/records.py"],
-    "figures": ["emnn/figures.py", "emnn/records.py", "emnn/provenance.py"],
+    "figures": ["emnn/figures.py", "emnn/aggregate.py", "emnn/records.py", "emnn/provenance.py"],
     "estep_cost": ["emnn/estep_cost.py", "emnn/models/_common.py", "emnn/models/estep.py"],
     "report": [
         "emnn/report.py",
+        "emnn/config.py",
         "emnn/provenance.py",
         "report/templates/report.html.j2",
         "report/templates/report.tex.j2",

@@ -43,10 +43,24 @@ def write_text(path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Temporary siblings of `path` that a killed writer left behind."""
+    for stale in path.parent.glob(f".{path.name}.*.part"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 def write_bytes(path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written file."""
+    """Write to a temporary file beside `path`, then rename: never a half-written file.
+
+    One writer per path at a time (Snakemake runs one job per output), so any
+    temporary sibling already there was left by a writer that was killed.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -64,6 +78,7 @@ def write_directory(path, files: dict[str, str]) -> None:
     """Write a directory of text files as a whole: built beside it, then renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
     try:
         os.chmod(staging, _DIR_MODE)

@@ -1,5 +1,6 @@
 """Shared helpers: small configs written into a temporary directory."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def small_config(**overrides) -> dict:
         "study": {"main": {"datasets": ["iris", "wine"], "methods": list(FAST_METHODS)}},
     }
     config.update(overrides)
-    return config
+    return copy.deepcopy(config)
 
 
 @pytest.fixture

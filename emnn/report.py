@@ -1,0 +1,1073 @@
+"""The paper: one HTML page and one LaTeX document, both from the study's own files.
+
+Every number, name and sentence with a number in it is read from the result
+tables, the figure sidecars and the run records, so the text cannot drift from
+the results: load() gathers the inputs, context() turns them into what the
+templates show, render() writes the files. Wall-clock times are the one thing
+that differs between reruns; they appear only inside <section id="timing"> of
+report.html and in timing.tex, which report.tex inputs, so report.tex and the
+rest of report.html are byte for byte reproducible.
+
+Both template environments share one Jinja2 syntax, ((* block *)), ((( variable )))
+and ((= comment =)), which neither LaTeX nor CSS uses, so that macros.j2 can
+serve both. The HTML environment escapes every value; the LaTeX one escapes
+with the `tex` filter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from . import aggregate, provenance, records
+from .config import canonical_json, figure_plan, split_spec
+from .errors import StudyError
+from .figures import figure_names, output_prefix
+from .layout import FIGURES, REPORT, TABLES, TIMING_TABLES, slug
+
+TEMPLATES = "report/templates"
+RESULT_TABLES = ["runs", "summary", "main", "comparisons", "sweep", "replication", "curves"]
+TIMING_TABLE_NAMES = ["fit_times", "fit_summary", "estep_cost"]
+FIGURE_KINDS = ("svg", "pdf", "png")
+SYNTAX = {
+    "block_start_string": "((*",
+    "block_end_string": "*))",
+    "variable_start_string": "(((",
+    "variable_end_string": ")))",
+    "comment_start_string": "((=",
+    "comment_end_string": "=))",
+}
+# The year of the release in CITATION.cff, for the BibTeX entry of the report.
+RELEASE_YEAR = 2026
+TEX_PACKAGES = "texlive-latex-recommended texlive-fonts-recommended latexmk"
+LATEXMK_TIMEOUT = 600
+
+MODELS = {
+    "em": "stochastic binary hidden units, trained by exact EM",
+    "sgd": "deterministic sigmoid hidden units, trained by minibatch SGD with momentum",
+    "sklearn-mlp": "scikit-learn MLPClassifier with logistic hidden units",
+}
+SCHEMES = {
+    "shuffle": "repeated stratified shuffle splits",
+    "kfold": "repeated stratified k-fold",
+    "original": "the originating study's single split",
+}
+
+
+# ---------------------------------------------------------------- public interface
+
+
+def render(
+    config: dict, run_dirs: list[str], root: Path = Path("."), out_dir: str = REPORT
+) -> None:
+    """Write report.html, report.tex, timing.tex and SHA256SUMS into root/out_dir."""
+    root = Path(root)
+    data = load(config, run_dirs, root)
+    values = context(config, data, root, out_dir)
+    html_env, tex_env = environments(root / TEMPLATES)
+    outputs = {
+        "report.html": html_env.get_template("report.html.j2").render(values),
+        "report.tex": tex_env.get_template("report.tex.j2").render(values, part="report"),
+        "timing.tex": tex_env.get_template("report.tex.j2").render(values, part="timing"),
+        "SHA256SUMS": "".join(f"{digest}  {path}\n" for digest, path in data["sums"]),
+    }
+    for name, text in outputs.items():
+        records.write_text(root / out_dir / name, text)
+
+
+def tex_engine() -> str | None:
+    """latexmk's path when both latexmk and pdflatex are on PATH, else None."""
+    latexmk = shutil.which("latexmk")
+    return latexmk if latexmk and shutil.which("pdflatex") else None
+
+
+def build_pdf(tex_path) -> Path:
+    """Build the PDF beside the .tex file with latexmk and pdflatex.
+
+    It is built in a temporary directory and renamed into place, so a failed
+    build leaves no half-written PDF; SOURCE_DATE_EPOCH fixes pdfTeX's dates
+    so the same sources give the same PDF.
+    """
+    tex_path = Path(tex_path)
+    latexmk = tex_engine()
+    if latexmk is None:
+        raise StudyError(
+            "building the PDF needs latexmk and pdflatex, which are not on PATH; on Debian "
+            f"or Ubuntu install them with: apt-get install {TEX_PACKAGES} (or set report.pdf "
+            "to off in the config)"
+        )
+    directory = tex_path.parent
+    build = Path(tempfile.mkdtemp(dir=directory, prefix=".latexmk-"))
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+    command = [
+        latexmk,
+        "-norc",
+        "-pdf",
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-file-line-error",
+        f"-outdir={build.name}",
+        tex_path.name,
+    ]
+    try:
+        try:
+            done = subprocess.run(
+                command,
+                cwd=directory,
+                env=env,
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+                timeout=LATEXMK_TIMEOUT,
+            )
+            failed = done.returncode != 0
+            output = done.stdout + done.stderr
+        except subprocess.TimeoutExpired as error:
+            failed, output = True, f"latexmk did not finish in {LATEXMK_TIMEOUT} s\n{error}"
+        pdf = build / f"{tex_path.stem}.pdf"
+        if failed or not pdf.is_file():
+            log_file = build / f"{tex_path.stem}.log"
+            text = log_file.read_text(errors="replace") if log_file.is_file() else output
+            tail = "\n".join(text.splitlines()[-40:])
+            raise StudyError(f"latexmk could not build {tex_path}; the end of its log:\n{tail}")
+        target = tex_path.with_suffix(".pdf")
+        os.replace(pdf, target)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return target
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load(config: dict, run_dirs, root: Path) -> dict:
+    """The tables, figure sidecars and run records the paper is made of, with hashes."""
+    plan = figure_plan(config)
+    tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in RESULT_TABLES}
+    timing_names = [n for n in TIMING_TABLE_NAMES if n != "estep_cost" or plan.get("estep_cost")]
+    timing = {name: read_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
+    plan_sha256 = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
+    figures = {name: read_figure(root, name, plan_sha256) for name in figure_names(plan)}
+    runs = read_runs(root, run_dirs)
+
+    listing, sums = [], []
+    for name in RESULT_TABLES:
+        path = f"{TABLES}/{name}.csv"
+        listing.append((sha256_file(root / path), path))
+    for figure in figures.values():
+        if not figure["timing"]:
+            listing.extend((sha256_file(root / path), path) for path in figure["paths"])
+    sums.extend(listing)
+    for run in runs:
+        lines = [(sha256_file(root / path), path) for path in run["records"]]
+        sums.extend(lines)
+        listing.append((sha256_lines(lines), run["path"] + "/"))
+
+    timing_listing = [
+        (sha256_file(root / f"{TIMING_TABLES}/{n}.csv"), f"{TIMING_TABLES}/{n}.csv")
+        for n in timing_names
+    ]
+    for figure in figures.values():
+        if figure["timing"]:
+            timing_listing.extend((sha256_file(root / path), path) for path in figure["paths"])
+    timing_records = [(sha256_file(root / p), p) for run in runs for p in run["timing"]]
+    timing_listing.append(
+        (sha256_lines(timing_records), f"{len(timing_records)} run timing records (*.timing.json)")
+    )
+    return {
+        "plan": plan,
+        "tables": tables,
+        "timing": timing,
+        "figures": figures,
+        "runs": runs,
+        "listing": listing,
+        "sums": sums,
+        "timing_listing": timing_listing,
+    }
+
+
+def read_table(root: Path, path: str) -> pd.DataFrame:
+    """A table with its name columns kept as text (a dataset may be called "NA")."""
+    file = root / path
+    if not file.is_file():
+        raise StudyError(f"report: table {path} not found; run the aggregate stage first")
+    return aggregate.read_table(file)
+
+
+def read_figure(root: Path, name: str, plan_sha256: str) -> dict:
+    """A figure's sidecar and SVG text; a figure drawn from other tables, or for another
+    study plan (other labels, say), stops the report."""
+    sidecar_path = f"{output_prefix(name)}.json"
+    if not (root / sidecar_path).is_file():
+        raise StudyError(f"report: figure {sidecar_path} not found; run the figures stage first")
+    sidecar = records.read(root / sidecar_path)
+    for path, digest in sidecar["inputs"].items():
+        if not (root / path).is_file() or sha256_file(root / path) != digest:
+            raise StudyError(
+                f"report: figure {name} was drawn from another version of {path}; "
+                f"redraw it ({sidecar['command']})"
+            )
+    if sidecar["study_sha256"] != plan_sha256:
+        raise StudyError(
+            f"report: figure {name} was drawn for another study plan; "
+            f"redraw it ({sidecar['command']})"
+        )
+    paths = [sidecar["files"][kind] for kind in FIGURE_KINDS] + [sidecar_path]
+    for path in paths:
+        if not (root / path).is_file():
+            raise StudyError(f"report: figure file {path} not found; run the figures stage first")
+    return {
+        **sidecar,
+        "timing": name.startswith("timing/"),
+        "paths": paths,
+        "svg_text": (root / sidecar["files"]["svg"]).read_text(encoding="utf-8"),
+    }
+
+
+def read_runs(root: Path, run_dirs) -> list[dict]:
+    """Each run directory: its path from root, its record files and its first record."""
+    runs = []
+    for directory in run_dirs:
+        path = Path(directory) if Path(directory).is_absolute() else root / directory
+        found = sorted(path.glob("*.json")) if path.is_dir() else []
+        record_files = [p for p in found if not p.name.endswith(".timing.json")]
+        if not record_files:
+            raise StudyError(f"report: no run records in {directory}")
+        first = min(record_files, key=lambda p: (len(p.stem), p.stem))  # split 0 first
+        runs.append(
+            {
+                "path": relative(path, root),
+                "records": [relative(p, root) for p in record_files],
+                "timing": [relative(p, root) for p in found if p.name.endswith(".timing.json")],
+                "first": records.read(first),
+            }
+        )
+    return sorted(runs, key=lambda run: run["path"])
+
+
+def relative(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def sha256_file(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def sha256_lines(lines) -> str:
+    """SHA-256 of `sha256sum` lines: one hash of many files, checkable from SHA256SUMS."""
+    text = "".join(f"{digest}  {path}\n" for digest, path in lines)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- context
+
+
+def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
+    """Everything the templates show, as plain values and short generated sentences."""
+    plan, tables = data["plan"], data["tables"]
+    labels = plan["labels"]
+    main = plan["main"]
+    baseline = main.get("baseline")
+    em = headline_method(config, main)
+    records_of = first_records(data["runs"])
+    figures = figure_context(data["figures"], root, out_dir)
+    report = config.get("report", {})
+    refs = references(root / TEMPLATES / "references.bib")
+    values = {
+        "title": report.get("title", "emnn report"),
+        "authors": report.get("authors", []),
+        "labels": labels,
+        "main": main,
+        "baseline": baseline,
+        "em": em,
+        "figures": figures,
+        "protocol": protocol(config, plan, records_of),
+        "results": results(config, plan, tables, records_of),
+        "comparison": comparison(plan, tables["comparisons"]),
+        "replication": replication(config, plan, tables),
+        "timing": timing_context(data, plan),
+        "appendix": appendix(config, data),
+        "references": refs,
+        "refnum": {entry["key"]: entry["position"] for entry in refs},
+    }
+    values["abstract"] = abstract(plan, tables, values)
+    values["citation"] = self_citation(values)
+    values["numbers"] = numbering(values)
+    return values
+
+
+def headline_method(config: dict, main: dict) -> str | None:
+    """The main EM method with a Newton M-step (else the first non-baseline method)."""
+    others = [m for m in main["methods"] if m != main.get("baseline")]
+    for name in others:
+        method = config["methods"][name]
+        if method["model"] == "em" and method["params"].get("m_step", "newton") == "newton":
+            return name
+    return others[0] if others else None
+
+
+def first_records(runs: list[dict]) -> dict:
+    """The first record of each dataset and of each method, keyed by name."""
+    by = {"dataset": {}, "method": {}}
+    for run in runs:
+        record = run["first"]
+        by["dataset"].setdefault(record["dataset"]["name"], record)
+        by["method"].setdefault(record["method"]["name"], record)
+    return by
+
+
+def figure_context(figures: dict, root: Path, out_dir: str) -> dict:
+    figure_dir = Path(os.path.relpath(root / FIGURES, root / out_dir)).as_posix()
+    shown = {}
+    for name, figure in figures.items():
+        shown[name] = {
+            "name": name,
+            "anchor": figure["anchor"],
+            "title": figure["title"],
+            "caption": figure["caption"],
+            "svg": inline_svg(figure["svg_text"], figure["anchor"]),
+            "pdf": f"{figure_dir}/{Path(figure['files']['pdf']).relative_to(FIGURES).as_posix()}",
+        }
+    return shown
+
+
+def inline_svg(text: str, anchor: str) -> Markup:
+    """An SVG file as an element of the page: no prolog, no metadata, ids of its own.
+
+    matplotlib names glyphs and clip paths alike in every figure, so each id,
+    and every reference to it, gets the figure's anchor as a prefix.
+    """
+    text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
+    text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{anchor}-\1"', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{anchor}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{anchor}-\1)", text)
+    # The style sheet of each figure would otherwise apply to the whole page.
+    text = re.sub(r"(<style[^>]*>\s*)\*\s*\{", rf"\1#{anchor} svg *{{", text)
+    text = text.replace("<svg ", '<svg role="img" ', 1)
+    return Markup(text.strip())
+
+
+def protocol(config: dict, plan: dict, records_of: dict) -> dict:
+    """Datasets, splits, seeds and methods, from the config and the run records."""
+    datasets = []
+    for name in study_datasets(plan):
+        record = records_of["dataset"].get(name)
+        if record is None:
+            raise StudyError(
+                f"report: no run records of dataset '{name}' among the run directories"
+            )
+        info = record["dataset"]
+        spec = config["datasets"][name]
+        extra = {k: v for k, v in spec.items() if k not in ("source", "splits")}
+        datasets.append(
+            {
+                "name": name,
+                "source": info["source"],
+                "source_params": params_text(extra),
+                "n": info["n"],
+                "p": info["p"],
+                "g": info["g"],
+                "class_counts": ", ".join(map(str, info["class_counts"])),
+                "n_train": info["n_train"],
+                "n_test": info["n_test"],
+                "splits": split_text(split_spec(config, name), info),
+            }
+        )
+    first = study_datasets(plan)[0]
+    seeds = records_of["dataset"][first]["seeds"]
+    roles = {
+        "split": "train/test splits of the dataset",
+        "init": "initial weights and minibatch order",
+        "inner_cv": "folds of the inner cross-validation",
+    }
+    seed_rows = [
+        {
+            "role": role,
+            "use": roles.get(role, role),
+            "spawn_key": str(tuple(value["spawn_key"])),
+            "seed": value["seed"],
+        }
+        for role, value in sorted(
+            seeds.items(),
+            key=lambda item: list(roles).index(item[0]) if item[0] in roles else len(roles),
+        )
+        if role != "root"
+    ]
+    methods = []
+    for name in study_methods(plan):
+        method = config["methods"][name]
+        record = records_of["method"].get(name)
+        effective = record["method"]["params"] if record else {}
+        configured = method["params"]
+        grid = method.get("grid", {})
+        defaults = {
+            k: v
+            for k, v in effective.items()
+            if k not in configured and k not in grid and k != "random_state"
+        }
+        methods.append(
+            {
+                "name": name,
+                "label": plan["labels"][name],
+                "model": method["model"],
+                "model_text": MODELS.get(method["model"], method["model"]),
+                "params": params_text(configured),
+                "defaults": params_text(defaults),
+                "grid": params_text(grid),
+                "inner_folds": method.get("inner_folds") if grid else None,
+                "n_hidden": plan["n_hidden"][name],
+            }
+        )
+    return {
+        "seed": config["seed"],
+        "splits": config["splits"],
+        "datasets": datasets,
+        "seed_dataset": first,
+        "seed_rows": seed_rows,
+        "methods": methods,
+        "sweep": plan.get("sweep"),
+    }
+
+
+def study_datasets(plan: dict) -> list[str]:
+    parts = [plan[p]["datasets"] for p in ("main", "replication", "sweep") if p in plan]
+    return list(dict.fromkeys(d for part in parts for d in part))
+
+
+def study_methods(plan: dict) -> list[str]:
+    parts = [plan[p]["methods"] for p in ("main", "replication", "sweep") if p in plan]
+    return list(dict.fromkeys(m for part in parts for m in part))
+
+
+def split_text(spec: dict, info: dict) -> str:
+    scheme = spec["scheme"]
+    if scheme == "original":
+        text = f"{SCHEMES[scheme]} ({info['n_train']} train / {info['n_test']} test)"
+    elif scheme == "kfold":
+        text = f"{spec['n_splits']} splits: {SCHEMES[scheme]} with {spec['n_folds']} folds"
+    else:
+        text = (
+            f"{spec['n_splits']} {SCHEMES.get(scheme, scheme)}, test fraction {spec['test_size']}"
+        )
+    standardized = "standardized" if spec["standardize"] else "raw features"
+    return f"{text}; {standardized}"
+
+
+def params_text(params: dict) -> str:
+    """key=value pairs in a stable order; floats in Python's shortest round-trip form."""
+    return ", ".join(f"{key}={value_text(value)}" for key, value in sorted(params.items()))
+
+
+def value_text(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _rows(table: pd.DataFrame, keys: list[str]) -> dict:
+    return {tuple(row[k] for k in keys): row for row in table.to_dict("records")}
+
+
+def summary_rows(table, datasets, methods, labels, metric, higher_is_better) -> list[dict]:
+    """Rows grouped by dataset, methods in study order, the best mean of each group marked."""
+    found = _rows(table, ["dataset", "method"])
+    rows = []
+    for dataset in datasets:
+        group = [found[(dataset, m)] for m in methods if (dataset, m) in found]
+        means = [r[f"{metric}_mean"] for r in group]
+        best = (max if higher_is_better else min)(means) if means else None
+        for k, row in enumerate(group):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "first": k == 0,
+                    "span": len(group),
+                    "method": row["method"],
+                    "label": labels.get(row["method"], row["method"]),
+                    "n_hidden": int(row["n_hidden"]),
+                    "n_splits": int(row["n_splits"]),
+                    "mean": row[f"{metric}_mean"],
+                    "sd": row[f"{metric}_std"],
+                    "low": row[f"{metric}_ci_low"],
+                    "high": row[f"{metric}_ci_high"],
+                    "best": row[f"{metric}_mean"] == best,
+                    "iterations": row["iterations_mean"],
+                    "converged": row["converged_rate"],
+                }
+            )
+    return rows
+
+
+def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
+    main, labels = plan["main"], plan["labels"]
+    metrics = [
+        {
+            "name": "accuracy",
+            "title": "Test accuracy (%)",
+            "kind": "accuracy",
+            "anchor": "tab-main-accuracy",
+            "better": "higher",
+        },
+        {
+            "name": "log_loss",
+            "title": "Test log-loss",
+            "kind": "log_loss",
+            "anchor": "tab-main-log-loss",
+            "better": "lower",
+        },
+    ]
+    for metric in metrics:
+        metric["rows"] = summary_rows(
+            tables["main"],
+            main["datasets"],
+            main["methods"],
+            labels,
+            metric["name"],
+            metric["better"] == "higher",
+        )
+    budgets = {}
+    for name in main["methods"]:
+        record = records_of["method"].get(name)
+        params = {
+            **(record["method"]["params"] if record else {}),
+            **config["methods"][name]["params"],
+        }
+        budget = params.get("max_iter", params.get("max_epochs"))
+        unit = "iterations" if "max_iter" in params else "epochs"
+        budgets[name] = f"{budget} {unit}" if budget is not None else "–"
+    sweep_rows = []
+    if plan.get("sweep"):
+        found = _rows(tables["sweep"], ["dataset", "method", "n_hidden"])
+        sweep = plan["sweep"]
+        for dataset in sweep["datasets"]:
+            for method in sweep["methods"]:
+                for m in sorted(sweep["n_hidden"]):
+                    row = found.get((dataset, method, m))
+                    if row is not None:
+                        sweep_rows.append({**row, "label": labels.get(method, method)})
+    return {
+        "metrics": metrics,
+        "budgets": budgets,
+        "sweep_rows": sweep_rows,
+        "learning": [f"learning-{slug(d)}" for d in main["datasets"]],
+    }
+
+
+def comparison(plan: dict, table: pd.DataFrame) -> dict | None:
+    main = plan["main"]
+    baseline = main.get("baseline")
+    if not baseline:
+        return None
+    found = _rows(table, ["dataset", "method", "metric"])
+    rows = []
+    for dataset in main["datasets"]:
+        first = True
+        for method in main["methods"]:
+            for metric in ("accuracy", "log_loss"):
+                row = found.get((dataset, method, metric))
+                if method == baseline or row is None:
+                    continue
+                rows.append(
+                    {
+                        **row,
+                        "first": first,
+                        "label": plan["labels"].get(method, method),
+                        "kind": "diff_accuracy" if metric == "accuracy" else "diff_log_loss",
+                        "metric_text": "accuracy" if metric == "accuracy" else "log-loss",
+                    }
+                )
+                first = False
+    return {"baseline": baseline, "label": plan["labels"].get(baseline, baseline), "rows": rows}
+
+
+def replication(config: dict, plan: dict, tables: dict) -> dict | None:
+    """Reported accuracies beside ours, under the originating protocol and under ours."""
+    spec = plan.get("replication")
+    if not spec:
+        return None
+    labels, reported = plan["labels"], spec.get("reported", {})
+    found = _rows(tables["replication"], ["dataset", "method"])
+    datasets = spec["datasets"]
+    columns = []
+    for dataset in datasets:
+        splits = [
+            int(found[(dataset, m)]["n_splits"]) for m in spec["methods"] if (dataset, m) in found
+        ]
+        columns.append({"dataset": dataset, "n_splits": max(splits) if splits else 0})
+    rows = []
+    for method in spec["methods"]:
+        cells = []
+        for dataset in datasets:
+            row = found.get((dataset, method))
+            cells.append(
+                {
+                    "mean": row["accuracy_mean"],
+                    "low": row["accuracy_ci_low"],
+                    "high": row["accuracy_ci_high"],
+                    "n_splits": int(row["n_splits"]),
+                }
+                if row
+                else None
+            )
+        rows.append(
+            {
+                "method": method,
+                "label": labels.get(method, method),
+                "reported": reported.get(method),
+                "cells": cells,
+            }
+        )
+    runs = tables["runs"]
+    protocol_runs = runs[runs["dataset"] == datasets[0]]
+    n_test = int(protocol_runs["n_test"].iloc[0]) if len(protocol_runs) else None
+    n_train = int(protocol_runs["n_train"].iloc[0]) if len(protocol_runs) else None
+    protocol_spec = split_spec(config, datasets[0])
+    return {
+        "datasets": datasets,
+        "columns": columns,
+        "rows": rows,
+        "protocol": datasets[0],
+        "protocol_splits": split_text(protocol_spec, {"n_train": n_train, "n_test": n_test}),
+        "ours": datasets[1:],
+        "n_test": n_test,
+        "sentences": replication_sentences(rows, columns, n_test),
+    }
+
+
+def replication_sentences(rows: list[dict], columns: list[dict], n_test: int | None) -> list[str]:
+    """What changes between the reported numbers, ours under their protocol, and ours."""
+    protocol = columns[0]
+    single = protocol["n_splits"] == 1 and n_test
+    out = []
+    if single:
+        out.append(
+            f"On the originating protocol ({protocol['dataset']}, one split with {n_test} "
+            f"test examples) a single test example moves the accuracy by {pct(1 / n_test)} points."
+        )
+    reported = [r for r in rows if r["reported"] is not None]
+    for row in reported:
+        cell = row["cells"][0]
+        if cell is None:
+            continue
+        gap = cell["mean"] - row["reported"]
+        sentence = (
+            f"{row['label']} reaches {pct(cell['mean'])} % there against the reported "
+            f"{pct(row['reported'])} % ({signed_points(gap)} points"
+        )
+        if single:
+            examples = round(abs(gap) * n_test)
+            sentence += f", {examples} test example{'s' if examples != 1 else ''}"
+        out.append(sentence + ").")
+    if len(reported) >= 2:
+        a, b = reported[0], reported[1]
+        gap = a["reported"] - b["reported"]
+        sentence = (
+            f"The reported difference between {a['label']} and {b['label']} is "
+            f"{signed_points(gap)} points"
+        )
+        if single:
+            examples = round(abs(gap) * n_test)
+            sentence += f", {examples} test example{'s' if examples != 1 else ''} of {n_test}"
+        out.append(sentence + ".")
+    for k, column in enumerate(columns[1:], start=1):
+        widths, parts = [], []  # interval widths, one clause per method
+        for row in rows:
+            cell = row["cells"][k]
+            if cell is None or not finite(cell["low"]):
+                continue
+            widths.append(cell["high"] - cell["low"])
+            part = f"{row['label']} {pct(cell['mean'])} % [{pct(cell['low'])}, {pct(cell['high'])}]"
+            if row["reported"] is not None:
+                inside = cell["low"] <= row["reported"] <= cell["high"]
+                part += (
+                    f", which {'contains' if inside else 'does not contain'} the reported "
+                    f"{pct(row['reported'])} %"
+                )
+            parts.append(part)
+        if parts:
+            out.append(
+                f"Under our protocol ({column['dataset']}, {column['n_splits']} splits; mean "
+                f"and corrected 95 % interval): " + "; ".join(parts) + "."
+            )
+        if widths and len(reported) >= 2:
+            gap = abs(reported[0]["reported"] - reported[1]["reported"])
+            margins = [w / 2 for w in widths]
+            verdict = "within" if gap < min(margins) else "not within all of"
+            out.append(
+                f"The margins of error of these means are {pct(min(margins))} to "
+                f"{pct(max(margins))} points, so a gap of the reported {pct(gap)} points is "
+                f"{verdict} them."
+            )
+    return out
+
+
+def timing_context(data: dict, plan: dict) -> dict:
+    labels = plan["labels"]
+    fit = [
+        {**row, "label": labels.get(row["method"], row["method"])}
+        for row in data["timing"]["fit_summary"].to_dict("records")
+    ]
+    estep = (
+        data["timing"]["estep_cost"].to_dict("records") if "estep_cost" in data["timing"] else []
+    )
+    figure = data["figures"].get("timing/estep-cost")
+    return {
+        "fit": fit,
+        "estep": estep,
+        "figure": "timing/estep-cost" if figure else None,
+        "figure_provenance": figure_provenance(figure) if figure else None,
+        "machine": {
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "processor": platform.processor() or "unknown",
+            "cpu_count": os.cpu_count(),
+            "python": f"{platform.python_implementation()} {platform.python_version()}",
+        },
+        "listing": data["timing_listing"],
+    }
+
+
+def figure_provenance(figure: dict) -> dict:
+    return {
+        "name": figure["name"],
+        "anchor": figure["anchor"],
+        "command": figure["command"],
+        "code_sha256": figure["code"]["sha256"],
+        "code_files": ", ".join(figure["code"]["files"]),
+        "inputs": sorted(figure["inputs"].items()),
+        "study_sha256": figure["study_sha256"],
+        "seed": figure["seed"],
+        "emnn_version": figure["emnn_version"],
+    }
+
+
+def appendix(config: dict, data: dict) -> dict:
+    return {
+        "versions": sorted(provenance.versions().items()),
+        "commit": provenance.git_commit(),
+        "config_sha256": hashlib.sha256(canonical_json(config).encode()).hexdigest(),
+        "figures": [figure_provenance(f) for f in data["figures"].values() if not f["timing"]],
+        "listing": data["listing"],
+        "n_sums": len(data["sums"]),
+        "report_code_sha256": provenance.code_hash(provenance.stage_sources("report")),
+    }
+
+
+def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
+    """The abstract's sentences, with the study's own numbers."""
+    main, labels = plan["main"], plan["labels"]
+    summary = _rows(tables["main"], ["dataset", "method"])
+    splits = sorted({int(r["n_splits"]) for r in summary.values()}) or [0]
+    n_splits = f"{splits[0]}" if len(splits) == 1 else f"{splits[0]} to {splits[-1]}"
+    datasets = main["datasets"]
+    out = [
+        f"We train a network with one hidden layer of stochastic binary units by the exact EM "
+        f"algorithm and the same architecture by back-propagation on {len(datasets)} "
+        f"dataset{'s' if len(datasets) != 1 else ''} ({', '.join(datasets)}), each over "
+        f"{n_splits} paired train/test splits, and compare {len(main['methods'])} methods "
+        f"({', '.join(labels[m] for m in main['methods'])})."
+    ]
+    em, baseline = values["em"], values["baseline"]
+    comparisons = _rows(tables["comparisons"], ["dataset", "method", "metric"])
+    if em and baseline:
+        parts = []
+        for dataset in datasets:
+            a, b = summary.get((dataset, em)), summary.get((dataset, baseline))
+            if a is None or b is None:
+                continue
+            acc = comparisons.get((dataset, em, "accuracy"), {})
+            loss = comparisons.get((dataset, em, "log_loss"), {})
+            parts.append(
+                f"on {dataset}, {pct(a['accuracy_mean'])} % against {pct(b['accuracy_mean'])} % "
+                f"(p = {pvalue(acc.get('p_value'))}) and a test log-loss of "
+                f"{fixed(a['log_loss_mean'])} against {fixed(b['log_loss_mean'])} "
+                f"(p = {pvalue(loss.get('p_value'))})"
+            )
+        if parts:
+            out.append(
+                f"Mean test accuracy of {labels[em]} against {labels[baseline]}: "
+                + "; ".join(parts)
+                + " (Nadeau–Bengio corrected resampled t-test)."
+            )
+    rep = values["replication"]
+    if rep:
+        found = []
+        for row in rep["rows"]:
+            cell = row["cells"][0]
+            if row["reported"] is not None and cell is not None:
+                found.append(
+                    f"{row['label']} reaches {pct(cell['mean'])} % (reported "
+                    f"{pct(row['reported'])} %)"
+                )
+        if found:
+            out.append(
+                f"Under the originating study's protocol ({rep['protocol']}: "
+                f"{rep['protocol_splits']}), " + " and ".join(found) + "."
+            )
+        for k, column in enumerate(rep["columns"][1:], start=1):
+            ours = [
+                f"{row['label']} {pct(row['cells'][k]['mean'])} % "
+                f"[{pct(row['cells'][k]['low'])}, {pct(row['cells'][k]['high'])}]"
+                for row in rep["rows"]
+                if row["cells"][k] is not None
+            ]
+            if ours:
+                out.append(
+                    f"Under ours ({column['dataset']}, {column['n_splits']} splits, corrected "
+                    f"95 % intervals): " + "; ".join(ours) + "."
+                )
+    out.append(
+        "Every number in this report is generated from the study's result tables; wall-clock "
+        "times are confined to one section."
+    )
+    return out
+
+
+def self_citation(values: dict) -> str:
+    """A BibTeX entry for this report (its fields escaped for LaTeX)."""
+    authors = " and ".join("{" + tex_escape(a) + "}" for a in values["authors"]) or "{emnn}"
+    version = provenance.versions()["emnn"]
+    commit = values["appendix"]["commit"].split(" ")[0]
+    return (
+        "@techreport{emnn-report,\n"
+        f"  title       = {{{tex_escape(values['title'])}}},\n"
+        f"  author      = {{{authors}}},\n"
+        "  institution = {emnn},\n"
+        "  type        = {Reproducible study},\n"
+        f"  year        = {{{RELEASE_YEAR}}},\n"
+        f"  note        = {{emnn {tex_escape(version)}, commit {tex_escape(commit)}, "
+        f"config sha256 {values['appendix']['config_sha256'][:16]}}}\n"
+        "}\n"
+    )
+
+
+def numbering(values: dict) -> dict:
+    """Figure and table numbers of the HTML page, in the order the sections show them
+    (LaTeX numbers its own with \\label and \\ref)."""
+    figures = list(values["results"]["learning"])
+    if values["results"]["sweep_rows"]:
+        figures.append("sweep-accuracy")
+    if values["comparison"]:
+        figures.append("paired-accuracy")
+    if values["replication"]:
+        figures.append("replication")
+    if values["timing"]["figure"]:
+        figures.append(values["timing"]["figure"])
+    tables = [
+        "tab-datasets",
+        "tab-seeds",
+        "tab-methods",
+        "tab-main-accuracy",
+        "tab-main-log-loss",
+        "tab-iterations",
+    ]
+    if values["results"]["sweep_rows"]:
+        tables.append("tab-sweep")
+    if values["comparison"]:
+        tables.append("tab-comparisons")
+    if values["replication"]:
+        tables.append("tab-replication")
+    tables.append("tab-fit-times")
+    if values["timing"]["estep"]:
+        tables.append("tab-estep-cost")
+    tables += ["tab-figures", "tab-artifacts"]
+    shown = {
+        values["figures"][name]["anchor"]: k
+        for k, name in enumerate(figures, 1)
+        if name in values["figures"]
+    }
+    return {**shown, **{anchor: k for k, anchor in enumerate(tables, 1)}}
+
+
+# ---------------------------------------------------------------- references
+
+
+def references(path: Path) -> list[dict]:
+    """The entries of references.bib, numbered in file order, with display text.
+
+    The file holds plain text in braces (no TeX markup), so a minimal reader
+    suffices; braces that protect capitals are dropped for display.
+    """
+    text = path.read_text(encoding="utf-8")
+    entries = []
+    for match in re.finditer(r"@(\w+)\s*\{\s*([^,\s]+)\s*,", text):
+        fields, position = {}, match.end()
+        while True:
+            field = re.compile(r"\s*(\w+)\s*=\s*\{").match(text, position)
+            if not field:
+                break
+            value, position = _braced(text, field.end())
+            fields[field.group(1).lower()] = " ".join(
+                value.replace("{", "").replace("}", "").split()
+            )
+            position = re.compile(r"\s*,?").match(text, position).end()
+        fields = {"title": "", "year": "", "doi": None, **fields}
+        entries.append({"key": match.group(2), "type": match.group(1).lower(), **fields})
+    for position, entry in enumerate(entries, 1):
+        entry["position"] = position
+        entry["authors"] = author_text(entry.get("author", ""))
+        venue = entry.get("journal", entry.get("booktitle", entry.get("publisher", "")))
+        if entry.get("volume"):
+            venue += f" {entry['volume']}"
+            if entry.get("number"):
+                venue += f"({entry['number']})"
+        if entry.get("pages"):
+            venue += f", {entry['pages'].replace('--', '–')}"
+        entry["venue"] = venue
+    return entries
+
+
+def _braced(text: str, start: int) -> tuple[str, int]:
+    """The text up to the brace closing the one opened just before `start`."""
+    depth = 1
+    for position in range(start, len(text)):
+        if text[position] == "{":
+            depth += 1
+        elif text[position] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start:position], position + 1
+    raise StudyError("references.bib: unbalanced braces")
+
+
+def author_text(authors: str) -> str:
+    """'Last, First and ...' as 'First Last, ...', the first three and et al. past six."""
+    names = []
+    for name in authors.split(" and "):
+        last, _, first = name.partition(",")
+        names.append(f"{first.strip()} {last.strip()}".strip())
+    if len(names) > 6:
+        return ", ".join(names[:3]) + " et al."
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+
+
+# ---------------------------------------------------------------- templates and formats
+
+
+def environments(templates: Path) -> tuple[jinja2.Environment, jinja2.Environment]:
+    """The HTML environment (escapes every value) and the LaTeX one (`tex` filter)."""
+    common = {
+        "loader": jinja2.FileSystemLoader(str(templates)),
+        "undefined": jinja2.StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+        **SYNTAX,
+    }
+    html = jinja2.Environment(autoescape=True, **common)
+    tex = jinja2.Environment(autoescape=False, **common)
+    html.filters["num"] = partial(number, minus="−")
+    tex.filters["num"] = partial(number, minus="$-$")
+    tex.filters["tex"] = tex_escape
+    tex.filters["texpath"] = tex_path_text
+    for env in (html, tex):
+        env.tests["finite"] = finite
+    return html, tex
+
+
+def finite(value) -> bool:
+    try:
+        return value is not None and bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
+
+
+def number(value, kind: str, minus: str = "-") -> str:
+    """One number as the paper prints it: fixed decimals, so the text is deterministic.
+
+    Accuracies are percentages with two decimals, log-losses three decimals,
+    p-values three significant digits; a missing value is an en dash.
+    """
+    if not finite(value):
+        return "–"
+    value = float(value)
+    formats = {
+        "accuracy": lambda v: f"{100 * v:.2f}",
+        "diff_accuracy": lambda v: f"{100 * v:+.2f}",
+        "log_loss": lambda v: f"{v:.3f}",
+        "diff_log_loss": lambda v: f"{v:+.3f}",
+        "p": lambda v: f"{v:#.3g}",
+        "t": lambda v: f"{v:.2f}",
+        "rate": lambda v: f"{100 * v:.0f}",
+        "iterations": lambda v: f"{v:.1f}",
+        "int": lambda v: f"{round(v)}",
+        "seconds": lambda v: f"{v:.4g}",
+        "ms": lambda v: f"{1e3 * v:.3g}",
+    }
+    text = formats[kind](value)
+    if text.startswith("-"):
+        text = minus + text[1:]
+    return text
+
+
+def pct(value) -> str:
+    return number(value, "accuracy", minus="−")
+
+
+def signed_points(value) -> str:
+    return number(value, "diff_accuracy", minus="−")
+
+
+def fixed(value) -> str:
+    return number(value, "log_loss", minus="−")
+
+
+def pvalue(value) -> str:
+    return number(value, "p", minus="−")
+
+
+TEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    '"': r"\textquotedbl{}",
+    "|": r"\textbar{}",
+    # Characters pdflatex's UTF-8 input does not know.
+    "−": r"$-$",
+    "∝": r"$\propto$",
+    "σ": r"$\sigma$",
+    "λ": r"$\lambda$",
+    "≤": r"$\leq$",
+    "≥": r"$\geq$",
+    "∈": r"$\in$",
+    "→": r"$\rightarrow$",
+}
+_TEX_SPECIAL = re.compile("|".join(map(re.escape, TEX_ESCAPES)))
+
+
+def tex_escape(value) -> str:
+    """Text for LaTeX: every character that means something to TeX, spelled out."""
+    return _TEX_SPECIAL.sub(lambda match: TEX_ESCAPES[match.group()], str(value))
+
+
+def tex_path_text(value) -> str:
+    """A path in running LaTeX text, allowed to break after each slash."""
+    return tex_escape(value).replace("/", r"/\allowbreak{}")

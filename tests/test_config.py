@@ -1,0 +1,72 @@
+"""Bad configurations stop before anything runs, with one message naming the culprit."""
+
+import pytest
+
+from emnn.config import load_config
+from emnn.errors import ConfigError, StudyError
+from emnn.workflow import Plan
+from tests.conftest import small_config
+
+
+def edited(**changes):
+    config = small_config()
+    for dotted, value in changes.items():
+        *parents, key = dotted.split("__")
+        target = config
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[key] = value
+    return config
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"colour": 1}, "unknown key 'colour' at the top level"),
+        ({"splits__n_split": 3}, "unknown key 'n_split' under splits; allowed keys: n_folds"),
+        ({"splits__n_splits": "many"}, "splits.n_splits: 'many' is not of type 'integer'"),
+        ({"splits__n_splits": 0}, "splits.n_splits: 0 is less than the minimum of 1"),
+        ({"splits__n_splits": -2}, "splits.n_splits: -2 is less than the minimum of 1"),
+        ({"datasets__iris__sauce": 1}, "unknown key 'sauce' under datasets.iris"),
+        ({"methods__sgd__model": "adam"}, "methods.sgd.model: 'adam' is not one of"),
+        ({"study__main__datasets": ["iris", "nope"]},
+         "study.main.datasets names unknown dataset 'nope'; defined datasets: iris, wine"),
+        ({"study__main__methods": ["sgd", "lbfgs"]}, "unknown method 'lbfgs'"),
+        ({"methods__em-newton__params__n_hidden": 30},
+         "method 'em-newton': exact EM takes at most 24 hidden units, got 30: its E-step "
+         "enumerates all 2\\^n_hidden configurations"),
+        ({"study__sweep": {"datasets": ["iris"], "methods": ["em-newton"], "n_hidden": [2, 25]}},
+         "method 'em-newton' with n_hidden=25: exact EM takes at most 24"),
+        ({"methods__sgd__params__momentom": 0.5}, "unknown hyperparameter\\(s\\) 'momentom'"),
+        ({"methods__sgd__params__momentum": 1.5}, "method 'sgd': momentum must be below 1"),
+        ({"datasets__wine__source": "csv"}, "a csv dataset needs both 'path' and 'target'"),
+        ({"study__main__baseline": "em-gradient-x"}, "baseline 'em-gradient-x' is not one"),
+    ],
+)  # fmt: skip
+def test_bad_config_stops_with_one_clear_message(write_config, changes, message):
+    path = write_config(edited(**changes))
+    with pytest.raises(StudyError, match=message):
+        load_config([path])
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"config file .*nowhere\.yaml not found"):
+        load_config([tmp_path / "nowhere.yaml"])
+
+
+def test_schema_defaults_are_filled_in(write_config):
+    config = load_config([write_config(small_config())])
+    assert config["splits"]["scheme"] == "shuffle"
+    assert config["splits"]["standardize"] is True
+    assert config["report"]["pdf"] == "auto"
+    assert config["study"]["estep_cost"]["n_hidden"][-1] == 16
+    config["methods"]["sgd"]["params"]["l2"] = 5.0  # each entry owns its defaults
+    assert "l2" not in config["methods"]["em-newton"]["params"]
+
+
+def test_required_pdf_without_tex_stops_early(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    plan = Plan(edited(report={"pdf": "required"}))
+    with pytest.raises(ConfigError, match="apt-get install texlive-latex-recommended"):
+        plan.targets()
+    assert Plan(edited(report={"pdf": "auto"})).pdf_wanted() is False

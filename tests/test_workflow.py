@@ -1,0 +1,225 @@
+"""The study end to end: the smoke study under Snakemake, in temporary copies of the repo.
+
+Slow (a few minutes): it runs the whole pipeline twice from scratch, once on one
+core and once on four, and checks what re-runs after an edit.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emnn.layout import slug
+from emnn.report import tex_engine
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+# A dataset whose name holds every character HTML or LaTeX treats specially,
+# layered over the smoke study so it goes through every stage and both outputs.
+SPECIAL = 'Iris & <Co> 100% $#_{}~^"\\'
+SPECIAL_CONFIG = {
+    "datasets": {SPECIAL: {"source": "iris"}},
+    "study": {"main": {"datasets": ["iris", "wine", "teacher", SPECIAL]}},
+}
+RUN = ["--configfile", "config/smoke.yaml", "special.yaml"]
+GENERATED = {".snakemake", "results", "logs", "benchmarks", ".git", ".venv", "__pycache__",
+             ".pytest_cache", ".ruff_cache", "build"}  # fmt: skip
+
+
+def copy_repo(destination: Path) -> Path:
+    """The working tree without anything a run generates, plus special.yaml."""
+    shutil.copytree(
+        REPO, destination, symlinks=True,
+        ignore=lambda _, names: [n for n in names if n in GENERATED or n.endswith(".egg-info")],
+    )  # fmt: skip
+    (destination / "special.yaml").write_text(yaml.safe_dump(SPECIAL_CONFIG))
+    return destination
+
+
+def snakemake(root: Path, *args, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=root, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result
+
+
+def planned_jobs(root: Path, *args) -> dict[str, list[str]]:
+    """Rule name -> wildcards of each job a dry run schedules."""
+    out = snakemake(root, "-n", *RUN, *args).stdout
+    jobs: dict[str, list[str]] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        match = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if match:
+            wildcards = re.search(r"wildcards: (.*)", block)
+            jobs.setdefault(match.group(1), []).append(wildcards.group(1) if wildcards else "")
+    return jobs
+
+
+def deterministic_files(root: Path) -> dict[str, str]:
+    """SHA-256 of every result file that must not change between reruns."""
+    found = {}
+    for path in sorted((root / "results").rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and "timing" not in relative:
+            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    found["report/build/report.tex"] = hashlib.sha256(
+        (root / "report/build/report.tex").read_bytes()
+    ).hexdigest()
+    return found
+
+
+def html_outside_timing(root: Path) -> str:
+    html = (root / "report/build/report.html").read_text()
+    start = html.index('<section id="timing"')
+    end = html.index("</section>", start)
+    return html[:start] + html[end:]
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory):
+    """The smoke study run from scratch twice: on four cores and on one."""
+    four = copy_repo(tmp_path_factory.mktemp("four") / "repo")
+    one = copy_repo(tmp_path_factory.mktemp("one") / "repo")
+    snakemake(four, "--cores", "4", *RUN)
+    snakemake(one, "--cores", "1", *RUN)
+    return four, one
+
+
+def test_smoke_study_produces_every_output(studies):
+    root, _ = studies
+    for table in ("runs", "summary", "main", "comparisons", "sweep", "replication", "curves"):
+        assert (root / f"results/tables/{table}.csv").stat().st_size > 0
+    for table in ("fit_times", "fit_summary", "estep_cost"):
+        assert (root / f"results/tables/timing/{table}.csv").exists()
+    figures = [f"learning-{slug(d)}" for d in SPECIAL_CONFIG["study"]["main"]["datasets"]]
+    figures += ["paired-accuracy", "sweep-accuracy", "replication", "timing/estep-cost"]
+    for name in figures:
+        for kind in ("svg", "pdf", "png", "json"):
+            assert (root / f"results/figures/{name}.{kind}").exists(), name
+    for name in ("report.html", "report.tex", "timing.tex", "SHA256SUMS"):
+        assert (root / "report/build" / name).stat().st_size > 0
+    if tex_engine():
+        assert (root / "report/build/report.pdf").read_bytes().startswith(b"%PDF")
+    assert not list(root.rglob("*.part")), "a temporary file was left behind"
+
+
+def test_reruns_from_scratch_are_byte_identical_whatever_the_cores(studies):
+    four, one = studies
+    assert deterministic_files(four) == deterministic_files(one)
+    assert html_outside_timing(four) == html_outside_timing(one)
+
+
+def test_special_names_render_in_html_and_latex(studies):
+    root, _ = studies
+    html = (root / "report/build/report.html").read_text()
+    text = html_text(html)
+    assert SPECIAL in text
+    assert html.count("Iris &amp; &lt;Co&gt;") >= 3  # escaped, never raw markup
+    assert "<Co>" not in html
+    tex = (root / "report/build/report.tex").read_text()
+    assert r"Iris \& \textless{}Co\textgreater{} 100\% \$\#\_\{\}" in tex
+    if tex_engine():  # the .tex with the name compiled
+        assert (root / "report/build/report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def html_text(html: str) -> str:
+    """The text a browser shows, entities decoded."""
+    parts = []
+    parser = HTMLParser()
+    parser.handle_data = parts.append
+    parser.feed(html)
+    return "".join(parts)
+
+
+def test_a_second_run_with_no_change_does_nothing(studies):
+    root, _ = studies
+    result = snakemake(root, "-n", *RUN)
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def edit_and_plan(root: Path, relative: str) -> dict[str, list[str]]:
+    """Append a comment to a file, dry-run, then restore the file and its times."""
+    path = root / relative
+    original, stat = path.read_bytes(), path.stat()
+    try:
+        comment = b"\n{# an edit #}\n" if relative.endswith(".j2") else b"\n# an edit\n"
+        path.write_bytes(original + comment)
+        return planned_jobs(root)
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_editing_the_em_model_reruns_em_jobs_only(studies):
+    root, _ = studies
+    config = yaml.safe_load((root / "config/config.yaml").read_text())
+    jobs = edit_and_plan(root, "emnn/models/em.py")
+    trained = {re.search(r"method=([^,]+)", w).group(1) for w in jobs.pop("train")}
+    em_methods = {n for n, m in config["methods"].items() if m["model"] == "em"}
+    assert trained == em_methods & set(used_methods(root))
+    figures = {re.search(r"name=(.+)", w).group(1) for w in jobs.pop("figure")}
+    assert "timing/estep-cost" not in figures  # its E-step code did not change
+    assert len(figures) == 7
+    assert set(jobs) == {"aggregate", "report", "all"} | ({"pdf"} if tex_engine() else set())
+    assert all(len(wildcards) == 1 for wildcards in jobs.values())
+
+
+def used_methods(root: Path) -> list[str]:
+    return [p.name for d in (root / "results/runs").iterdir() for p in d.iterdir()]
+
+
+def test_editing_a_template_rerenders_the_report_only(studies):
+    root, _ = studies
+    jobs = edit_and_plan(root, "report/templates/report.html.j2")
+    assert set(jobs) <= {"report", "pdf", "all"} and "report" in jobs
+
+
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
+    root = copy_repo(tmp_path / "repo")
+    cases = {
+        "unknown.yaml": ({"splits": {"n_split": 3}}, "n_split"),
+        "type.yaml": ({"splits": {"n_splits": "many"}}, "splits.n_splits"),
+        "zero.yaml": ({"splits": {"n_splits": 0}}, "splits.n_splits"),
+        "hidden.yaml": ({"study": {"sweep": {"datasets": ["iris"], "methods": ["em-newton"],
+                                             "n_hidden": [30]}}}, "at most 24"),
+        "dataset.yaml": ({"study": {"main": {"datasets": ["nope"], "methods": ["sgd"]}}}, "'nope'"),
+    }  # fmt: skip
+    for name, (content, key) in cases.items():
+        (root / name).write_text(yaml.safe_dump(content))
+        result = snakemake(root, "--cores", "1", "--configfile", name, check=False)
+        assert result.returncode != 0
+        assert key in result.stderr, (name, result.stderr[-2000:])
+        assert not (root / "results").exists()
+
+
+def test_a_killed_study_completes_when_started_again(studies, tmp_path):
+    """Kill the whole run, jobs included, mid-way: started again, it completes
+    with exactly the results of an uninterrupted run."""
+    root = copy_repo(tmp_path / "repo")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *RUN], cwd=root,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while len(list(root.glob("results/runs/*/*/h*/0.json"))) < 4:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    snakemake(root, "--unlock", *RUN)  # a hard kill leaves Snakemake's lock behind
+    snakemake(root, "--cores", "4", *RUN)
+    assert deterministic_files(root) == deterministic_files(studies[0])
+    assert html_outside_timing(root) == html_outside_timing(studies[0])

@@ -401,3 +401,39 @@ def test_references_are_read_from_the_bib_file():
     assert ng["venue"] == "IEEE Transactions on Neural Networks 15(3), 738–749"
     assert [e["position"] for e in entries] == list(range(1, 7))
     assert "et al." in next(e for e in entries if e["key"] == "molder2021snakemake")["authors"]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian package chromium)")
+def test_html_loads_in_chromium_cleanly_with_every_figure_drawn(study):
+    """No console error, no request but the page itself, every inline figure laid out."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    root, config, _ = study
+    page_url = (root / REPORT / "report.html").resolve().as_uri()
+    problems, requests = [], []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page()
+        page.on("console", lambda m: m.type in ("error", "warning") and problems.append(m.text))
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("requestfailed", lambda r: problems.append(f"failed request {r.url}"))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_url, wait_until="load")
+        drawn = page.eval_on_selector_all(
+            "figure svg",
+            "svgs => svgs.map(s => [s.closest('figure').id, s.getBoundingClientRect().width,"
+            " s.getBoundingClientRect().height, s.querySelectorAll('path').length])",
+        )
+        browser.close()
+    assert problems == []
+    assert requests == [page_url]
+    expected = {"fig-" + n.replace("/", "-") for n in figures.figure_names(figure_plan(config))}
+    assert {figure_id for figure_id, *_ in drawn} == expected
+    for figure_id, width, height, paths in drawn:
+        assert width > 200 and height > 150 and paths > 10, figure_id

@@ -223,3 +223,32 @@ def test_a_killed_study_completes_when_started_again(studies, tmp_path):
     snakemake(root, "--cores", "4", *RUN)
     assert deterministic_files(root) == deterministic_files(studies[0])
     assert html_outside_timing(root) == html_outside_timing(studies[0])
+
+
+def test_the_full_study_dry_runs_through_the_slurm_profile(tmp_path):
+    """Every job of the full study carries memory, time and CPU resources for SLURM."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    root = copy_repo(tmp_path / "repo")
+    out = snakemake(root, "-n", "--profile", "workflow/profiles/slurm").stdout
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?=^\[|^Job stats|\Z)", out, re.M | re.S)
+    assert sum(rule == "train" for rule, _ in jobs) == 54
+    for rule, block in jobs:
+        resources = dict(
+            item.split("=", 1) for item in re.search(r"resources: (.*)", block).group(1).split(", ")
+        )
+        assert int(resources["mem_mb"]) >= 1000 and int(resources["runtime"]) >= 10, rule
+        assert resources["cpus_per_task"] == "1", rule
+
+
+def test_lint_findings_are_each_justified_beside_their_rule(tmp_path):
+    root = copy_repo(tmp_path / "repo")
+    result = snakemake(root, "--lint", check=False)
+    out = result.stdout + result.stderr
+    findings = set(re.findall(r"^\s+\* (.+?):?$", out, re.M))
+    assert findings <= {"Specify a conda environment or container for each rule."}, findings
+    flagged = re.findall(r"Lints for rule \w+ \(line (\d+), (.+)\):", out)
+    assert flagged
+    for line, path in flagged:
+        lines = Path(path).read_text().splitlines()
+        assert lines[int(line) - 2].startswith("# lint:"), (path, line)
+    assert "Lints for snakefile" not in out

@@ -1,6 +1,7 @@
 # Aggregation: run records -> tidy tables (results) and timing tables (wall clock).
 
 
+# lint: no conda/container directive, on purpose (see the Snakefile).
 rule aggregate:
     input:
         runs=PLAN.run_dirs(),
@@ -16,5 +17,5 @@ rule aggregate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "{EMNN} aggregate --study {params.study:q} --runs {input.runs:q} "
+        "emnn aggregate --study {params.study:q} --runs {input.runs:q} "
         "--out results/tables --timing-out results/tables/timing > {log:q} 2>&1"

@@ -1,6 +1,7 @@
 # Figures: one job per figure; each reads only the tables it draws.
 
 
+# lint: no conda/container directive, on purpose (see the Snakefile).
 rule figure:
     input:
         tables=lambda w: PLAN.figure_inputs(w.name),
@@ -17,4 +18,4 @@ rule figure:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{EMNN} figure {wildcards.name:q} --plan {params.plan:q} > {log:q} 2>&1"
+        "emnn figure {wildcards.name:q} --plan {params.plan:q} > {log:q} 2>&1"

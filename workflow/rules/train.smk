@@ -2,6 +2,7 @@
 # its splits (one process per job keeps start-up costs off the many small fits).
 
 
+# lint: no conda/container directive, on purpose (see the Snakefile).
 rule train:
     input:
         code=lambda w: PLAN.train_inputs(w.dataset, w.method),
@@ -17,9 +18,10 @@ rule train:
         mem_mb=lambda w: PLAN.train_memory_mb(w.method, w.n_hidden),
         runtime=lambda w: PLAN.train_minutes(w.dataset, w.method, w.n_hidden),
     shell:
-        "{EMNN} run --spec {params.spec:q} --split all --out {output:q} > {log:q} 2>&1"
+        "emnn run --spec {params.spec:q} --split all --out {output:q} > {log:q} 2>&1"
 
 
+# lint: no conda/container directive, on purpose (see the Snakefile).
 rule estep_cost:
     input:
         code=provenance.stage_sources("estep_cost"),
@@ -35,4 +37,4 @@ rule estep_cost:
         mem_mb=2000,
         runtime=30,
     shell:
-        "{EMNN} estep-cost --spec {params.spec:q} --out {output:q} > {log:q} 2>&1"
+        "emnn estep-cost --spec {params.spec:q} --out {output:q} > {log:q} 2>&1"

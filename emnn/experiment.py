@@ -186,7 +186,8 @@ class Tracker:
 
     def __init__(self, label, n_classes, X_train, y_train, X_test, y_test):
         self.label, self.n_classes = label, n_classes
-        self.X_train, self.y_train, self.X_test, self.y_test = X_train, y_train, X_test, y_test
+        self.y_train, self.y_test = y_train, y_test
+        self.X_both = np.vstack([X_train, X_test])  # one prediction call per iteration
         self.history = {
             key: []
             for key in (
@@ -205,8 +206,8 @@ class Tracker:
     def __call__(self, iteration, estimator):
         entered = time.perf_counter()
         self.seconds.append(entered - self.started - self.overhead)
-        P_train = self.proba(estimator, self.X_train)
-        P_test = self.proba(estimator, self.X_test)
+        P_both = self.proba(estimator, self.X_both)
+        P_train, P_test = P_both[: len(self.y_train)], P_both[len(self.y_train) :]
         rows = np.arange(len(self.y_train))
         W, V = estimator.coefs_[0], estimator.coefs_[-1]
         penalty = 0.5 * estimator.l2 * float((W**2).sum() + (V**2).sum())

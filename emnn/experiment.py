@@ -67,11 +67,9 @@ def _run_split(spec, dataset, pair, split, common):
     standardize = spec["dataset"]["splits"]["standardize"]
     X_train, X_test = prepare(dataset.X, train, test, standardize)
     y_train, y_test = dataset.y[train], dataset.y[test]
-    notes = []
-    absent = [dataset.classes[c] for c in np.setdiff1d(np.arange(dataset.n_classes), y_test)]
-    if absent:
-        notes.append(f"class(es) {', '.join(map(repr, absent))} absent from the test part")
-        log.warning("%s: %s", label, notes[-1])
+    notes = data_notes(dataset, train, test, standardize)
+    for note in notes:
+        log.warning("%s: %s", label, note)
 
     started = time.perf_counter()
     params, selection = select_params(method, X_train, y_train, seeds)
@@ -134,6 +132,29 @@ def _run_split(spec, dataset, pair, split, common):
         "cumulative_seconds": tracker.seconds,
     }
     return records.jsonable(record), records.jsonable(timing)
+
+
+def data_notes(dataset, train, test, standardize: bool) -> list[str]:
+    """What a user should know about this split's data before reading its results."""
+    notes = []
+    absent = [
+        dataset.classes[c] for c in np.setdiff1d(np.arange(dataset.n_classes), dataset.y[test])
+    ]
+    if absent:
+        notes.append(f"class(es) {', '.join(map(repr, absent))} absent from the test part")
+    spread = dataset.X[train].std(axis=0)
+    constant = [name for name, s in zip(dataset.feature_names, spread, strict=True) if s == 0]
+    if constant:
+        notes.append(f"feature(s) {', '.join(map(repr, constant))} constant in the training part")
+    varying = spread[spread > 0]
+    largest = float(np.abs(dataset.X[train]).max())
+    if not standardize and varying.size and (largest > 1e3 or varying.max() > 1e3 * varying.min()):
+        notes.append(
+            f"features are not standardized and their scales differ widely (largest |value| "
+            f"{largest:.3g}, spreads from {varying.min():.3g} to {varying.max():.3g}); "
+            "training may be slow or diverge: consider standardize: true"
+        )
+    return notes
 
 
 def select_params(method: dict, X, y, seeds) -> tuple[dict, dict | None]:

@@ -46,8 +46,10 @@ class SGDMLPClassifier(MLPBase):
     one minibatch at a time (mean loss of the batch plus l2/(2n) * ||.||^2).
     With batch_size=1 and momentum=0 it is per-sample SGD. Training stops when
     the full-data objective has not improved by more than tol (relative) for
-    n_iter_no_change epochs, or after max_epochs. For the same random_state and
-    n_hidden it starts from EMMLPClassifier's initial weights.
+    n_iter_no_change epochs, or after max_epochs. If the objective overflows
+    (learning rate too large for the data's scale) training stops with the last
+    finite weights, `diverged_` set and a warning. For the same random_state
+    and n_hidden it starts from EMMLPClassifier's initial weights.
 
     fit(X, y, monitor=None): `monitor(epoch, estimator)` is called with the
     initial weights (epoch 0) and after each epoch; returning True stops training.
@@ -99,27 +101,40 @@ class SGDMLPClassifier(MLPBase):
         l2_per_example = self.l2 / n
 
         self.history_ = {"objective": []}
-        self.converged_ = False
+        self.converged_ = self.diverged_ = False
+        self.n_iter_ = 0
         best, stale = -np.inf, 0
+        last_finite = [p.copy() for p in params]
         if monitor is not None:
             monitor(0, self)
         for epoch in range(1, self.max_epochs + 1):
             order = order_rng.permutation(n)
-            for start in range(0, n, self.batch_size):
-                rows = order[start : start + self.batch_size]
-                _, gw, gb = loss_and_gradients(
-                    self.coefs_, self.intercepts_, X[rows], Y[rows], l2_per_example
-                )
-                for p, v, grad in zip(params, velocity, gw + gb, strict=True):
-                    v *= self.momentum
-                    v -= self.learning_rate * grad
-                    p += v
-            objective = self.objective(X, Y)
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in range(0, n, self.batch_size):
+                    rows = order[start : start + self.batch_size]
+                    _, gw, gb = loss_and_gradients(
+                        self.coefs_, self.intercepts_, X[rows], Y[rows], l2_per_example
+                    )
+                    for p, v, grad in zip(params, velocity, gw + gb, strict=True):
+                        v *= self.momentum
+                        v -= self.learning_rate * grad
+                        p += v
+                objective = self.objective(X, Y)
             if not np.isfinite(objective):
-                raise FloatingPointError(
-                    f"SGD objective became {objective} at epoch {epoch}; "
-                    f"lower learning_rate (now {self.learning_rate})"
+                # Diverged: keep the last finite weights rather than return NaNs.
+                for p, kept in zip(params, last_finite, strict=True):
+                    p[...] = kept
+                self.diverged_ = True
+                warnings.warn(
+                    f"SGD diverged in epoch {epoch} (the objective became {objective}) and kept "
+                    f"the weights of epoch {epoch - 1}; lower learning_rate (now "
+                    f"{self.learning_rate}) or standardize the features",
+                    ConvergenceWarning,
+                    stacklevel=2,
                 )
+                break
+            for p, kept in zip(params, last_finite, strict=True):
+                kept[...] = p
             self.history_["objective"].append(objective)
             self.n_iter_ = epoch
             if monitor is not None and monitor(epoch, self):
@@ -131,7 +146,7 @@ class SGDMLPClassifier(MLPBase):
             if stale >= self.n_iter_no_change:
                 self.converged_ = True
                 break
-        if not self.converged_:
+        if not (self.converged_ or self.diverged_):
             warnings.warn(
                 f"SGD stopped after {self.n_iter_} epochs while the objective was still improving",
                 ConvergenceWarning,

@@ -282,7 +282,7 @@ def estep_cost(cost: pd.DataFrame, study: dict):
     ):
         axis.plot(m, 1e3 * cost[column], marker="o", ms=3, color=color, label=label)
     anchor = 1e3 * cost["e_step_seconds"].iloc[-1] / 2.0 ** m[-1]
-    axis.plot(m, anchor * 2.0**m, color="0.4", ls="--", lw=0.8, label="∝ 2^m")
+    axis.plot(m, anchor * 2.0**m, color="0.4", ls="--", lw=0.8, label=r"$\propto 2^m$")
     axis.set_yscale("log")
     axis.set_xlabel("hidden units m")
     axis.set_ylabel("milliseconds")

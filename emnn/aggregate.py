@@ -95,11 +95,11 @@ def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
     rows = []
     hidden = study["n_hidden"]
     for dataset in main["datasets"]:
-        base = _main_runs(runs, dataset, baseline, hidden).set_index("split")
+        base = main_runs(runs, dataset, baseline, hidden).set_index("split")
         for method in main["methods"]:
             if method == baseline:
                 continue
-            other = _main_runs(runs, dataset, method, hidden).set_index("split")
+            other = main_runs(runs, dataset, method, hidden).set_index("split")
             splits = base.index.intersection(other.index)
             ratio = float((other.loc[splits, "n_test"] / other.loc[splits, "n_train"]).mean())
             for name, (column, higher_is_better) in METRICS.items():
@@ -121,7 +121,8 @@ def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _main_runs(runs, dataset, method, hidden):
+def main_runs(runs, dataset, method, hidden):
+    """The runs of a method on a dataset with the method's own number of hidden units."""
     chosen = runs[
         (runs["dataset"] == dataset)
         & (runs["method"] == method)

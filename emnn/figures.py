@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import provenance, records
-from .aggregate import read_table
+from .aggregate import main_runs, read_table
 from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
 
 STYLE = {
@@ -112,7 +112,7 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
         "study_sha256": hashlib.sha256(json.dumps(study, sort_keys=True).encode()).hexdigest(),
         "seed": study.get("seed"),
         "emnn_version": provenance.versions()["emnn"],
-        "command": f"snakemake --cores 1 --forcerun {output_prefix(name)}.svg",
+        "command": f"snakemake --cores 1 --force {output_prefix(name)}.svg",
     }
     records.write_text(f"{prefix}.json", records.dumps(sidecar))
     return sidecar
@@ -182,14 +182,10 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
     markers = "osD^v<>p"
     for axis, method in zip(axes[0], others, strict=True):
         for k, dataset in enumerate(main["datasets"]):
-            pair = []
-            for name in (baseline, method):
-                chosen = runs[
-                    (runs["dataset"] == dataset)
-                    & (runs["method"] == name)
-                    & (runs["n_hidden"] == hidden[name])
-                ]
-                pair.append(chosen.set_index("split")["test_accuracy"])
+            pair = [
+                main_runs(runs, dataset, name, hidden).set_index("split")["test_accuracy"]
+                for name in (baseline, method)
+            ]
             joined = pd.concat(pair, axis=1, keys=["x", "y"]).dropna()
             counts = joined.groupby(["x", "y"]).size().reset_index(name="count")
             axis.scatter(

@@ -110,6 +110,8 @@ def build_pdf(tex_path) -> Path:
             "to off in the config)"
         )
     directory = tex_path.parent
+    for stale in directory.glob(".latexmk-*"):  # left by a build that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     build = Path(tempfile.mkdtemp(dir=directory, prefix=".latexmk-"))
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
     command = [
@@ -674,8 +676,7 @@ def replication_sentences(rows: list[dict], columns: list[dict], n_test: int | N
             f"{pct(row['reported'])} % ({signed_points(gap)} points"
         )
         if single:
-            examples = round(abs(gap) * n_test)
-            sentence += f", {examples} test example{'s' if examples != 1 else ''}"
+            sentence += f", {examples_text(gap, n_test)}"
         out.append(sentence + ").")
     if len(reported) >= 2:
         a, b = reported[0], reported[1]
@@ -685,8 +686,7 @@ def replication_sentences(rows: list[dict], columns: list[dict], n_test: int | N
             f"{signed_points(gap)} points"
         )
         if single:
-            examples = round(abs(gap) * n_test)
-            sentence += f", {examples} test example{'s' if examples != 1 else ''} of {n_test}"
+            sentence += f", {examples_text(gap, n_test)} of {n_test}"
         out.append(sentence + ".")
     for k, column in enumerate(columns[1:], start=1):
         widths, parts = [], []  # interval widths, one clause per method
@@ -718,6 +718,12 @@ def replication_sentences(rows: list[dict], columns: list[dict], n_test: int | N
                 f"{verdict} them."
             )
     return out
+
+
+def examples_text(accuracy_gap: float, n_test: int) -> str:
+    """An accuracy difference on one split, counted in test examples."""
+    examples = round(abs(accuracy_gap) * n_test)
+    return f"{examples} test example{'s' if examples != 1 else ''}"
 
 
 def timing_context(data: dict, plan: dict) -> dict:

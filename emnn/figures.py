@@ -95,25 +95,33 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
                 "timing/estep-cost": estep_cost,
             }[name]
             fig, title, caption = painter(frames[0], study)
+        sidecar = {
+            "name": name,
+            "anchor": "fig-" + name.replace("/", "-"),
+            "title": title,
+            "caption": caption,
+            "files": {kind: f"{output_prefix(name)}.{kind}" for kind in ("svg", "pdf", "png")},
+            "inputs": {path: _sha256(root / path) for path in tables},
+            "code": provenance.code(provenance.stage_sources("figures")),
+            "study_sha256": hashlib.sha256(json.dumps(study, sort_keys=True).encode()).hexdigest(),
+            "seed": study.get("seed"),
+            "emnn_version": provenance.versions()["emnn"],
+            "command": f"snakemake --cores 1 --force {output_prefix(name)}.svg",
+        }
+        # The files carry their provenance too, so a figure copied alone stays citable.
+        stamp = (
+            f"emnn {sidecar['emnn_version']}; code sha256 {sidecar['code']['sha256']}; "
+            f"study sha256 {sidecar['study_sha256']}; seed {sidecar['seed']}; "
+            f"regenerate: {sidecar['command']}"
+        )
+        described = {"svg": "Description", "pdf": "Subject", "png": "Description"}
         prefix = root / output_prefix(name)
         for kind in ("svg", "pdf", "png"):
             buffer = io.BytesIO()
-            fig.savefig(buffer, format=kind, metadata=METADATA[kind], bbox_inches="tight")
+            metadata = {**METADATA[kind], described[kind]: stamp}
+            fig.savefig(buffer, format=kind, metadata=metadata, bbox_inches="tight")
             records.write_bytes(f"{prefix}.{kind}", buffer.getvalue())
         plt.close(fig)
-    sidecar = {
-        "name": name,
-        "anchor": "fig-" + name.replace("/", "-"),
-        "title": title,
-        "caption": caption,
-        "files": {kind: f"{output_prefix(name)}.{kind}" for kind in ("svg", "pdf", "png")},
-        "inputs": {path: _sha256(root / path) for path in tables},
-        "code": provenance.code(provenance.stage_sources("figures")),
-        "study_sha256": hashlib.sha256(json.dumps(study, sort_keys=True).encode()).hexdigest(),
-        "seed": study.get("seed"),
-        "emnn_version": provenance.versions()["emnn"],
-        "command": f"snakemake --cores 1 --force {output_prefix(name)}.svg",
-    }
     records.write_text(f"{prefix}.json", records.dumps(sidecar))
     return sidecar
 

@@ -11,7 +11,7 @@ import json
 import shutil
 
 from . import figures, provenance
-from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan, validate
+from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan
 from .datasets import source_of
 from .errors import ConfigError
 from .layout import REPORT, TABLES, TIMING_TABLES, run_dir, slug
@@ -19,8 +19,9 @@ from .layout import REPORT, TABLES, TIMING_TABLES, run_dir, slug
 
 class Plan:
     def __init__(self, config: dict):
-        self.config = validate(config)
-        check_study(self.config)
+        """`config` as validated by emnn.config.validate (defaults filled in)."""
+        self.config = config
+        check_study(config)
         self.runs = runs(self.config)
         self.datasets = {slug(name): name for name in self.config["datasets"]}
         self.methods = {slug(name): name for name in self.config["methods"]}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from emnn.config import load_config
+from emnn.config import load_config, validate
 from emnn.errors import ConfigError, StudyError
 from emnn.workflow import Plan
 from tests.conftest import small_config
@@ -66,7 +66,7 @@ def test_schema_defaults_are_filled_in(write_config):
 
 def test_required_pdf_without_tex_stops_early(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    plan = Plan(edited(report={"pdf": "required"}))
+    plan = Plan(validate(edited(report={"pdf": "required"})))
     with pytest.raises(ConfigError, match="apt-get install texlive-latex-recommended"):
         plan.targets()
-    assert Plan(edited(report={"pdf": "auto"})).pdf_wanted() is False
+    assert Plan(validate(edited(report={"pdf": "auto"}))).pdf_wanted() is False

@@ -17,6 +17,9 @@ from . import records
 from .stats import corrected_interval, corrected_paired_test, win_tie_loss
 
 KEYS = ["dataset", "method", "n_hidden"]
+# The tables this stage writes: results (deterministic) and wall-clock timings.
+RESULT_TABLES = ["runs", "summary", "main", "comparisons", "sweep", "replication", "curves"]
+TIMING_TABLES = ["fit_times", "fit_summary"]
 METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
 RANGES = {"accuracy": (0.0, 1.0), "log_loss": (0.0, np.inf)}
 
@@ -215,15 +218,16 @@ def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd
     runs, history, timing = load(run_dirs)
     summary = summarize(runs)
     results = {
-        "runs.csv": runs,
-        "summary.csv": summary,
-        "main.csv": part(summary, study, "main"),
-        "comparisons.csv": compare(runs, study),
-        "sweep.csv": part(summary, study, "sweep"),
-        "replication.csv": part(summary, study, "replication"),
-        "curves.csv": learning_curves(history, study),
+        "runs": runs,
+        "summary": summary,
+        "main": part(summary, study, "main"),
+        "comparisons": compare(runs, study),
+        "sweep": part(summary, study, "sweep"),
+        "replication": part(summary, study, "replication"),
+        "curves": learning_curves(history, study),
     }
-    timings = {"fit_times.csv": timing, "fit_summary.csv": timing_summary(timing)}
+    timings = {"fit_times": timing, "fit_summary": timing_summary(timing)}
+    assert list(results) == RESULT_TABLES and list(timings) == TIMING_TABLES
     return results, timings
 
 
@@ -231,4 +235,4 @@ def write(run_dirs, study: dict, out_dir, timing_dir) -> None:
     results, timings = tables(run_dirs, study)
     for directory, frames in ((out_dir, results), (timing_dir, timings)):
         for name, frame in frames.items():
-            records.write_text(Path(directory) / name, csv_text(frame))
+            records.write_text(Path(directory) / f"{name}.csv", csv_text(frame))

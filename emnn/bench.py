@@ -32,9 +32,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from .estep_cost import best_time, iteration_times
+from .estep_cost import best_time, initial_model, iteration_times
 from .models import EMMLPClassifier, estep, naive
-from .models._common import initial_weights, model_streams, one_hot, with_ones
+from .models._common import one_hot, with_ones
 
 SIZES = {120: load_iris, 455: load_breast_cancer}
 HIDDEN = (4, 7, 8, 10, 12, 14, 16)
@@ -97,9 +97,8 @@ def peak_memory(n_hidden=20) -> tuple[float, float, float]:
     """Peak traced MiB, and seconds, of one E-step plus one Newton M-step on Iris (n = 150)."""
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    model = EMMLPClassifier(n_hidden=n_hidden, random_state=0)
+    model = initial_model(X.shape[1], n_hidden, 3)
     Xt, Y = with_ones(X), one_hot(y, 3)
-    model._set_weights(*initial_weights(X.shape[1], n_hidden, 3, model_streams(0)[0]))
     gc.collect()
     tracemalloc.start()
     start = time.perf_counter()

@@ -78,7 +78,7 @@ def describe(error) -> str:
     return f"config: {path or 'top level'}: {error.message}"
 
 
-def check_study(config: dict, with_data: bool = True) -> None:
+def check_study(config: dict) -> None:
     """Stop with one message when the study refers to something that cannot run."""
     study = config["study"]
     for part in ("main", "sweep", "replication"):
@@ -102,10 +102,9 @@ def check_study(config: dict, with_data: bool = True) -> None:
         for name in sweep["methods"]:
             for n_hidden in sweep["n_hidden"]:
                 check_method(name, config["methods"][name], n_hidden)
-    if with_data:
-        for name in used_datasets(config):
-            dataset = load_dataset(name, config["datasets"][name])
-            check_splittable(name, dataset.y, dataset.classes, split_spec(config, name))
+    for name in used_datasets(config):
+        dataset = load_dataset(name, config["datasets"][name])
+        check_splittable(name, dataset.y, dataset.classes, split_spec(config, name))
 
 
 def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:

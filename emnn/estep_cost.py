@@ -29,6 +29,13 @@ def best_time(function, repeats: int, budget: float = 2.0) -> float:
     return best
 
 
+def initial_model(n_features: int, n_hidden: int, n_classes: int) -> EMMLPClassifier:
+    """An EM model holding the initial weights of random_state 0, ready for one iteration."""
+    model = EMMLPClassifier(n_hidden=n_hidden, random_state=0)
+    model._set_weights(*initial_weights(n_features, n_hidden, n_classes, model_streams(0)[0]))
+    return model
+
+
 def iteration_times(X, y_index, n_hidden: int, repeats: int, model=None) -> dict:
     """Best-of-`repeats` seconds of one E-step and one Newton M-step.
 
@@ -36,9 +43,7 @@ def iteration_times(X, y_index, n_hidden: int, repeats: int, model=None) -> dict
     """
     n_classes = int(y_index.max()) + 1
     if model is None:
-        model = EMMLPClassifier(n_hidden=n_hidden)
-        start = initial_weights(X.shape[1], n_hidden, n_classes, model_streams(0)[0])
-        model._set_weights(*start)
+        model = initial_model(X.shape[1], n_hidden, n_classes)
     Xt, Y = with_ones(X), one_hot(y_index, n_classes)
     post = model._e_step(Xt, Y)
     weights = (model.coefs_, model.intercepts_)

@@ -23,11 +23,6 @@ RECORD_VERSION = 1
 PROGRESS_SECONDS = 10.0  # a long fit logs its progress at this pace
 
 
-def run_job(spec: dict, split: int) -> tuple[dict, dict]:
-    """Train and evaluate; return the run record and its wall-clock timings."""
-    return run_splits(spec, [split])[0]
-
-
 def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, dict]]:
     """Records and timings of the given splits (all when None), loading the data once."""
     data_spec, method = spec["dataset"], spec["method"]

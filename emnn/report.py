@@ -39,8 +39,7 @@ from .figures import figure_names, output_prefix
 from .layout import FIGURES, REPORT, TABLES, TIMING_TABLES, slug
 
 TEMPLATES = "report/templates"
-RESULT_TABLES = ["runs", "summary", "main", "comparisons", "sweep", "replication", "curves"]
-TIMING_TABLE_NAMES = ["fit_times", "fit_summary", "estep_cost"]
+TIMING_TABLE_NAMES = [*aggregate.TIMING_TABLES, "estep_cost"]
 FIGURE_KINDS = ("svg", "pdf", "png")
 SYNTAX = {
     "block_start_string": "((*",
@@ -158,7 +157,7 @@ def build_pdf(tex_path) -> Path:
 def load(config: dict, run_dirs, root: Path) -> dict:
     """The tables, figure sidecars and run records the paper is made of, with hashes."""
     plan = figure_plan(config)
-    tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in RESULT_TABLES}
+    tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in aggregate.RESULT_TABLES}
     timing_names = [n for n in TIMING_TABLE_NAMES if n != "estep_cost" or plan.get("estep_cost")]
     timing = {name: read_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
     plan_sha256 = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
@@ -166,7 +165,7 @@ def load(config: dict, run_dirs, root: Path) -> dict:
     runs = read_runs(root, run_dirs)
 
     listing, sums = [], []
-    for name in RESULT_TABLES:
+    for name in aggregate.RESULT_TABLES:
         path = f"{TABLES}/{name}.csv"
         listing.append((sha256_file(root / path), path))
     for figure in figures.values():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from . import figures, provenance
+from . import aggregate, figures, provenance
 from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan
 from .datasets import source_of
 from .errors import ConfigError
@@ -52,15 +52,16 @@ class Plan:
             files.append(data_spec["path"])
         return files
 
+    def _exact_em(self, method_slug: str) -> bool:
+        return self.config["methods"][self.methods[method_slug]]["model"] == "em"
+
     def train_memory_mb(self, method_slug: str, n_hidden: str) -> int:
         """Memory to ask a cluster for: exact EM's working blocks grow past m = 16."""
-        exact_em = self.config["methods"][self.methods[method_slug]]["model"] == "em"
-        return 4000 if exact_em and int(n_hidden) > 16 else 1000
+        return 4000 if self._exact_em(method_slug) and int(n_hidden) > 16 else 1000
 
     def train_minutes(self, dataset_slug: str, method_slug: str, n_hidden: str) -> int:
         """A generous wall-time limit for a cluster: exact EM's cost doubles with each unit."""
-        exact_em = self.config["methods"][self.methods[method_slug]]["model"] == "em"
-        return 30 * 2 ** max(0, int(n_hidden) - 12) if exact_em else 30
+        return 30 * 2 ** max(0, int(n_hidden) - 12) if self._exact_em(method_slug) else 30
 
     # ------------------------------------------------------ tables and figures
 
@@ -71,11 +72,10 @@ class Plan:
         return json.dumps(figure_plan(self.config), sort_keys=True)
 
     def table_outputs(self) -> list[str]:
-        names = ["runs", "summary", "main", "comparisons", "sweep", "replication", "curves"]
-        return [f"{TABLES}/{name}.csv" for name in names]
+        return [f"{TABLES}/{name}.csv" for name in aggregate.RESULT_TABLES]
 
     def timing_table_outputs(self) -> list[str]:
-        return [f"{TIMING_TABLES}/fit_times.csv", f"{TIMING_TABLES}/fit_summary.csv"]
+        return [f"{TIMING_TABLES}/{name}.csv" for name in aggregate.TIMING_TABLES]
 
     def figure_inputs(self, name: str) -> list[str]:
         return figures.inputs(name)

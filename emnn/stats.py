@@ -5,6 +5,11 @@ per-split results are correlated and the naive standard error is too small.
 Nadeau & Bengio (2003) inflate the variance of the mean of K resampled results
 from s^2 / K to (1/K + n_test/n_train) s^2; both the confidence intervals and
 the paired t-test below use that corrected variance.
+
+When every value (or every paired difference) is the same, the sample variance
+is zero and the t statistic and its interval are undefined: the interval is
+then NaN, and a paired comparison falls back to the exact two-sided sign test.
+Many comparisons at once are adjusted with Holm's step-down procedure (`holm`).
 """
 
 from __future__ import annotations
@@ -13,16 +18,22 @@ import numpy as np
 from scipy import stats
 
 LEVEL = 0.95
+CORRECTED_T = "corrected t"
+SIGN = "sign"
 
 
 def corrected_interval(
     values, test_train_ratio: float, bounds=(-np.inf, np.inf)
 ) -> tuple[float, float, float]:
     """Mean and corrected 95 % confidence interval, clipped to the metric's range
-    (accuracy lies in [0, 1]); NaN bounds with fewer than 2 values."""
+    (accuracy lies in [0, 1]).
+
+    The bounds are NaN with fewer than 2 values, and when all values are equal
+    (zero variance: no interval can be estimated from the splits).
+    """
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
-    if values.size < 2:
+    if values.size < 2 or _all_equal(values):
         return mean, float("nan"), float("nan")
     half = _t_quantile(values.size) * np.sqrt(_corrected_variance(values, test_train_ratio))
     return mean, float(max(mean - half, bounds[0])), float(min(mean + half, bounds[1]))
@@ -31,8 +42,11 @@ def corrected_interval(
 def corrected_paired_test(differences, test_train_ratio: float) -> dict:
     """Nadeau-Bengio corrected resampled t-test of paired differences (two-sided).
 
-    With no spread at all the statistic is undefined: the p-value is 1 when
-    every difference is zero and NaN otherwise.
+    Returns mean_difference, ci_low, ci_high, t, p_value and `test`, the test
+    that produced the p-value: "corrected t"; or "sign" when every difference
+    is the same (zero variance), where t and the interval are undefined (NaN)
+    and p_value is the exact two-sided sign test of the non-zero differences
+    (1 when all are zero); or None with fewer than 2 differences (all NaN).
     """
     d = np.asarray(differences, dtype=float)
     mean, low, high = corrected_interval(d, test_train_ratio)
@@ -42,16 +56,54 @@ def corrected_paired_test(differences, test_train_ratio: float) -> dict:
         "ci_high": high,
         "t": np.nan,
         "p_value": np.nan,
+        "test": None,
     }
     if d.size < 2:
         return result
-    variance = _corrected_variance(d, test_train_ratio)
-    if variance == 0:
-        result["p_value"] = 1.0 if mean == 0 else np.nan
+    if _all_equal(d):
+        result.update(p_value=sign_test(d), test=SIGN)
         return result
-    t = mean / np.sqrt(variance)
-    result.update(t=float(t), p_value=float(2 * stats.t.sf(abs(t), df=d.size - 1)))
+    t = mean / np.sqrt(_corrected_variance(d, test_train_ratio))
+    p = 2 * stats.t.sf(abs(t), df=d.size - 1)
+    result.update(t=float(t), p_value=float(p), test=CORRECTED_T)
     return result
+
+
+def sign_test(differences) -> float:
+    """Exact two-sided sign test: zero differences dropped, 1 if none is left."""
+    d = np.asarray(differences, dtype=float)
+    nonzero = d[d != 0]
+    if nonzero.size == 0:
+        return 1.0
+    return float(stats.binomtest(int((nonzero > 0).sum()), nonzero.size, 0.5).pvalue)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm-Bonferroni step-down adjusted p-values of one family, in the given order.
+
+    The i-th smallest of m p-values becomes max_{k <= i} (m - k + 1) p_(k),
+    capped at 1, so rejecting where the adjusted p-value is at most alpha is
+    Holm's sequential procedure at family-wise level alpha. NaN entries stay
+    NaN and do not count in m. (SciPy offers only false_discovery_control,
+    the Benjamini-Hochberg/Yekutieli adjustments.)
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"holm takes one family of p-values (1-d), got shape {p.shape}")
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError(f"p-values must lie in [0, 1], got {p[(p < 0) | (p > 1)]}")
+    adjusted = np.full(p.shape, np.nan)
+    present = np.flatnonzero(~np.isnan(p))
+    order = present[np.argsort(p[present], kind="stable")]
+    m = order.size
+    steps = p[order] * (m - np.arange(m))
+    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return adjusted
+
+
+def _all_equal(values):
+    # Not var == 0: the variance of identical floats such as 0.1 comes out ~1e-34.
+    return bool(values.size and np.all(values == values[0]))
 
 
 def _corrected_variance(values, ratio):

@@ -5,24 +5,48 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from .models._common import check_nonnegative, check_positive_int, log_softmax
+
+SOLVERS = ("adam", "sgd")  # the solvers with partial_fit, so trained epoch by epoch
 
 
 class SklearnMLP(ClassifierMixin, BaseEstimator):
     """MLPClassifier(hidden_layer_sizes=(n_hidden,), activation="logistic"), epoch by epoch.
 
     It trains with partial_fit, one epoch per call, so the study can follow it
-    like the other methods, and stops with MLPClassifier's own rule: after
-    n_iter_no_change epochs whose training loss did not improve by tol.
-    `l2` is MLPClassifier's alpha, which penalizes the summed loss exactly as
-    the other models' l2 does. It draws its own initial weights from
-    random_state (its binary output is a single logistic unit, so they cannot
-    be shared with the softmax models), and its first weights are only seen
-    after the first epoch, so `monitor(epoch, estimator)` starts at epoch 1.
-    history_["objective"] is -n times MLPClassifier's epoch loss.
+    like the other methods. It draws its own initial weights from random_state
+    (on two classes its output is a single logistic unit, so they cannot be
+    shared with the softmax models), and its first weights are only seen after
+    the first epoch, so `monitor(epoch, estimator)` starts at epoch 1.
+
+    The penalty is the other models': they maximize
+    sum_j log p(y_j | x_j) - l2/2 * (||W||^2 + ||V||^2) (biases free), one
+    minibatch at a time as its mean cross-entropy plus l2/(2n) * ||W, V||^2.
+    MLPClassifier adds alpha/(2b) * ||W, V||^2 to the mean cross-entropy of a
+    minibatch of b rows, so fit sets alpha = l2 * B / n, with n the training
+    rows and B = min(batch_size, n) the batch size scikit-learn uses (alpha is
+    not l2). Every full minibatch then has the loss and gradient of
+    SGDMLPClassifier's. Two differences remain: when B does not divide n the
+    last, smaller minibatch of an epoch (r rows) is penalized B/r times as
+    strongly; and on two classes the single logistic output unit's weights u
+    are penalized as ||u||^2, where two softmax units reach the same function
+    with v1 = -v0 = u/2 at half that penalty.
+
+    Training stops after n_iter_no_change consecutive epochs whose training
+    loss (loss_curve_, per example) did not fall below the best so far by tol,
+    or after max_epochs. (MLPClassifier's own rule waits one epoch longer.)
+
+    history_["objective"][k] is the penalized log-likelihood above at the
+    weights after epoch k + 1, computed exactly from the logits (see
+    `objective`), as SGDMLPClassifier records it. -n * loss_curve_[k] is the
+    same quantity averaged over the weights epoch k + 1 passed through; with a
+    single batch (batch_size >= n) it is exactly history_["objective"][k - 1].
     """
 
     def __init__(
@@ -47,27 +71,50 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
         self.l2 = l2
         self.random_state = random_state
 
-    def fit(self, X, y, monitor=None):
-        if self.solver not in ("adam", "sgd"):
+    def _check_params(self):
+        if not isinstance(self.solver, str) or self.solver not in SOLVERS:
             raise ValueError(
-                f"solver must be 'adam' or 'sgd' (trained epoch by epoch), got {self.solver!r}"
+                f"solver must be 'adam' or 'sgd' (trained epoch by epoch with partial_fit), "
+                f"got {self.solver!r}"
             )
+        check_positive_int("n_hidden", self.n_hidden)
+        check_positive_int("batch_size", self.batch_size)
+        check_positive_int("max_epochs", self.max_epochs)
+        check_positive_int("n_iter_no_change", self.n_iter_no_change)
+        check_nonnegative("learning_rate", self.learning_rate, strict=True)
+        check_nonnegative("tol", self.tol)
+        check_nonnegative("l2", self.l2)
+        if self.random_state is not None:
+            check_positive_int(
+                "random_state",
+                self.random_state,
+                low=0,
+                high=2**32 - 1,
+                why=" (or None): it seeds MLPClassifier's RandomState",
+            )
+
+    def fit(self, X, y, monitor=None):
+        self._check_params()
+        X_checked = check_array(X, dtype=np.float64)
+        y = column_or_1d(y, warn=True)
+        n = X_checked.shape[0]
+        if len(y) != n:
+            raise ValueError(f"X has {n} rows but y has {len(y)} labels")
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ValueError(f"SklearnMLP needs at least 2 classes in y, got only {classes[0]!r}")
+        self.classes_ = classes
+        batch = min(self.batch_size, n)  # scikit-learn clips it so, with a warning
         self.mlp_ = MLPClassifier(
             hidden_layer_sizes=(self.n_hidden,),
             activation="logistic",
             solver=self.solver,
-            alpha=self.l2,
-            batch_size=self.batch_size,
+            alpha=self.l2 * batch / n,  # see the class docstring
+            batch_size=batch,
             learning_rate_init=self.learning_rate,
             random_state=self.random_state,
             shuffle=True,
         )
-        y = np.asarray(y)
-        self.classes_ = np.unique(y)
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"SklearnMLP needs at least 2 classes in y, got only {self.classes_[0]!r}"
-            )
         self.history_ = {"objective": []}
         self.converged_ = False
         self.n_iter_ = 0
@@ -78,7 +125,7 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
                 self.mlp_.partial_fit(X, y, classes=self.classes_)
             self.n_features_in_ = self.mlp_.n_features_in_
             loss = self.mlp_.loss_curve_[-1]
-            self.history_["objective"].append(-len(X) * loss)
+            self.history_["objective"].append(self.objective(X_checked, y))
             self.n_iter_ = epoch
             if monitor is not None and monitor(epoch, self):
                 break
@@ -97,6 +144,24 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def objective(self, X, y) -> float:
+        """sum_j log p(y_j | x_j) - l2/2 * (||W||^2 + ||V||^2) at the current weights."""
+        check_is_fitted(self, "mlp_")
+        X = check_array(X, dtype=np.float64)
+        (W, V), (b, c) = self.coefs_, self.intercepts_
+        logits = expit(X @ W + b) @ V + c
+        y = column_or_1d(y)
+        if not np.isin(y, self.classes_).all():
+            raise ValueError(f"y has labels outside the classes seen in fit, {self.classes_}")
+        index = np.searchsorted(self.classes_, y)
+        if logits.shape[1] == 1:  # one logistic unit: p(classes_[1] | x) = sigmoid(z)
+            z = logits[:, 0]
+            log_likelihood = -np.logaddexp(0.0, np.where(index == 1, -z, z))
+        else:
+            log_likelihood = log_softmax(logits)[np.arange(len(X)), index]
+        penalty = 0.5 * self.l2 * float((W**2).sum() + (V**2).sum())
+        return float(log_likelihood.sum()) - penalty
 
     @property
     def coefs_(self):

@@ -28,10 +28,9 @@ def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One row per run, one row per (run, iteration), one row per run's timing."""
     runs, history, timing = [], [], []
     for directory in run_dirs:
-        directory = Path(directory)
-        found = sorted(directory.glob("*.json"), key=lambda p: p.name)
-        for path in (p for p in found if not p.name.endswith(".timing.json")):
-            record = records.read(path)
+        found = records.record_files(directory)
+        for path in found:
+            record = records.read_record(path)
             key = {
                 "dataset": record["dataset"]["name"],
                 "method": record["method"]["name"],
@@ -49,7 +48,7 @@ def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             )
             steps = pd.DataFrame(record["history"])
             history.append(steps.assign(**key, n_train=record["dataset"]["n_train"]))
-            times = records.read(path.with_name(path.stem + ".timing.json"))
+            times = records.read_timing(path)
             timing.append(
                 {
                     **key,

@@ -62,6 +62,12 @@ def main(argv=None) -> int:
 
     pdf = commands.add_parser("pdf", help="build the PDF from report.tex with latexmk")
     pdf.add_argument("tex", type=Path)
+    pdf.add_argument(
+        "--mode", choices=("required", "auto"), default="required",
+        help="auto: a failed build prints why and exits 0 (the study's default)",
+    )  # fmt: skip
+    pdf.add_argument("--log", type=Path, help="where to keep latexmk's output and the LaTeX log")
+    pdf.add_argument("--status", type=Path, help="a one-line file saying whether it was built")
 
     check = commands.add_parser("check", help="validate config files and their datasets")
     check.add_argument("--config", action="append", type=Path, required=True, metavar="FILE")
@@ -90,21 +96,14 @@ def _run(args, parser) -> int:
             parser.error("run --spec carries the dataset and method already")
         spec = json.loads(args.spec)
     if args.split == "all":
-        results = run_splits(spec)
-        files = {}
-        for record, timing in results:
-            k = record["split"]["index"]
-            files[f"{k}.json"] = records.dumps(record)
-            files[f"{k}.timing.json"] = records.dumps(timing)
-        records.write_directory(args.out, files)
+        records.write_run_directory(args.out, run_splits(spec))
         return 0
     try:
         split = int(args.split)
     except ValueError:
         parser.error(f"--split takes a split index or 'all', got {args.split!r}")
     ((record, timing),) = run_splits(spec, [split])
-    records.write_text(args.out.with_suffix(".timing.json"), records.dumps(timing))
-    records.write_text(args.out, records.dumps(record))
+    records.write_run(args.out, record, timing)
     return 0
 
 
@@ -148,9 +147,14 @@ def _report(args, parser) -> int:
 
 
 def _pdf(args, parser) -> int:
-    from .report import build_pdf
+    from .pdf import build_pdf, build_report_pdf
 
-    print(build_pdf(args.tex))
+    if args.status is None:
+        if args.mode == "auto":
+            parser.error("pdf --mode auto needs --status")
+        print(build_pdf(args.tex, args.log))
+    else:
+        build_report_pdf(args.tex, args.mode, args.log, args.status)
     return 0
 
 

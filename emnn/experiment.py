@@ -11,15 +11,14 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from . import provenance, records
 from .config import spec_hash
-from .datasets import load_dataset, source_of
+from .datasets import load_dataset
 from .errors import ConfigError
-from .methods import build
+from .methods import build, model_module
 from .seeds import job_seeds
 from .splits import prepare, split_indices
 
 log = logging.getLogger("emnn.run")
 
-RECORD_VERSION = 1
 PROGRESS_SECONDS = 10.0  # a long fit logs its progress at this pace
 
 
@@ -37,9 +36,9 @@ def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, 
             raise ConfigError(
                 f"split {k} does not exist: dataset '{dataset.name}' has splits 0..{len(pairs) - 1}"
             )
-    files = provenance.train_sources(method["model"], source_of(dataset.name, data_spec))
+    files = provenance.train_sources(model_module(method["model"]))
     common = {
-        "schema_version": RECORD_VERSION,
+        "schema_version": records.SCHEMA_VERSION,
         "method": {k: method[k] for k in ("name", "model")},
         "provenance": {
             "code": provenance.code(files),

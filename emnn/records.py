@@ -1,4 +1,9 @@
-"""Run records and other result files: canonical JSON, written atomically."""
+"""Result files: canonical JSON, written atomically; and the run-record format's one owner.
+
+A run directory holds, per split k, the record `k.json` (deterministic) and its
+wall-clock timings `k.timing.json`. Only this module names those files and
+checks a record's `schema_version`; everything else reads and writes runs here.
+"""
 
 from __future__ import annotations
 
@@ -94,3 +99,66 @@ def write_directory(path, files: dict[str, str]) -> None:
 
 def read(path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------- run records
+
+SCHEMA_VERSION = 1
+"""Version of the run-record layout; bump it when a key is renamed or removed."""
+
+_TIMING_SUFFIX = ".timing.json"
+
+
+def timing_path(record_path) -> Path:
+    """The timings file that belongs to a record file."""
+    record_path = Path(record_path)
+    return record_path.with_name(record_path.stem + _TIMING_SUFFIX)
+
+
+def write_run(record_path, record: dict, timing: dict) -> None:
+    """One split's record and, beside it, its timings."""
+    write_text(timing_path(record_path), dumps(timing))
+    write_text(record_path, dumps(record))
+
+
+def write_run_directory(directory, results) -> None:
+    """Every split's (record, timing) pair as one directory, written as a whole."""
+    write_directory(directory, run_files(results))
+
+
+def run_files(results) -> dict[str, str]:
+    """File name -> text for a run directory of (record, timing) pairs."""
+    files = {}
+    for record, timing in results:
+        k = record["split"]["index"]
+        files[f"{k}.json"] = dumps(record)
+        files[f"{k}{_TIMING_SUFFIX}"] = dumps(timing)
+    return files
+
+
+def record_files(directory) -> list[Path]:
+    """A run directory's record files in split order (0, 1, ..., 10, ...)."""
+    directory = Path(directory)
+    found = directory.glob("*.json") if directory.is_dir() else []
+    records = [p for p in found if not p.name.endswith(_TIMING_SUFFIX)]
+    return sorted(records, key=lambda p: (len(p.stem), p.stem))
+
+
+def timing_files(directory) -> list[Path]:
+    return [timing_path(p) for p in record_files(directory) if timing_path(p).is_file()]
+
+
+def read_record(path) -> dict:
+    """A run record, refused when it was written in another layout."""
+    record = read(path)
+    version = record.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(
+            f"run record {path} has schema_version {version!r}, this emnn reads version "
+            f"{SCHEMA_VERSION}: train it again (delete its directory and re-run the study)"
+        )
+    return record
+
+
+def read_timing(record_path) -> dict:
+    return read(timing_path(record_path))

@@ -2,7 +2,7 @@
 
 Config files are merged key by key, later files overriding earlier ones (as
 Snakemake merges --configfile over the Snakefile's configfile), validated with
-Snakemake's own JSON-schema validator against workflow/schemas (which also
+Snakemake's own JSON-schema validator against emnn/config.schema.yaml (which also
 fills in defaults), then checked for what a schema cannot see: names that refer
 to nothing, hyperparameters a model does not take, data that cannot be split.
 """
@@ -23,7 +23,8 @@ from .errors import ConfigError
 from .models.estep import MAX_EXACT_HIDDEN
 from .splits import check_splittable
 
-SCHEMA = resources.files("emnn").joinpath("config.schema.yaml")
+PACKAGE_FILES = ("config.schema.yaml",)
+SCHEMA = resources.files("emnn").joinpath(PACKAGE_FILES[0])
 
 
 def load_config(paths) -> dict:

@@ -1,16 +1,33 @@
-"""Methods: a model kind and its hyperparameters, built into an estimator."""
+"""Methods: a model kind and its hyperparameters, built into an estimator.
+
+Each model is imported only when a method uses it, so a training job imports
+(and its rule depends on) its own model's code and no other's.
+"""
 
 from __future__ import annotations
 
-from .models import EMMLPClassifier, SGDMLPClassifier
-from .sklearn_mlp import SklearnMLP
+import importlib
 
-MODELS = {"em": EMMLPClassifier, "sgd": SGDMLPClassifier, "sklearn-mlp": SklearnMLP}
+# model kind -> (module, class)
+MODELS = {
+    "em": ("emnn.models.em", "EMMLPClassifier"),
+    "sgd": ("emnn.models.sgd", "SGDMLPClassifier"),
+    "sklearn-mlp": ("emnn.sklearn_mlp", "SklearnMLP"),
+}
+
+
+def model_module(model: str) -> str:
+    return MODELS[model][0]
+
+
+def estimator_class(model: str):
+    module, name = MODELS[model]
+    return getattr(importlib.import_module(module), name)
 
 
 def build(model: str, params: dict, random_state=None):
     """The estimator for a method; a ValueError names an unknown hyperparameter."""
-    estimator = MODELS[model]()
+    estimator = estimator_class(model)()
     allowed = estimator.get_params()
     unknown = sorted(set(params) - set(allowed))
     if unknown:
@@ -23,7 +40,7 @@ def build(model: str, params: dict, random_state=None):
 
 def hidden_units(method: dict) -> int:
     """The number of hidden units a method trains with (its default if unset)."""
-    return int(method["params"].get("n_hidden", MODELS[method["model"]]().n_hidden))
+    return int(method["params"].get("n_hidden", estimator_class(method["model"])().n_hidden))
 
 
 def check_values(model: str, params: dict) -> None:

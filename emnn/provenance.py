@@ -1,67 +1,173 @@
 """Where a result came from: versions, and a hash of exactly the code that produced it.
 
-Each stage of the study lists the source files its output depends on. The
-workflow declares the same lists as rule inputs, so editing a file re-runs the
-stages that depend on it and nothing else, and each record carries the hash of
-the files it was made with.
+The source files a stage depends on are derived from the code itself: the
+import closure of the `emnn` command that runs the stage (read with `ast`, so
+nothing is imported), plus the package files (data, templates, schema) each
+module in it declares it reads in a module-level `PACKAGE_FILES`. The workflow
+declares these files as rule inputs, so editing a file re-runs the stages that
+depend on it and nothing else, and each record carries the hash of the files
+it was made with.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import platform
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+NAME = PACKAGE.name
 
-_TRAIN = [
-    "emnn/experiment.py",
-    "emnn/datasets.py",
-    "emnn/splits.py",
-    "emnn/seeds.py",
-    "emnn/methods.py",
-    "emnn/records.py",
-    "emnn/provenance.py",
-    "emnn/data/iris_seed_split.json",
-]
-_MODEL = {
-    "em": [
-        "emnn/models/_common.py",
-        "emnn/models/em.py",
-        "emnn/models/estep.py",
-        "emnn/models/mstep.py",
-    ],
-    "sgd": ["emnn/models/_common.py", "emnn/models/sgd.py"],
-    "sklearn-mlp": ["emnn/sklearn_mlp.py"],
-}
-# The teacher's own log-loss is its exact marginal, computed by the E-step code.
-_TEACHER = ["emnn/models/_common.py", "emnn/models/estep.py"]
-
-STAGES = {
-    "aggregate": ["emnn/aggregate.py", "emnn/stats.py", "emnn/records.py"],
-    "figures": ["emnn/figures.py", "emnn/aggregate.py", "emnn/records.py", "emnn/provenance.py"],
-    "estep_cost": ["emnn/estep_cost.py", "emnn/models/_common.py", "emnn/models/estep.py"],
-    "report": [
-        "emnn/report.py",
-        "emnn/config.py",
-        "emnn/provenance.py",
-        "report/templates/report.html.j2",
-        "report/templates/report.tex.j2",
-        "report/templates/macros.j2",
-        "report/templates/references.bib",
-    ],
+# The `emnn` command's handler (in emnn/cli.py) that each stage of the study runs.
+STAGE_COMMANDS = {
+    "train": "_run",
+    "aggregate": "_aggregate",
+    "figures": "_figure",
+    "estep_cost": "_estep_cost",
+    "report": "_report",
+    "pdf": "_pdf",
 }
 
 
-def train_sources(model: str, dataset_source: str) -> list[str]:
-    """Source files a training job of this model on this kind of dataset depends on."""
-    files = _TRAIN + _MODEL[model] + (_TEACHER if dataset_source == "teacher" else [])
-    return sorted(set(files))
+def train_sources(model_module: str) -> list[str]:
+    """Source files a training job depends on: the run command's closure and its model's."""
+    return _files(STAGE_COMMANDS["train"], (model_module,))
 
 
 def stage_sources(stage: str) -> list[str]:
-    return list(STAGES[stage])
+    return _files(STAGE_COMMANDS[stage], ())
+
+
+@functools.cache
+def _files(command: str, extra: tuple[str, ...]) -> list[str]:
+    """The files behind `python -m emnn COMMAND`: __main__ and cli, what cli imports at
+    module level and in that command's handler, and the closure of those."""
+    cli = f"{NAME}.cli"
+    entry = [*_imports(cli, _MODULE_LEVEL), *_imports(cli, command), *extra]
+    modules = closure(entry) | {cli, f"{NAME}.__main__"}
+    files = {_relative(_module_path(m)) for m in modules}
+    for module in modules:
+        files.update(_package_files(module))
+    return sorted(files)
+
+
+def closure(modules) -> set[str]:
+    """Every package module that importing `modules` can import, their packages included.
+
+    Imports inside functions count too: a module that may import another depends on it.
+    """
+    seen: set[str] = set()
+    pending = list(modules)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        pending.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # parent packages
+        pending.extend(_imports(name))
+    return seen
+
+
+@functools.cache
+def _tree(module: str) -> ast.Module:
+    return ast.parse(_module_path(module).read_text(encoding="utf-8"))
+
+
+def _module_path(module: str) -> Path:
+    base = ROOT.joinpath(*module.split("."))
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+
+
+def _is_module(module: str) -> bool:
+    base = ROOT.joinpath(*module.split("."))
+    return (base / "__init__.py").is_file() or base.with_suffix(".py").is_file()
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+_MODULE_LEVEL = "<module>"
+
+
+def _imports(module: str, scope: str | None = None) -> list[str]:
+    """Package modules that `module` imports: anywhere in it (scope None), at module
+    level only (_MODULE_LEVEL), or inside the top-level function named `scope`.
+
+    `from package import Name` also follows the package's `_EXPORTS`, the names its
+    __init__ resolves lazily to submodules.
+    """
+    tree = _tree(module)
+    if scope == _MODULE_LEVEL:
+        nodes = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    elif scope is not None:
+        (function,) = [n for n in tree.body if getattr(n, "name", None) == scope]
+        nodes = list(ast.walk(function))
+    else:
+        nodes = list(ast.walk(tree))
+    is_package = _module_path(module).name == "__init__.py"
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names if a.name.split(".")[0] == NAME)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(module, node, is_package)
+            if base is None:
+                continue
+            found.append(base)
+            exports = _exports(base)
+            for alias in node.names:
+                if _is_module(f"{base}.{alias.name}"):
+                    found.append(f"{base}.{alias.name}")
+                elif alias.name in exports:
+                    found.append(_resolve(base, exports[alias.name]))
+    return found
+
+
+def _absolute(module: str, node: ast.ImportFrom, is_package: bool) -> str | None:
+    if node.level == 0:
+        return node.module if node.module and node.module.split(".")[0] == NAME else None
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    parts = parts[: len(parts) - (node.level - 1)]
+    return ".".join(parts + ([node.module] if node.module else []))
+
+
+def _literal(module: str, name: str):
+    """A module-level constant, read from the source without importing it."""
+    for node in _tree(module).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(getattr(t, "id", None) == name for t in targets):
+                return ast.literal_eval(node.value)
+    return None
+
+
+def _exports(package: str) -> dict:
+    if _module_path(package).name != "__init__.py":
+        return {}
+    return _literal(package, "_EXPORTS") or {}
+
+
+def _resolve(package: str, relative: str) -> str:
+    return f"{package}{relative}" if relative.startswith(".") else relative
+
+
+def _package_files(module: str) -> set[str]:
+    """The files a module declares it reads, relative to its own directory."""
+    base = _module_path(module).parent
+    files = set()
+    for name in _literal(module, "PACKAGE_FILES") or ():
+        path = base / name
+        found = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files.update(_relative(p) for p in found if "__pycache__" not in p.parts)
+    return files
 
 
 def code_hash(files: list[str]) -> str:

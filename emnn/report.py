@@ -21,10 +21,8 @@ import json
 import os
 import platform
 import re
-import shutil
-import subprocess
-import tempfile
 from functools import partial
+from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -38,7 +36,7 @@ from .errors import StudyError
 from .figures import figure_names, output_prefix
 from .layout import FIGURES, REPORT, TABLES, TIMING_TABLES, slug
 
-TEMPLATES = "report/templates"
+PACKAGE_FILES = ("templates",)  # the Jinja2 templates and references.bib, package data
 TIMING_TABLE_NAMES = [*aggregate.TIMING_TABLES, "estep_cost"]
 FIGURE_KINDS = ("svg", "pdf", "png")
 SYNTAX = {
@@ -51,8 +49,6 @@ SYNTAX = {
 }
 # The year of the release in CITATION.cff, for the BibTeX entry of the report.
 RELEASE_YEAR = 2026
-TEX_PACKAGES = "texlive-latex-recommended texlive-fonts-recommended latexmk"
-LATEXMK_TIMEOUT = 600
 
 MODELS = {
     "em": "stochastic binary hidden units, trained by exact EM",
@@ -76,7 +72,7 @@ def render(
     root = Path(root)
     data = load(config, run_dirs, root)
     values = context(config, data, root, out_dir)
-    html_env, tex_env = environments(root / TEMPLATES)
+    html_env, tex_env = environments()
     outputs = {
         "report.html": html_env.get_template("report.html.j2").render(values),
         "report.tex": tex_env.get_template("report.tex.j2").render(values, part="report"),
@@ -85,70 +81,6 @@ def render(
     }
     for name, text in outputs.items():
         records.write_text(root / out_dir / name, text)
-
-
-def tex_engine() -> str | None:
-    """latexmk's path when both latexmk and pdflatex are on PATH, else None."""
-    latexmk = shutil.which("latexmk")
-    return latexmk if latexmk and shutil.which("pdflatex") else None
-
-
-def build_pdf(tex_path) -> Path:
-    """Build the PDF beside the .tex file with latexmk and pdflatex.
-
-    It is built in a temporary directory and renamed into place, so a failed
-    build leaves no half-written PDF; SOURCE_DATE_EPOCH fixes pdfTeX's dates
-    so the same sources give the same PDF.
-    """
-    tex_path = Path(tex_path)
-    latexmk = tex_engine()
-    if latexmk is None:
-        raise StudyError(
-            "building the PDF needs latexmk and pdflatex, which are not on PATH; on Debian "
-            f"or Ubuntu install them with: apt-get install {TEX_PACKAGES} (or set report.pdf "
-            "to off in the config)"
-        )
-    directory = tex_path.parent
-    for stale in directory.glob(".latexmk-*"):  # left by a build that was killed
-        shutil.rmtree(stale, ignore_errors=True)
-    build = Path(tempfile.mkdtemp(dir=directory, prefix=".latexmk-"))
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
-    command = [
-        latexmk,
-        "-norc",
-        "-pdf",
-        "-interaction=nonstopmode",
-        "-halt-on-error",
-        "-file-line-error",
-        f"-outdir={build.name}",
-        tex_path.name,
-    ]
-    try:
-        try:
-            done = subprocess.run(
-                command,
-                cwd=directory,
-                env=env,
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-                timeout=LATEXMK_TIMEOUT,
-            )
-            failed = done.returncode != 0
-            output = done.stdout + done.stderr
-        except subprocess.TimeoutExpired as error:
-            failed, output = True, f"latexmk did not finish in {LATEXMK_TIMEOUT} s\n{error}"
-        pdf = build / f"{tex_path.stem}.pdf"
-        if failed or not pdf.is_file():
-            log_file = build / f"{tex_path.stem}.log"
-            text = log_file.read_text(errors="replace") if log_file.is_file() else output
-            tail = "\n".join(text.splitlines()[-40:])
-            raise StudyError(f"latexmk could not build {tex_path}; the end of its log:\n{tail}")
-        target = tex_path.with_suffix(".pdf")
-        os.replace(pdf, target)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
-    return target
 
 
 # ---------------------------------------------------------------- loading
@@ -243,17 +175,15 @@ def read_runs(root: Path, run_dirs) -> list[dict]:
     runs = []
     for directory in run_dirs:
         path = Path(directory) if Path(directory).is_absolute() else root / directory
-        found = sorted(path.glob("*.json")) if path.is_dir() else []
-        record_files = [p for p in found if not p.name.endswith(".timing.json")]
+        record_files = records.record_files(path)
         if not record_files:
             raise StudyError(f"report: no run records in {directory}")
-        first = min(record_files, key=lambda p: (len(p.stem), p.stem))  # split 0 first
         runs.append(
             {
                 "path": relative(path, root),
                 "records": [relative(p, root) for p in record_files],
-                "timing": [relative(p, root) for p in found if p.name.endswith(".timing.json")],
-                "first": records.read(first),
+                "timing": [relative(p, root) for p in records.timing_files(path)],
+                "first": records.read_record(record_files[0]),
             }
         )
     return sorted(runs, key=lambda run: run["path"])
@@ -286,7 +216,7 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
     records_of = first_records(data["runs"])
     figures = figure_context(data["figures"], root, out_dir)
     report = config.get("report", {})
-    refs = references(root / TEMPLATES / "references.bib")
+    refs = references(resources.files("emnn").joinpath("templates/references.bib").read_text())
     values = {
         "title": report.get("title", "emnn report"),
         "authors": report.get("authors", []),
@@ -906,13 +836,12 @@ def numbering(values: dict) -> dict:
 # ---------------------------------------------------------------- references
 
 
-def references(path: Path) -> list[dict]:
-    """The entries of references.bib, numbered in file order, with display text.
+def references(text: str) -> list[dict]:
+    """The entries of references.bib (its text), numbered in file order, with display text.
 
     The file holds plain text in braces (no TeX markup), so a minimal reader
     suffices; braces that protect capitals are dropped for display.
     """
-    text = path.read_text(encoding="utf-8")
     entries = []
     for match in re.finditer(r"@(\w+)\s*\{\s*([^,\s]+)\s*,", text):
         fields, position = {}, match.end()
@@ -968,10 +897,10 @@ def author_text(authors: str) -> str:
 # ---------------------------------------------------------------- templates and formats
 
 
-def environments(templates: Path) -> tuple[jinja2.Environment, jinja2.Environment]:
+def environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     """The HTML environment (escapes every value) and the LaTeX one (`tex` filter)."""
     common = {
-        "loader": jinja2.FileSystemLoader(str(templates)),
+        "loader": jinja2.PackageLoader("emnn", "templates"),
         "undefined": jinja2.StrictUndefined,
         "trim_blocks": True,
         "lstrip_blocks": True,

@@ -11,12 +11,12 @@ from sklearn.preprocessing import StandardScaler
 
 from .errors import DataError
 
-ORIGINAL_SPLIT = "iris_seed_split.json"
+PACKAGE_FILES = ("data/iris_seed_split.json",)
 
 
 def original_split() -> tuple[np.ndarray, np.ndarray]:
     """The originating study's single Iris split (120 train, 30 test rows)."""
-    data = json.loads(resources.files("emnn.data").joinpath(ORIGINAL_SPLIT).read_text())
+    data = json.loads(resources.files("emnn").joinpath(PACKAGE_FILES[0]).read_text())
     return np.array(data["train"]), np.array(data["test"])
 
 

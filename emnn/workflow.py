@@ -7,10 +7,10 @@ file-system-safe slugs; the plan maps them back to the names in the config.
 
 from __future__ import annotations
 
+import functools
 import json
-import shutil
 
-from . import aggregate, figures, provenance
+from . import aggregate, figures, methods, pdf, provenance
 from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan
 from .datasets import source_of
 from .errors import ConfigError
@@ -47,7 +47,7 @@ class Plan:
         dataset = self.datasets[dataset_slug]
         data_spec = self.config["datasets"][dataset]
         model = self.config["methods"][self.methods[method_slug]]["model"]
-        files = provenance.train_sources(model, source_of(dataset, data_spec))
+        files = provenance.train_sources(methods.model_module(model))
         if source_of(dataset, data_spec) == "csv":
             files.append(data_spec["path"])
         return files
@@ -101,22 +101,27 @@ class Plan:
             f"{REPORT}/{name}" for name in ("report.html", "report.tex", "timing.tex", "SHA256SUMS")
         ]
 
+    def pdf_status(self) -> str:
+        """The PDF step's output: a one-line file saying whether report.pdf was built."""
+        return f"{REPORT}/pdf-status.txt"
+
+    @functools.cached_property
+    def _pdf_problem(self) -> str | None:
+        return None if self.config["report"]["pdf"] == "off" else pdf.preflight()
+
+    def pdf_unavailable(self) -> str | None:
+        """Why the PDF is skipped on this machine (mode "auto"), or None.
+
+        Mode "required" stops here instead, before any job runs."""
+        if self._pdf_problem and self.config["report"]["pdf"] == "required":
+            raise ConfigError(f"config: report.pdf is 'required' but {self._pdf_problem}")
+        return self._pdf_problem
+
     def pdf_wanted(self) -> bool:
-        """Whether to build the PDF; stops early when it is required and TeX is missing."""
-        mode = self.config["report"]["pdf"]
-        if mode == "off":
-            return False
-        found = shutil.which("latexmk") and shutil.which("pdflatex")
-        if not found and mode == "required":
-            raise ConfigError(
-                "config: report.pdf is 'required' but no TeX engine (latexmk and pdflatex) is "
-                "installed; on Debian/Ubuntu: apt-get install texlive-latex-recommended "
-                "texlive-fonts-recommended latexmk"
-            )
-        return bool(found)
+        return self.config["report"]["pdf"] != "off" and not self.pdf_unavailable()
 
     def targets(self) -> list[str]:
         wanted = self.report_outputs()
         if self.pdf_wanted():
-            wanted.append(f"{REPORT}/report.pdf")
+            wanted.append(self.pdf_status())
         return wanted

@@ -1,11 +1,12 @@
 """Bad configurations stop before anything runs, with one message naming the culprit."""
 
 import pytest
+import yaml
 
-from emnn.config import load_config, validate
+from emnn.config import job_spec, load_config, runs, validate
 from emnn.errors import ConfigError, StudyError
 from emnn.workflow import Plan
-from tests.conftest import small_config
+from tests.conftest import REPO, small_config
 
 
 def edited(**changes):
@@ -67,6 +68,23 @@ def test_schema_defaults_are_filled_in(write_config):
 def test_required_pdf_without_tex_stops_early(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     plan = Plan(validate(edited(report={"pdf": "required"})))
-    with pytest.raises(ConfigError, match="apt-get install texlive-latex-recommended"):
+    with pytest.raises(ConfigError, match=r"report\.pdf is 'required'.*apt-get install .*lmodern"):
         plan.targets()
-    assert Plan(validate(edited(report={"pdf": "auto"}))).pdf_wanted() is False
+    auto = Plan(validate(edited(report={"pdf": "auto"})))
+    assert auto.pdf_wanted() is False
+    assert "no TeX engine" in auto.pdf_unavailable()
+    assert auto.pdf_status() not in auto.targets()
+
+
+def test_the_smoke_config_alone_is_the_smoke_study_of_the_workflow():
+    """`emnn check --config config/smoke.yaml` checks what the workflow runs with
+    `--configfile config/smoke.yaml` layered over config/config.yaml."""
+    from snakemake.utils import update_config
+
+    alone = load_config([REPO / "config/smoke.yaml"])
+    layered = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    update_config(layered, yaml.safe_load((REPO / "config/smoke.yaml").read_text()))
+    layered = validate(layered)
+    assert runs(alone) == runs(layered)
+    for job in runs(alone):
+        assert job_spec(alone, *job) == job_spec(layered, *job)

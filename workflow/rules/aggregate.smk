@@ -1,8 +1,9 @@
 # Aggregation: run records -> tidy tables (results) and timing tables (wall clock).
 
 
-# lint: no conda/container directive, on purpose (see the Snakefile).
 rule aggregate:
+    conda:
+        "../envs/emnn.yaml"
     input:
         runs=PLAN.run_dirs(),
         code=provenance.stage_sources("aggregate"),
@@ -17,5 +18,5 @@ rule aggregate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "emnn aggregate --study {params.study:q} --runs {input.runs:q} "
+        "python -m emnn aggregate --study {params.study:q} --runs {input.runs:q} "
         "--out results/tables --timing-out results/tables/timing > {log:q} 2>&1"

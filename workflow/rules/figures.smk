@@ -1,8 +1,9 @@
 # Figures: one job per figure; each reads only the tables it draws.
 
 
-# lint: no conda/container directive, on purpose (see the Snakefile).
 rule figure:
+    conda:
+        "../envs/emnn.yaml"
     input:
         tables=lambda w: PLAN.figure_inputs(w.name),
         code=provenance.stage_sources("figures"),
@@ -18,4 +19,4 @@ rule figure:
         mem_mb=1000,
         runtime=10,
     shell:
-        "emnn figure {wildcards.name:q} --plan {params.plan:q} > {log:q} 2>&1"
+        "python -m emnn figure {wildcards.name:q} --plan {params.plan:q} > {log:q} 2>&1"

@@ -12,6 +12,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # stage depends on (and re-runs after edits to) only the code it imports.
 _EXPORTS = {
     "EMMLPClassifier": ".models.em",
+    "LBFGSMLPClassifier": ".models.lbfgs",
     "SGDMLPClassifier": ".models.sgd",
 }
 

@@ -14,11 +14,14 @@ import numpy as np
 import pandas as pd
 
 from . import records
-from .stats import corrected_interval, corrected_paired_test, win_tie_loss
+from .stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
 
 KEYS = ["dataset", "method", "n_hidden"]
 # The tables this stage writes: results (deterministic) and wall-clock timings.
-RESULT_TABLES = ["runs", "summary", "main", "comparisons", "sweep", "replication", "curves"]
+RESULT_TABLES = [
+    "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "replication",
+    "curves", "suboptimality",
+]  # fmt: skip
 TIMING_TABLES = ["fit_times", "fit_summary"]
 METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
 RANGES = {"accuracy": (0.0, 1.0), "log_loss": (0.0, np.inf)}
@@ -37,10 +40,16 @@ def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
                 "n_hidden": record["method"]["params"]["n_hidden"],
                 "split": record["split"]["index"],
             }
+            cross = {
+                f"{predictor.replace('-', '_')}_{name}": value
+                for predictor, scores in record["cross_scores"].items()
+                for name, value in scores.items()
+            }
             runs.append(
                 {
                     **key,
                     **record["metrics"],
+                    **cross,
                     "n_train": record["dataset"]["n_train"],
                     "n_test": record["dataset"]["n_test"],
                     "teacher_test_log_loss": record["dataset"]["teacher_test_log_loss"],
@@ -82,10 +91,35 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         row.update(
             iterations_mean=float(group["iterations"].mean()),
             converged_rate=float(group["converged"].mean()),
+            converged=int(group["converged"].sum()),
             teacher_log_loss_mean=float(group["teacher_test_log_loss"].astype(float).mean()),
+            reference=False,
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+TEACHER = "teacher network"
+
+
+def with_teacher_floor(main: pd.DataFrame) -> pd.DataFrame:
+    """The main table with, per dataset sampled from a teacher network, a reference row:
+    the teacher's own test log-loss, the floor no trained model can beat on average."""
+    floors = []
+    for dataset, group in main.groupby("dataset", sort=True):
+        floor = group["teacher_log_loss_mean"].dropna()
+        if floor.empty:
+            continue
+        floors.append(
+            {"dataset": dataset, "method": TEACHER, "n_hidden": -1,
+             "n_splits": int(group["n_splits"].max()), "log_loss_mean": float(floor.iloc[0]),
+             "reference": True}
+        )  # fmt: skip
+    if not floors:
+        return main
+    return pd.concat([main, pd.DataFrame(floors)], ignore_index=True).sort_values(
+        ["dataset", "reference"], kind="stable", ignore_index=True
+    )
 
 
 def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
@@ -120,7 +154,11 @@ def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
                         "losses": losses,
                     }
                 )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # One family: every comparison of the table (all datasets, methods and metrics).
+    table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
+    table["family_size"] = int(table["p_value"].notna().sum())
+    return table
 
 
 def main_runs(runs, dataset, method, hidden):
@@ -190,6 +228,101 @@ def learning_curves(history: pd.DataFrame, study: dict) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def _main_part(frame: pd.DataFrame, study: dict) -> pd.DataFrame:
+    main = study["main"]
+    return frame[
+        frame["dataset"].isin(main["datasets"])
+        & frame["method"].isin(main["methods"])
+        & (frame["n_hidden"] == frame["method"].map(study["n_hidden"]))
+    ]
+
+
+def best_exact_objective(runs: pd.DataFrame) -> pd.Series:
+    """Per (dataset, split): the best final exact objective any exact-likelihood trainer
+    reached in the main study, the reference of suboptimality."""
+    exact = runs[runs["objective"] == "exact"]
+    return exact.groupby(["dataset", "n_hidden", "split"])["train_objective"].max()
+
+
+def convergence(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Per main dataset and method: how often and how fast it met its own stopping rule,
+    and where it ended (final penalized objective per training example)."""
+    chosen = _main_part(runs, study).copy()
+    best = best_exact_objective(chosen)
+    key = pd.MultiIndex.from_frame(chosen[["dataset", "n_hidden", "split"]])
+    chosen["gap"] = np.where(
+        chosen["objective"] == "exact",
+        (best.reindex(key).to_numpy() - chosen["train_objective"]) / chosen["n_train"],
+        np.nan,
+    )
+    chosen["objective_per_example"] = chosen["train_objective"] / chosen["n_train"]
+    grouped = chosen.groupby(["dataset", "method"], sort=True)
+    return grouped.agg(
+        objective=("objective", "first"),
+        n_splits=("split", "size"),
+        converged=("converged", "sum"),
+        iterations_median=("iterations", "median"),
+        iterations_max=("iterations", "max"),
+        n_estep_median=("n_estep", "median"),
+        objective_per_example_mean=("objective_per_example", "mean"),
+        gap_to_best_median=("gap", "median"),
+        gap_to_best_max=("gap", "max"),
+    ).reset_index()
+
+
+def cross(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Every main method's weights judged under both predictors (means over splits)."""
+    chosen = _main_part(runs, study)
+    rows = []
+    for (dataset, method), group in chosen.groupby(["dataset", "method"], sort=True):
+        for predictor in ("exact", "mean_field"):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "method": method,
+                    "trained_for": group["objective"].iloc[0],
+                    "predictor": predictor.replace("_", "-"),
+                    "n_splits": len(group),
+                    "test_accuracy_mean": group[f"{predictor}_test_accuracy"].mean(),
+                    "test_log_loss_mean": group[f"{predictor}_test_log_loss"].mean(),
+                    "train_log_loss_mean": float(
+                        (-group[f"{predictor}_train_log_likelihood"] / group["n_train"]).mean()
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def suboptimality(history: pd.DataFrame, runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Relative suboptimality (best - objective) / |best| of each exact-likelihood trainer
+    against the E-steps it has spent: median and quartiles over splits on a grid of
+    E-step counts (each split's last recorded value at or before the grid point)."""
+    chosen = _main_part(history, study)
+    chosen = chosen[chosen["n_estep"].notna()]
+    best = best_exact_objective(_main_part(runs, study))
+    rows = []
+    for (dataset, method), group in chosen.groupby(["dataset", "method"], sort=True):
+        top = int(group["n_estep"].max())
+        grid = np.unique(np.round(np.geomspace(1, max(top, 1), 60)).astype(int))
+        values = []
+        for split, steps in group.groupby("split"):
+            reference = best[(dataset, steps["n_hidden"].iloc[0], split)]
+            gap = (reference - steps["train_objective"].to_numpy()) / abs(reference)
+            at = np.searchsorted(steps["n_estep"].to_numpy(), grid, side="right") - 1
+            values.append(np.where(at >= 0, np.maximum(gap[np.maximum(at, 0)], 0.0), np.nan))
+        values = np.array(values)
+        with np.errstate(all="ignore"):
+            q25, median, q75 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
+        rows.append(
+            pd.DataFrame(
+                {"dataset": dataset, "method": method, "n_estep": grid, "q25": q25,
+                 "median": median, "q75": q75}
+            )
+        )  # fmt: skip
+    columns = ["dataset", "method", "n_estep", "q25", "median", "q75"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
 def timing_summary(timing: pd.DataFrame) -> pd.DataFrame:
     grouped = timing.groupby(KEYS, sort=True)
     return grouped.agg(
@@ -219,11 +352,14 @@ def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd
     results = {
         "runs": runs,
         "summary": summary,
-        "main": part(summary, study, "main"),
+        "main": with_teacher_floor(part(summary, study, "main")),
         "comparisons": compare(runs, study),
+        "convergence": convergence(runs, study),
+        "cross": cross(runs, study),
         "sweep": part(summary, study, "sweep"),
         "replication": part(summary, study, "replication"),
         "curves": learning_curves(history, study),
+        "suboptimality": suboptimality(history, runs, study),
     }
     timings = {"fit_times": timing, "fit_summary": timing_summary(timing)}
     assert list(results) == RESULT_TABLES and list(timings) == TIMING_TABLES

@@ -113,7 +113,7 @@ def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:
     if n_hidden is not None:
         params["n_hidden"] = n_hidden
     where = f"config: method '{name}'" + (f" with n_hidden={n_hidden}" if n_hidden else "")
-    if method["model"] == "em" and params.get("n_hidden", 0) > MAX_EXACT_HIDDEN:
+    if method["model"] in ("em", "lbfgs") and params.get("n_hidden", 0) > MAX_EXACT_HIDDEN:
         raise ConfigError(
             f"{where}: exact EM takes at most {MAX_EXACT_HIDDEN} hidden units, got "
             f"{params['n_hidden']}: its E-step enumerates all 2^n_hidden configurations "

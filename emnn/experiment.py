@@ -14,6 +14,7 @@ from .config import spec_hash
 from .datasets import load_dataset
 from .errors import ConfigError
 from .methods import build, model_module
+from .scoring import cross_scores
 from .seeds import job_seeds
 from .splits import prepare, split_indices
 
@@ -74,6 +75,7 @@ def _run_split(spec, dataset, pair, split, common):
         warnings.simplefilter("always")
         estimator.fit(X_train, y_train, monitor=tracker)
     fit_seconds = time.perf_counter() - started - tracker.overhead
+    tracker.finish(estimator)
     for warning in caught:
         notes.append(str(warning.message))
         log.warning("%s: %s", label, warning.message)
@@ -110,9 +112,14 @@ def _run_split(spec, dataset, pair, split, common):
             "test_log_loss": last["test_log_loss"],
             "train_accuracy": last["train_accuracy"],
             "train_objective": last["train_objective"],
+            "objective": objective_kind(estimator),
             "iterations": estimator.n_iter_,
+            "n_estep": getattr(estimator, "n_estep_", None),
             "converged": estimator.converged_,
         },
+        "cross_scores": cross_scores(
+            estimator, dataset.n_classes, X_train, y_train, X_test, y_test
+        ),
         "history": tracker.history,
         "notes": notes,
     }
@@ -189,6 +196,21 @@ def select_params(method: dict, X, y, seeds) -> tuple[dict, dict | None]:
     return {**params, **search.best_params_}, selection
 
 
+def objective_kind(estimator) -> str:
+    """Which likelihood the method maximizes: the stochastic-unit network's exact
+    marginal, or the deterministic (mean-field) network's."""
+    return "exact" if hasattr(estimator, "log_likelihood") else "mean-field"
+
+
+# Iterations whose metrics a run records: every one up to 20, then a grid about 10 %
+# apart (and the last, by Tracker.finish), so 10,000 EM iterations keep about 90 rows.
+RECORDED = frozenset(range(21)) | {round(20 * 1.1**j) for j in range(250)}
+
+
+def recorded(iteration: int) -> bool:
+    return iteration in RECORDED
+
+
 def mean_log_loss(proba, y) -> float:
     """Mean -log p(y | x), probabilities clipped at machine epsilon as scikit-learn's
     log_loss does (which costs milliseconds a call in input checks)."""
@@ -207,6 +229,7 @@ class Tracker:
             key: []
             for key in (
                 "iteration",
+                "n_estep",
                 "train_objective",
                 "train_accuracy",
                 "test_accuracy",
@@ -219,6 +242,16 @@ class Tracker:
         self.last_log = self.started
 
     def __call__(self, iteration, estimator):
+        if recorded(iteration):
+            self.record(iteration, estimator)
+        return False
+
+    def finish(self, estimator):
+        """Record the final weights if the last iteration was not on the grid."""
+        if not self.history["iteration"] or self.history["iteration"][-1] != estimator.n_iter_:
+            self.record(estimator.n_iter_, estimator)
+
+    def record(self, iteration, estimator):
         entered = time.perf_counter()
         self.seconds.append(entered - self.started - self.overhead)
         P_both = self.proba(estimator, self.X_both)
@@ -231,6 +264,7 @@ class Tracker:
         objective = float(np.log(likelihood).sum()) - penalty
         values = {
             "iteration": iteration,
+            "n_estep": getattr(estimator, "n_estep_", None),
             "train_objective": objective,
             "train_accuracy": float((P_train.argmax(axis=1) == self.y_train).mean()),
             "test_accuracy": float((P_test.argmax(axis=1) == self.y_test).mean()),
@@ -243,7 +277,6 @@ class Tracker:
             log.info("%s: iteration %d, objective %.6g", self.label, iteration, objective)
             self.last_log = now
         self.overhead += time.perf_counter() - entered
-        return False
 
     def proba(self, estimator, X):
         """Probabilities over all the dataset's classes, whichever the model saw."""

@@ -11,6 +11,7 @@ import importlib
 # model kind -> (module, class)
 MODELS = {
     "em": ("emnn.models.em", "EMMLPClassifier"),
+    "lbfgs": ("emnn.models.lbfgs", "LBFGSMLPClassifier"),
     "sgd": ("emnn.models.sgd", "SGDMLPClassifier"),
     "sklearn-mlp": ("emnn.sklearn_mlp", "SklearnMLP"),
 }

@@ -53,7 +53,7 @@ class Plan:
         return files
 
     def _exact_em(self, method_slug: str) -> bool:
-        return self.config["methods"][self.methods[method_slug]]["model"] == "em"
+        return self.config["methods"][self.methods[method_slug]]["model"] in ("em", "lbfgs")
 
     def train_memory_mb(self, method_slug: str, n_hidden: str) -> int:
         """Memory to ask a cluster for: exact EM's working blocks grow past m = 16."""

@@ -1,0 +1,83 @@
+"""Every trained network judged under both predictors of the same architecture.
+
+The weights (W, b, V, c) of any method define two classifiers: the exact
+marginal of the stochastic-binary-unit network, p(y | x) = sum_z p(z | x)
+softmax(V z + c), and the deterministic mean-field network softmax(V
+sigmoid(W x + b) + c). Scoring each method's weights under both shows whether
+SGD's weights are good stochastic-unit models and whether EM's weights are
+good deterministic networks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .models import estep
+from .models._common import log_softmax, one_hot
+
+PREDICTORS = ("exact", "mean-field")
+
+
+def softmax_weights(estimator, n_classes: int):
+    """(W, b, V, c) with a softmax output over all the dataset's classes.
+
+    scikit-learn's binary MLP has one logistic output unit: sigmoid(h.v + c)
+    is softmax over [0, h.v + c], the same function. Classes the model did not
+    see get a logit of -inf.
+    """
+    (W, V), (b, c) = estimator.coefs_, estimator.intercepts_
+    seen = np.asarray(estimator.classes_)
+    if V.shape[1] == 1 and seen.size == 2:
+        V = np.hstack([np.zeros_like(V), V])
+        c = np.concatenate([[0.0], c])
+    full_V = np.zeros((V.shape[0], n_classes))
+    full_c = np.full(n_classes, -np.inf)
+    full_V[:, seen], full_c[seen] = V, c
+    return W, b, full_V, full_c
+
+
+def log_proba(weights, X, predictor: str) -> np.ndarray:
+    """log p(y | x) for every class under one predictor: an n x g matrix."""
+    W, b, V, c = weights
+    A = X @ W + b
+    if predictor == "mean-field":
+        return log_softmax(_sigmoid(A) @ V + c)
+    if predictor == "exact":
+        with np.errstate(divide="ignore"):
+            return np.log(estep.marginal_proba(A, V, c))
+    raise ValueError(f"unknown predictor {predictor!r}; choose one of {PREDICTORS}")
+
+
+def _sigmoid(a):
+    return np.exp(-np.logaddexp(0.0, -a))
+
+
+def train_log_likelihood(weights, X, y_index, predictor: str) -> float:
+    """Sum of log p(y_j | x_j) over the training rows (unpenalized).
+
+    Under the exact predictor it comes from the E-step's log-sum-exp, accurate
+    where the marginal probability itself would underflow.
+    """
+    W, b, V, c = weights
+    if predictor == "exact":
+        Y = one_hot(y_index, V.shape[1])
+        with np.errstate(invalid="ignore"):
+            table = estep.output_log_table(V, np.where(np.isfinite(c), c, -1e300))
+        return estep.e_step(X @ W + b, Y, table, with_counts=False).log_likelihood
+    return float(log_proba(weights, X, predictor)[np.arange(len(y_index)), y_index].sum())
+
+
+def cross_scores(estimator, n_classes, X_train, y_train, X_test, y_test) -> dict:
+    """Test accuracy, test log-loss and training log-likelihood under each predictor."""
+    weights = softmax_weights(estimator, n_classes)
+    tiny = np.log(np.finfo(np.float64).eps)  # log-loss clipped as scikit-learn clips
+    scores = {}
+    for predictor in PREDICTORS:
+        logp = log_proba(weights, X_test, predictor)
+        chosen = np.maximum(logp[np.arange(len(y_test)), y_test], tiny)
+        scores[predictor] = {
+            "test_accuracy": float((logp.argmax(axis=1) == y_test).mean()),
+            "test_log_loss": float(-chosen.mean()),
+            "train_log_likelihood": train_log_likelihood(weights, X_train, y_train, predictor),
+        }
+    return scores

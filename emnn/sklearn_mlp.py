@@ -13,17 +13,18 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .models._common import check_nonnegative, check_positive_int, log_softmax
 
-SOLVERS = ("adam", "sgd")  # the solvers with partial_fit, so trained epoch by epoch
+SOLVERS = ("adam", "sgd")  # the stochastic solvers, trained by minibatches
 
 
 class SklearnMLP(ClassifierMixin, BaseEstimator):
-    """MLPClassifier(hidden_layer_sizes=(n_hidden,), activation="logistic"), epoch by epoch.
+    """MLPClassifier(hidden_layer_sizes=(n_hidden,), activation="logistic"), run as is.
 
-    It trains with partial_fit, one epoch per call, so the study can follow it
-    like the other methods. It draws its own initial weights from random_state
+    It trains with one call of MLPClassifier.fit (calling partial_fit once per
+    epoch costs scikit-learn tens of milliseconds of input checks per call,
+    more than the epoch itself), so `monitor(epoch, estimator)` is called once,
+    with the final weights. It draws its own initial weights from random_state
     (on two classes its output is a single logistic unit, so they cannot be
-    shared with the softmax models), and its first weights are only seen after
-    the first epoch, so `monitor(epoch, estimator)` starts at epoch 1.
+    shared with the softmax models).
 
     The penalty is the other models': they maximize
     sum_j log p(y_j | x_j) - l2/2 * (||W||^2 + ||V||^2) (biases free), one
@@ -38,15 +39,15 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
     are penalized as ||u||^2, where two softmax units reach the same function
     with v1 = -v0 = u/2 at half that penalty.
 
-    Training stops after n_iter_no_change consecutive epochs whose training
-    loss (loss_curve_, per example) did not fall below the best so far by tol,
-    or after max_epochs. (MLPClassifier's own rule waits one epoch longer.)
+    Training stops by MLPClassifier's own rule: after n_iter_no_change
+    consecutive epochs whose training loss (loss_curve_, per example) did not
+    fall below the best so far by tol (converged_), or after max_epochs.
 
-    history_["objective"][k] is the penalized log-likelihood above at the
-    weights after epoch k + 1, computed exactly from the logits (see
-    `objective`), as SGDMLPClassifier records it. -n * loss_curve_[k] is the
-    same quantity averaged over the weights epoch k + 1 passed through; with a
-    single batch (batch_size >= n) it is exactly history_["objective"][k - 1].
+    history_["objective"][k] is -n * loss_curve_[k]: the penalized
+    log-likelihood above, averaged over the weights epoch k + 1 passed through
+    (with a single batch, batch_size >= n, it is exactly `objective` at the
+    weights before that epoch). `objective(X, y)` computes it exactly at the
+    current weights.
     """
 
     def __init__(
@@ -74,7 +75,7 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         if not isinstance(self.solver, str) or self.solver not in SOLVERS:
             raise ValueError(
-                f"solver must be 'adam' or 'sgd' (trained epoch by epoch with partial_fit), "
+                f"solver must be 'adam' or 'sgd' (minibatch training with a stopping rule), "
                 f"got {self.solver!r}"
             )
         check_positive_int("n_hidden", self.n_hidden)
@@ -112,31 +113,21 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
             alpha=self.l2 * batch / n,  # see the class docstring
             batch_size=batch,
             learning_rate_init=self.learning_rate,
+            max_iter=self.max_epochs,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
             random_state=self.random_state,
             shuffle=True,
         )
-        self.history_ = {"objective": []}
-        self.converged_ = False
-        self.n_iter_ = 0
-        best, stale = np.inf, 0
-        for epoch in range(1, self.max_epochs + 1):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                self.mlp_.partial_fit(X, y, classes=self.classes_)
-            self.n_features_in_ = self.mlp_.n_features_in_
-            loss = self.mlp_.loss_curve_[-1]
-            self.history_["objective"].append(self.objective(X_checked, y))
-            self.n_iter_ = epoch
-            if monitor is not None and monitor(epoch, self):
-                break
-            if loss > best - self.tol:
-                stale += 1
-            else:
-                stale = 0
-            best = min(best, loss)
-            if stale >= self.n_iter_no_change:
-                self.converged_ = True
-                break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.mlp_.fit(X_checked, y)
+        self.n_features_in_ = self.mlp_.n_features_in_
+        self.n_iter_ = int(self.mlp_.n_iter_)
+        self.history_ = {"objective": [-n * loss for loss in self.mlp_.loss_curve_]}
+        self.converged_ = self.n_iter_ < self.max_epochs
+        if monitor is not None:
+            monitor(self.n_iter_, self)
         if not self.converged_:
             warnings.warn(
                 f"SklearnMLP stopped after {self.n_iter_} epochs, the loss still improving",

@@ -78,25 +78,25 @@ def test_minibatch_loss_and_gradient_equal_the_sgd_models():
 
 @pytest.mark.parametrize("loader", [load_iris, load_breast_cancer])
 def test_full_batch_epoch_loss_is_minus_objective_over_n(loader):
-    """With one batch per epoch, scikit-learn's epoch loss is computed at the weights
-    before the epoch's step: -n * loss_curve_[k] must be history_["objective"][k - 1],
-    our penalized log-likelihood. It holds only if the penalties agree."""
+    """With one batch per epoch, scikit-learn's loss of epoch k + 1 is computed at the
+    weights after epoch k: -n * loss_curve_[k] (history_["objective"][k]) must equal our
+    penalized log-likelihood of the model trained k epochs. It holds only if the
+    penalties agree."""
     n = 90
     X, y = data(loader, n)
-    model = quiet_fit(
-        SklearnMLP(batch_size=1000, l2=2.0, learning_rate=0.05, max_epochs=15, random_state=3),
-        X,
-        y,
+    params = dict(batch_size=1000, l2=2.0, learning_rate=0.05, tol=0.0, n_iter_no_change=99)
+    shorter = quiet_fit(SklearnMLP(max_epochs=5, random_state=3, **params), X, y)
+    longer = quiet_fit(SklearnMLP(max_epochs=6, random_state=3, **params), X, y)
+    assert longer.mlp_.alpha == pytest.approx(2.0)  # l2 * n / n
+    assert len(longer.history_["objective"]) == longer.n_iter_ == 6
+    np.testing.assert_allclose(
+        -n * np.array(longer.mlp_.loss_curve_), longer.history_["objective"], rtol=1e-12
     )
-    assert model.mlp_.alpha == pytest.approx(2.0)  # l2 * n / n
-    loss_curve = np.array(model.mlp_.loss_curve_)
-    objective = np.array(model.history_["objective"])
-    assert len(objective) == len(loss_curve) == model.n_iter_ == 15
-    np.testing.assert_allclose(-n * loss_curve[1:], objective[:-1], rtol=1e-10)
+    assert longer.history_["objective"][5] == pytest.approx(shorter.objective(X, y), rel=1e-10)
 
 
 @pytest.mark.parametrize("loader", [load_iris, load_breast_cancer])
-def test_history_objective_is_the_penalized_log_likelihood(loader):
+def test_the_monitor_sees_the_final_weights_once(loader):
     X, y = data(loader, 100)
     l2 = 0.3
     seen = []
@@ -109,8 +109,8 @@ def test_history_objective_is_the_penalized_log_likelihood(loader):
         seen.append((epoch, log_likelihood - penalty))
 
     model = quiet_fit(SklearnMLP(l2=l2, max_epochs=6, random_state=0), X, y, monitor=monitor)
-    assert [epoch for epoch, _ in seen] == list(range(1, 7))
-    np.testing.assert_allclose(model.history_["objective"], [value for _, value in seen])
+    assert [epoch for epoch, _ in seen] == [model.n_iter_] == [6]
+    assert seen[0][1] == pytest.approx(model.objective(X, y), rel=1e-10)
 
 
 def test_objective_rejects_unknown_labels():
@@ -124,8 +124,9 @@ def test_stops_after_n_iter_no_change_stale_epochs():
     X, y = data(load_iris, 60)
     model = SklearnMLP(tol=10.0, n_iter_no_change=3, max_epochs=50, random_state=0).fit(X, y)
     assert model.converged_
-    # The first epoch improves on no loss at all; no later one can by 10 nats per example.
-    assert model.n_iter_ == 1 + 3
+    # The first epoch improves on no loss at all; no later one can by 10 nats per example,
+    # and scikit-learn stops once more than n_iter_no_change epochs failed to improve.
+    assert model.n_iter_ == 1 + 3 + 1
 
 
 def test_warns_when_stopped_by_the_budget():

@@ -9,33 +9,77 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import estep, mstep
 from ._common import (
-    MLPBase,
     check_nonnegative,
     check_positive_int,
     initial_weights,
-    mean_field_proba,
     model_streams,
     one_hot,
     with_ones,
 )
+from .stochastic import PREDICT_METHODS, StochasticMLPBase
 
 M_STEPS = ("newton", "gradient")
-PREDICT_METHODS = ("exact", "mean-field")
+ACCELERATIONS = ("none", "squarem")
+__all__ = ["ACCELERATIONS", "M_STEPS", "PREDICT_METHODS", "EMMLPClassifier"]
+
+# SQUAREM: at most this many halvings of the step length alpha toward -1 before a
+# cycle falls back to its second plain EM map (alpha + 1 shrinks by 2^-10).
+SQUAREM_MAX_HALVINGS = 10
+DEFAULT_NEWTON_STEPS = 1
 
 
-class EMMLPClassifier(MLPBase):
+class EMMLPClassifier(StochasticMLPBase):
     """One hidden layer of m stochastic binary units, softmax output, trained by EM.
 
     P(z_h = 1 | x) = sigmoid(w_h.x + b_h) independently, P(y | z) = softmax(V z + c).
-    The E-step enumerates all 2^m configurations exactly; the M-step maximizes the
-    two concave halves of Q by Newton ("newton") or takes `inner_steps` plain
-    gradient-ascent steps of size `learning_rate` on them ("gradient", the
-    originating study's update). The objective is the observed-data
-    log-likelihood minus l2/2 * (||W||^2 + ||V||^2); `tol` bounds its relative
-    change between iterations at convergence.
+    The objective is the exact observed-data log-likelihood minus
+    l2/2 * (||W||^2 + ||V||^2) (biases free). The E-step enumerates all 2^m
+    configurations exactly. The M-step raises Q(Psi | Psi_k), whose two halves
+    (m logistic regressions for W, one weighted multinomial regression for V)
+    are concave:
+
+    * m_step="newton": guarded Newton steps (each halved until its half of Q
+      does not decrease), warm-started from the current weights.
+      newton_steps=None solves each half to tolerance (Newton decrement 1e-12,
+      classical EM); an integer k takes at most k steps per half (a
+      generalized EM, GEM). Both are monotone, and both have the fixed points
+      of EM. The default, newton_steps=1, was chosen by measurement on
+      standardized Iris (m = 7, l2 = 0.1, training parts of 120 rows, one BLAS
+      thread): an iteration costs about 0.8 ms with one Newton step per half
+      against 1.4 ms with each half solved (the E-step is 0.3 ms of either),
+      and the iterations hardly change (median 1,388 against 1,560 E-steps to
+      within 1e-6 of the best objective over five splits), so it converges in
+      about half the time. Two or three steps per half cost more per
+      iteration and saved no iterations; on the SQUAREM map one step was also
+      the faster choice (`python -m emnn.bench` prints these figures).
+    * m_step="gradient": `inner_steps` gradient-ascent steps of size
+      `learning_rate` on each half of Q (the originating study's update; one
+      step is full-batch gradient ascent on the objective, by Fisher's
+      identity). A step that would lower its half of Q is halved until it does
+      not, so this variant is monotone too on data of any scale.
+
+    acceleration="squarem" wraps the EM map in SQUAREM (Varadhan & Roland,
+    2008, scheme S3) on the flat parameter vector theta = (W~, V~), biases
+    included. From theta0, two EM maps give theta1, theta2; r = theta1 - theta0,
+    v = theta2 - theta1 - r, alpha = -||r|| / ||v|| clipped to at most -1,
+    theta' = theta0 - 2 alpha r + alpha^2 v, and one stabilizing EM map from
+    theta' gives the cycle's result, unless its objective is below that at
+    theta2 (or not finite): then alpha <- (alpha - 1) / 2, toward -1, at most
+    10 times, and finally the cycle keeps theta2 (as it does when v = 0). So
+    the objective never decreases from cycle to cycle.
+
+    One iteration (an entry of history_, counted by n_iter_ and max_iter, and
+    reported to monitor) is one EM iteration (M-step then E-step) without
+    acceleration, and one SQUAREM cycle (two EM maps and, unless they did not
+    move, an extrapolation and a stabilizing map) with it. Training stops when
+    the objective changes by at most tol (relative) between iterations, that
+    is between cycles with SQUAREM. n_estep_ counts the E-steps fit evaluated: one per EM
+    iteration plus the initial one, and with SQUAREM every E-step of every
+    cycle (its two EM maps, the extrapolated point, the stabilizing map, and
+    each retry after halving alpha).
 
     fit(X, y, monitor=None): `monitor(iteration, estimator)` is called with the
-    initial weights (iteration 0) and after each EM iteration; returning True
+    initial weights (iteration 0) and after each iteration; returning True
     stops training.
     """
 
@@ -43,6 +87,8 @@ class EMMLPClassifier(MLPBase):
         self,
         n_hidden=7,
         m_step="newton",
+        newton_steps=DEFAULT_NEWTON_STEPS,
+        acceleration="none",
         max_iter=200,
         tol=1e-6,
         l2=0.1,
@@ -53,6 +99,8 @@ class EMMLPClassifier(MLPBase):
     ):
         self.n_hidden = n_hidden
         self.m_step = m_step
+        self.newton_steps = newton_steps
+        self.acceleration = acceleration
         self.max_iter = max_iter
         self.tol = tol
         self.l2 = l2
@@ -62,24 +110,22 @@ class EMMLPClassifier(MLPBase):
         self.random_state = random_state
 
     def _check_params(self):
-        check_positive_int(
-            "n_hidden",
-            self.n_hidden,
-            high=estep.MAX_EXACT_HIDDEN,
-            why=(
-                f": exact EM enumerates all 2^n_hidden hidden configurations, and past "
-                f"2^{estep.MAX_EXACT_HIDDEN} one iteration costs minutes and gigabytes"
-            ),
-        )
+        self._check_hidden()
         if self.m_step not in M_STEPS:
             raise ValueError(f"unknown m_step {self.m_step!r}; choose one of {M_STEPS}")
+        if self.acceleration not in ACCELERATIONS:
+            raise ValueError(
+                f"unknown acceleration {self.acceleration!r}; choose one of {ACCELERATIONS}"
+            )
+        if self.newton_steps is not None:
+            check_positive_int(
+                "newton_steps", self.newton_steps, why=" (or None, to solve each M-step)"
+            )
         check_positive_int("max_iter", self.max_iter)
         check_positive_int("inner_steps", self.inner_steps)
         check_nonnegative("tol", self.tol)
         check_nonnegative("l2", self.l2)
         check_nonnegative("learning_rate", self.learning_rate, strict=True)
-        if self.chunk_size is not None:
-            check_positive_int("chunk_size", self.chunk_size)
 
     # ------------------------------------------------------------------ training
 
@@ -91,17 +137,19 @@ class EMMLPClassifier(MLPBase):
         self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
         Xt, Y = with_ones(X), one_hot(y_index, g)
 
-        post = self._e_step(Xt, Y)
-        objective = post.log_likelihood - self._penalty()
+        self.n_estep_ = 0
+        post = self._counted_e_step(Xt, Y)
+        objective = self._objective(post)
+        if not np.isfinite(objective):
+            raise FloatingPointError(f"EM objective is {objective} at the initial weights")
         self.history_ = {"objective": [], "log_likelihood": []}
         self.converged_ = False
         self.n_iter_ = 0
         if monitor is not None:
             monitor(0, self)
+        iterate = self._squarem_cycle if self.acceleration == "squarem" else self._em_iteration
         for iteration in range(1, self.max_iter + 1):
-            self._m_step(Xt, post)
-            post = self._e_step(Xt, Y)
-            previous, objective = objective, post.log_likelihood - self._penalty()
+            post, previous, objective = iterate(Xt, Y, post, objective)
             self.history_["objective"].append(objective)
             self.history_["log_likelihood"].append(post.log_likelihood)
             self.n_iter_ = iteration
@@ -123,51 +171,57 @@ class EMMLPClassifier(MLPBase):
             )
         return self
 
-    def _stacked(self):
-        (W, V), (b, c) = self.coefs_, self.intercepts_
-        return np.vstack([W, b]), np.vstack([V, c])
+    def _counted_e_step(self, Xt, Y) -> estep.EStep:
+        self.n_estep_ += 1
+        return self._e_step(Xt, Y)
 
-    def _e_step(self, Xt, Y, with_counts=True) -> estep.EStep:
-        (W, V), (b, c) = self.coefs_, self.intercepts_
-        table = estep.output_log_table(V, c)
-        return estep.e_step(Xt[:, :-1] @ W + b, Y, table, self.chunk_size, with_counts)
+    def _em_map(self, Xt, Y, post):
+        """One EM map from the current weights (whose E-step is post): M-step, E-step."""
+        self._m_step(Xt, post)
+        post = self._counted_e_step(Xt, Y)
+        return post, self._objective(post)
+
+    def _em_iteration(self, Xt, Y, post, objective):
+        new_post, new_objective = self._em_map(Xt, Y, post)
+        return new_post, objective, new_objective
+
+    def _squarem_cycle(self, Xt, Y, post, objective):
+        """One SQUAREM (S3) cycle from the current weights theta0; see the class docstring."""
+        theta0 = self._get_flat()
+        post1, _ = self._em_map(Xt, Y, post)
+        theta1 = self._get_flat()
+        post2, objective2 = self._em_map(Xt, Y, post1)
+        theta2 = self._get_flat()
+        r = theta1 - theta0
+        v = theta2 - theta1 - r
+        norm_r, norm_v = np.linalg.norm(r), np.linalg.norm(v)
+        if not (norm_v > 0 and np.isfinite(objective2)):  # no curvature to extrapolate along
+            return post2, objective, objective2
+        alpha = min(-norm_r / norm_v, -1.0)
+        for _ in range(SQUAREM_MAX_HALVINGS + 1):
+            self._set_flat(theta0 - 2.0 * alpha * r + alpha**2 * v)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                post_x = self._counted_e_step(Xt, Y)
+                if np.isfinite(self._objective(post_x)):
+                    try:
+                        post_s, objective_s = self._em_map(Xt, Y, post_x)
+                    except np.linalg.LinAlgError:  # a singular Newton system far out
+                        objective_s = -np.inf
+                    if np.isfinite(objective_s) and objective_s >= objective2:
+                        return post_s, objective, objective_s
+            if alpha == -1.0:
+                break
+            alpha = (alpha - 1.0) / 2.0
+        self._set_flat(theta2)
+        return post2, objective, objective2
 
     def _m_step(self, Xt, post: estep.EStep):
         Wt, Vt = self._stacked()
         T, N = post.hidden_means, post.class_counts
         if self.m_step == "newton":
-            Wt, _ = mstep.newton_hidden(Xt, T, Wt, self.l2)
-            Vt, _ = mstep.newton_output(N, Vt, self.l2)
+            Wt, _ = mstep.newton_hidden(Xt, T, Wt, self.l2, self.newton_steps)
+            Vt, _ = mstep.newton_output(N, Vt, self.l2, self.newton_steps)
         else:
             for _ in range(self.inner_steps):
-                Wt = Wt + self.learning_rate * mstep.hidden_gradient(Xt, T, Wt, self.l2)
-                Vt = Vt + self.learning_rate * mstep.output_gradient(N, Vt, self.l2)
-        self._set_weights([Wt[:-1], Vt[:-1]], [Wt[-1], Vt[-1]])
-
-    # ---------------------------------------------------------------- prediction
-
-    def predict_proba(self, X, method="exact"):
-        """p(y | x): exact marginal over all 2^m configurations, or "mean-field",
-        the deterministic shortcut softmax(V sigmoid(W x + b) + c)."""
-        X = self._check_inputs(X)
-        if method == "exact":
-            (W, V), (b, c) = self.coefs_, self.intercepts_
-            return estep.marginal_proba(X @ W + b, V, c, self.chunk_size)
-        if method == "mean-field":
-            return mean_field_proba(X, self.coefs_, self.intercepts_)
-        raise ValueError(f"unknown method {method!r}; choose one of {PREDICT_METHODS}")
-
-    def predict(self, X, method="exact"):
-        return self.classes_[self.predict_proba(X, method=method).argmax(axis=1)]
-
-    def log_likelihood(self, X, y) -> float:
-        """Exact observed-data log-likelihood sum_j log p(y_j | x_j), unpenalized."""
-        X = self._check_inputs(X)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            raise ValueError(f"y holds labels unseen in training: {np.unique(y[unknown])}")
-        Y = one_hot(np.searchsorted(self.classes_, y), self.classes_.size)
-        return self._e_step(with_ones(X), Y, with_counts=False).log_likelihood
+                Wt, Vt = mstep.guarded_gradient_step(Xt, T, N, Wt, Vt, self.l2, self.learning_rate)
+        self._set_stacked(Wt, Vt)

@@ -7,7 +7,10 @@ Q(Psi | Psi_k) = Q_W + Q_V, both penalized by l2/2 * ||weights||^2 (biases free)
 
 W~ and V~ carry their bias as the last row; X~ and z~ end with a constant 1.
 Each Newton step is halved until its objective does not decrease, so Q never
-does, and with it the observed-data objective never decreases across EM.
+does, and with it the observed-data objective never decreases across EM. The
+solvers take at most `max_steps` Newton steps when asked (a generalized EM:
+Q rises without being maximized), and the plain gradient steps of
+`guarded_gradient_step` are halved in the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ NEWTON_TOL = 1e-12  # Newton decrement relative to 1 + |Q| at which a sub-proble
 # Hessian costs as much as an E-step, skips the confirming evaluation.
 NEWTON_LAST_STEP = 1e-8
 MAX_HALVINGS = 30
+# A fixed-rate gradient step can overshoot by many orders of magnitude on raw
+# (unstandardized) features; 60 halvings shrink it by 1e-18, below rounding.
+GRADIENT_MAX_HALVINGS = 60
 
 
 def _penalty_mask(n_rows: int) -> np.ndarray:
@@ -53,13 +59,18 @@ def hidden_gradient(Xt, T, Wt, l2) -> np.ndarray:
     return Xt.T @ (T - expit(Xt @ Wt)) - l2 * _penalty_mask(len(Wt)) * Wt
 
 
-def newton_hidden(Xt, T, Wt, l2) -> tuple[np.ndarray, int]:
-    """Maximize Q_W: m independent logistic regressions on soft targets T, batched."""
+def newton_hidden(Xt, T, Wt, l2, max_steps=None) -> tuple[np.ndarray, int]:
+    """Maximize Q_W: m independent logistic regressions on soft targets T, batched.
+
+    With max_steps, stop after that many (guarded) Newton steps even if unsolved.
+    Returns the weights and the number of steps taken.
+    """
     n, p1 = Xt.shape
     m = Wt.shape[1]
     mask = _penalty_mask(p1)
     q = hidden_objective(Xt, T, Wt, l2)
-    for iteration in range(1, NEWTON_MAX_ITER + 1):
+    max_steps = NEWTON_MAX_ITER if max_steps is None else max_steps
+    for iteration in range(1, max_steps + 1):
         U = expit(Xt @ Wt)
         grad = Xt.T @ (T - U) - l2 * mask * Wt
         S = U * (1.0 - U)
@@ -74,18 +85,19 @@ def newton_hidden(Xt, T, Wt, l2) -> tuple[np.ndarray, int]:
         Wt, q, moved = _halve_columns(lambda W: hidden_objective(Xt, T, W, l2), Wt, step, q)
         if not moved:
             return Wt, iteration  # no ascent left at working precision
-    return Wt, NEWTON_MAX_ITER
+    return Wt, max_steps
 
 
-def _halve_columns(objective, W, step, q):
+def _halve_columns(objective, W, step, q, max_halvings=MAX_HALVINGS):
     """Per column, halve the step until the column's objective does not decrease.
 
+    A column whose step never stops decreasing its objective keeps its weights.
     Returns the new weights and objectives, and whether any column moved.
     """
     scale = np.ones(W.shape[1])
     pending = np.ones(W.shape[1], dtype=bool)
     best_W, best_q = W.copy(), q.copy()
-    for _ in range(MAX_HALVINGS):
+    for _ in range(max_halvings):
         trial = W + step * scale
         q_trial = objective(trial)
         better = pending & (q_trial >= q)
@@ -159,10 +171,15 @@ def _output_derivatives(N, Vt, l2, hessian=True):
     return grad, H
 
 
-def newton_output(N, Vt, l2) -> tuple[np.ndarray, int]:
-    """Maximize Q_V: multinomial logistic regression of the expected counts on z."""
+def newton_output(N, Vt, l2, max_steps=None) -> tuple[np.ndarray, int]:
+    """Maximize Q_V: multinomial logistic regression of the expected counts on z.
+
+    With max_steps, stop after that many (guarded) Newton steps even if unsolved.
+    Returns the weights and the number of steps taken.
+    """
     q = output_objective(N, Vt, l2)
-    for iteration in range(1, NEWTON_MAX_ITER + 1):
+    max_steps = NEWTON_MAX_ITER if max_steps is None else max_steps
+    for iteration in range(1, max_steps + 1):
         grad, H = _output_derivatives(N, Vt, l2)
         step = np.linalg.solve(H, grad.ravel()).reshape(Vt.shape)
         decrement = float((grad * step).sum()) / (1.0 + abs(q))
@@ -180,4 +197,36 @@ def newton_output(N, Vt, l2) -> tuple[np.ndarray, int]:
             return Vt, iteration  # no ascent left at working precision
         if scale == 1.0 and decrement <= NEWTON_LAST_STEP:
             return Vt, iteration
-    return Vt, NEWTON_MAX_ITER
+    return Vt, max_steps
+
+
+# ---------------------------------------------------------------- gradient M-step
+
+
+def guarded_gradient_step(Xt, T, N, Wt, Vt, l2, learning_rate):
+    """One plain gradient-ascent step of size learning_rate on each half of Q.
+
+    Unguarded, it is exactly one step of full-batch gradient ascent on the
+    observed-data objective (Fisher's identity). A step that would lower its
+    half of Q is halved until it does not: per hidden unit for Q_W (whose
+    columns are independent problems) and as a whole for Q_V, so Q, and with
+    it the observed-data objective, never decreases. A step that never stops
+    decreasing Q (an optimum reached to working precision) is not taken.
+    """
+    q_w = hidden_objective(Xt, T, Wt, l2)
+    Wt, _, _ = _halve_columns(
+        lambda W: hidden_objective(Xt, T, W, l2),
+        Wt,
+        learning_rate * hidden_gradient(Xt, T, Wt, l2),
+        q_w,
+        GRADIENT_MAX_HALVINGS,
+    )
+    q_v = output_objective(N, Vt, l2)
+    step = learning_rate * output_gradient(N, Vt, l2)
+    for _ in range(GRADIENT_MAX_HALVINGS):
+        trial = Vt + step
+        if output_objective(N, trial, l2) >= q_v:
+            Vt = trial
+            break
+        step = 0.5 * step
+    return Wt, Vt

@@ -1,0 +1,131 @@
+"""What every trainer of the stochastic-binary-unit network shares.
+
+The model: P(z_h = 1 | x) = sigmoid(w_h.x + b_h) independently, P(y | z) =
+softmax(V z + c), p(y | x) = sum over all 2^m configurations z. EM and L-BFGS
+maximize the same exact penalized log-likelihood
+l(Psi) = sum_j log p(y_j | x_j) - l2/2 * (||W||^2 + ||V||^2) (biases free), and
+predict with the same exact marginal; this base class holds the E-step, the
+objective, its gradient (Fisher's identity), the flat parameter vector and the
+prediction methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from . import estep, mstep
+from ._common import MLPBase, check_positive_int, mean_field_proba, one_hot, with_ones
+
+PREDICT_METHODS = ("exact", "mean-field")
+
+
+class StochasticMLPBase(MLPBase):
+    """Exact E-step, objective, gradient and prediction of the stochastic-unit network.
+
+    Subclasses set n_hidden, l2 and chunk_size and implement fit.
+    """
+
+    def _check_hidden(self):
+        check_positive_int(
+            "n_hidden",
+            self.n_hidden,
+            high=estep.MAX_EXACT_HIDDEN,
+            why=(
+                f": the exact likelihood sums over all 2^n_hidden hidden configurations, and "
+                f"past 2^{estep.MAX_EXACT_HIDDEN} one evaluation costs minutes and gigabytes"
+            ),
+        )
+        if self.chunk_size is not None:
+            check_positive_int("chunk_size", self.chunk_size)
+
+    # ------------------------------------------------------- weights as one vector
+
+    def _stacked(self):
+        """[W; b] ((p+1) x m) and [V; c] ((m+1) x g): biases as the last row."""
+        (W, V), (b, c) = self.coefs_, self.intercepts_
+        return np.vstack([W, b]), np.vstack([V, c])
+
+    def _set_stacked(self, Wt, Vt):
+        self._set_weights([Wt[:-1], Vt[:-1]], [Wt[-1], Vt[-1]])
+
+    def _get_flat(self) -> np.ndarray:
+        """The parameters as one vector theta = [vec W~, vec V~] (row-major)."""
+        Wt, Vt = self._stacked()
+        return np.concatenate([Wt.ravel(), Vt.ravel()])
+
+    def _set_flat(self, theta: np.ndarray):
+        p1 = self.n_features_in_ + 1
+        m, g = self.n_hidden, self.classes_.size
+        self._set_stacked(
+            theta[: p1 * m].reshape(p1, m), theta[p1 * m : p1 * m + (m + 1) * g].reshape(m + 1, g)
+        )
+
+    # ------------------------------------------------------- likelihood and gradient
+
+    def _e_step(self, Xt, Y, with_counts=True) -> estep.EStep:
+        """Exact E-step at the current weights: log p(y_j | x_j), E[z | x, y], counts N."""
+        (W, V), (b, c) = self.coefs_, self.intercepts_
+        table = estep.output_log_table(V, c)
+        return estep.e_step(Xt[:, :-1] @ W + b, Y, table, self.chunk_size, with_counts)
+
+    def _objective(self, post: estep.EStep) -> float:
+        """Penalized log-likelihood at the current weights, given their E-step."""
+        return post.log_likelihood - self._penalty()
+
+    def _gradient(self, Xt, post: estep.EStep):
+        """Gradient of the penalized log-likelihood at the current weights, as [dW~, dV~].
+
+        Fisher's identity: it equals the gradient of Q(. | Psi) at Psi, so one
+        E-step gives it: X~^T (tau - u) - l2 W for the hidden layer and
+        sum_z z~ (N_z - n_z o(z))^T - l2 V for the output layer (biases unpenalized).
+        """
+        Wt, Vt = self._stacked()
+        return (
+            mstep.hidden_gradient(Xt, post.hidden_means, Wt, self.l2),
+            mstep.output_gradient(post.class_counts, Vt, self.l2),
+        )
+
+    def _value_and_gradient(self, theta, Xt, Y):
+        """Set the weights to theta; return its E-step, objective and flat gradient.
+
+        One E-step: the objective, and by Fisher's identity its exact gradient.
+        A non-finite objective comes back with a zero gradient.
+        """
+        self._set_flat(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            post = self._e_step(Xt, Y)
+            objective = self._objective(post)
+            if not np.isfinite(objective):
+                return post, objective, np.zeros_like(theta)
+            grad_w, grad_v = self._gradient(Xt, post)
+        return post, objective, np.concatenate([grad_w.ravel(), grad_v.ravel()])
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict_proba(self, X, method="exact"):
+        """p(y | x): exact marginal over all 2^m configurations, or "mean-field",
+        the deterministic shortcut softmax(V sigmoid(W x + b) + c)."""
+        X = self._check_inputs(X)
+        if method == "exact":
+            (W, V), (b, c) = self.coefs_, self.intercepts_
+            return estep.marginal_proba(X @ W + b, V, c, self.chunk_size)
+        if method == "mean-field":
+            return mean_field_proba(X, self.coefs_, self.intercepts_)
+        raise ValueError(f"unknown method {method!r}; choose one of {PREDICT_METHODS}")
+
+    def predict(self, X, method="exact"):
+        check_is_fitted(self, "coefs_")
+        return self.classes_[self.predict_proba(X, method=method).argmax(axis=1)]
+
+    def log_likelihood(self, X, y) -> float:
+        """Exact observed-data log-likelihood sum_j log p(y_j | x_j), unpenalized."""
+        X = self._check_inputs(X)
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(f"y holds labels unseen in training: {np.unique(y[unknown])}")
+        Y = one_hot(np.searchsorted(self.classes_, y), self.classes_.size)
+        return self._e_step(with_ones(X), Y, with_counts=False).log_likelihood

@@ -8,7 +8,7 @@ from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from emnn import EMMLPClassifier, SGDMLPClassifier
+from emnn import EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier
 from emnn.models import mstep, naive
 from emnn.models._common import with_ones
 from emnn.models.sgd import loss_and_gradients
@@ -186,8 +186,11 @@ def test_log_likelihood_and_exact_proba_equal_enumeration():
     [
         EMMLPClassifier(n_hidden=5, max_iter=20, random_state=11),
         EMMLPClassifier(n_hidden=5, max_iter=20, m_step="gradient", random_state=11),
+        EMMLPClassifier(n_hidden=5, max_iter=8, acceleration="squarem", random_state=11),
+        LBFGSMLPClassifier(n_hidden=5, max_iter=40, random_state=11),
         SGDMLPClassifier(n_hidden=5, max_epochs=20, random_state=11),
     ],
+    ids=lambda m: repr(m),
 )
 def test_same_random_state_gives_byte_identical_weights(model):
     X, y = dataset("wine")

@@ -1,0 +1,148 @@
+"""The stochastic-binary-unit MLP, its exact likelihood maximized directly by L-BFGS."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+
+from ._common import (
+    check_nonnegative,
+    check_positive_int,
+    initial_weights,
+    model_streams,
+    one_hot,
+    with_ones,
+)
+from .stochastic import StochasticMLPBase
+
+# Line-search evaluations allowed per iteration, on average, before SciPy stops
+# (its maxfun): generous, since an iteration rarely needs more than two.
+EVALUATIONS_PER_ITERATION = 20
+
+
+class LBFGSMLPClassifier(StochasticMLPBase):
+    """EMMLPClassifier's model and objective, maximized by SciPy's L-BFGS-B.
+
+    The model (m stochastic binary hidden units, softmax output), the penalty
+    l2/2 * (||W||^2 + ||V||^2) (biases free) and the initial weights for a
+    given random_state and n_hidden are EMMLPClassifier's, so both start from
+    the same point. Each evaluation is one exact E-step, which gives the
+    penalized log-likelihood and, by Fisher's identity, its exact gradient:
+    X~^T (tau - u) - l2 W for the hidden layer, sum_z z~ (N_z - n_z o(z))^T - l2 V
+    for the output layer.
+
+    memory is L-BFGS's number of stored correction pairs (SciPy's maxcor). Its
+    default, 50, was chosen by measurement: on standardized Iris and
+    breast_cancer (m = 7, l2 = 0.1, five 80 % training parts, tol = 1e-5) the
+    median E-steps to convergence were 136 and 191 with SciPy's default of 10,
+    and 86 and 122 with 50 (100 saves a few more); the extra work per
+    iteration is negligible next to an E-step.
+
+    Stopping: SciPy's gtol is `tol`: training stops when the largest absolute
+    entry of the gradient of the penalized log-likelihood (a sum over the
+    examples, so it scales with n) is at most tol; its relative-reduction test
+    (ftol) is switched off. Otherwise it stops after max_iter iterations, or
+    when the line search can make no more progress at working precision.
+    converged_ is True when SciPy reports success and the gradient criterion
+    holds at the returned weights.
+
+    history_["objective"][k] is the penalized log-likelihood after L-BFGS
+    iteration k + 1; n_iter_ counts iterations and n_estep_ the E-steps (one
+    per function evaluation, line-search trials included).
+
+    fit(X, y, monitor=None): `monitor(iteration, estimator)` is called with the
+    initial weights (iteration 0) and after each iteration; returning True
+    stops training.
+    """
+
+    def __init__(
+        self,
+        n_hidden=7,
+        max_iter=1000,
+        tol=1e-5,
+        l2=0.1,
+        memory=50,
+        chunk_size=None,
+        random_state=None,
+    ):
+        self.n_hidden = n_hidden
+        self.max_iter = max_iter
+        self.tol = tol
+        self.l2 = l2
+        self.memory = memory
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+
+    def _check_params(self):
+        self._check_hidden()
+        check_positive_int("max_iter", self.max_iter)
+        check_nonnegative("tol", self.tol)
+        check_nonnegative("l2", self.l2)
+        check_positive_int("memory", self.memory)
+
+    def fit(self, X, y, monitor=None):
+        self._check_params()
+        X, y_index = self._check_training_data(X, y)
+        g = self.classes_.size
+        init_rng, _ = model_streams(self.random_state)
+        self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
+        Xt, Y = with_ones(X), one_hot(y_index, g)
+
+        self.history_ = {"objective": [], "log_likelihood": []}
+        self.converged_ = False
+        self.n_iter_ = 0
+        self.n_estep_ = 0
+        last = {}  # the last point evaluated, with its objective and log-likelihood
+
+        def negative_objective(theta):
+            post, objective, gradient = self._value_and_gradient(theta, Xt, Y)
+            self.n_estep_ += 1
+            last.update(theta=theta.copy(), objective=objective, ll=post.log_likelihood)
+            return (-objective if np.isfinite(objective) else np.inf), -gradient
+
+        def callback(intermediate_result):
+            theta = intermediate_result.x
+            self._set_flat(theta)
+            if np.array_equal(theta, last["theta"]):
+                objective, log_likelihood = last["objective"], last["ll"]
+            else:  # SciPy reports a point other than the last one evaluated
+                objective = -float(intermediate_result.fun)
+                log_likelihood = objective + self._penalty()
+            self.history_["objective"].append(objective)
+            self.history_["log_likelihood"].append(log_likelihood)
+            self.n_iter_ += 1
+            if monitor is not None and monitor(self.n_iter_, self):
+                raise StopIteration
+
+        theta0 = self._get_flat()
+        if monitor is not None:
+            monitor(0, self)
+        result = minimize(
+            negative_objective,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={
+                "maxiter": self.max_iter,
+                "maxfun": EVALUATIONS_PER_ITERATION * self.max_iter,
+                "maxcor": self.memory,
+                "gtol": self.tol,
+                "ftol": 0.0,
+            },
+        )
+        self._set_flat(result.x)
+        self.optimizer_message_ = str(result.message)
+        gradient_ok = result.jac is not None and np.max(np.abs(result.jac)) <= self.tol
+        self.converged_ = bool(result.success and gradient_ok)
+        if not self.converged_:
+            warnings.warn(
+                f"L-BFGS stopped after {self.n_iter_} iterations before the gradient's largest "
+                f"entry fell to tol={self.tol}: {self.optimizer_message_}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self

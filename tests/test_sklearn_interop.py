@@ -1,22 +1,84 @@
-"""scikit-learn conventions: clone, Pipeline, cross_val_score and clear errors on bad input."""
+"""scikit-learn conventions: check_estimator, clone, Pipeline, cross_val_score, clear errors."""
 
+import importlib
+import inspect
+import pkgutil
 import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import load_iris
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from emnn import EMMLPClassifier, SGDMLPClassifier
+import emnn
+from emnn import EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier
+from emnn.sklearn_mlp import SklearnMLP
+
+X_GOOD, Y_GOOD = load_iris(return_X_y=True)
 
 MODELS = [
     EMMLPClassifier(n_hidden=5, max_iter=100, random_state=0),
     SGDMLPClassifier(n_hidden=5, random_state=0),
+    LBFGSMLPClassifier(n_hidden=5, random_state=0),
 ]
+
+# Small settings keep scikit-learn's whole battery of checks to a few seconds.
+CHECKED = [
+    EMMLPClassifier(n_hidden=3, max_iter=20, random_state=0),
+    EMMLPClassifier(n_hidden=3, max_iter=8, acceleration="squarem", random_state=0),
+    SGDMLPClassifier(n_hidden=3, max_epochs=20, random_state=0),
+    LBFGSMLPClassifier(n_hidden=3, max_iter=50, random_state=0),
+]
+
+
+def expected_failed_checks(estimator):
+    """None: every check applies to these classifiers and passes. (check_array_api_input
+    is skipped by scikit-learn itself unless SCIPY_ARRAY_API is set; it does not fail.)"""
+    return {}
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=expected_failed_checks, xfail_strict=True)
+def test_scikit_learn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def emnn_estimators():
+    """Every concrete estimator class defined anywhere in the emnn package."""
+    found = {}
+    for module in pkgutil.walk_packages(emnn.__path__, "emnn."):
+        if module.name.endswith("__main__"):
+            continue
+        for name, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if (
+                issubclass(cls, BaseEstimator)
+                and cls.__module__.startswith("emnn")
+                and not name.startswith("_")
+                and callable(getattr(cls, "fit", None))
+            ):
+                found[f"{cls.__module__}.{name}"] = cls
+    return found
+
+
+ESTIMATORS = emnn_estimators()
+
+
+def test_the_estimator_list_holds_every_known_estimator():
+    for cls in (EMMLPClassifier, SGDMLPClassifier, LBFGSMLPClassifier, SklearnMLP):
+        assert cls in ESTIMATORS.values()
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+def test_predicting_before_fit_raises_not_fitted_error(name, method):
+    with pytest.raises(NotFittedError):
+        getattr(ESTIMATORS[name](), method)(X_GOOD)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)
@@ -55,9 +117,6 @@ def test_fitted_attributes_follow_mlpclassifier_shapes(model):
     np.testing.assert_allclose(fitted.predict_proba(X).sum(axis=1), 1.0)
 
 
-X_GOOD, Y_GOOD = load_iris(return_X_y=True)
-
-
 def with_value(value):
     X = X_GOOD.copy()
     X[3, 2] = value
@@ -67,7 +126,7 @@ def with_value(value):
 BAD_DATA = {
     "nan": (with_value(np.nan), Y_GOOD, "NaN"),
     "infinity": (with_value(np.inf), Y_GOOD, "infinity"),
-    "single class": (X_GOOD, np.zeros(len(Y_GOOD)), "at least 2 classes"),
+    "single class": (X_GOOD, np.zeros(len(Y_GOOD)), "at least 2 classes in y, got 1 class"),
     "mismatched lengths": (X_GOOD, Y_GOOD[:-1], "inconsistent numbers of samples"),
 }
 
@@ -112,8 +171,11 @@ def test_bad_sgd_settings_raise_one_clear_error(params, message):
         SGDMLPClassifier(**params).fit(X_GOOD, Y_GOOD)
 
 
-def test_unknown_prediction_method_is_named():
-    model = EMMLPClassifier(n_hidden=2, max_iter=2).fit(X_GOOD, Y_GOOD)
+@pytest.mark.parametrize("Model", [EMMLPClassifier, LBFGSMLPClassifier])
+def test_unknown_prediction_method_is_named(Model):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Model(n_hidden=2, max_iter=2).fit(X_GOOD, Y_GOOD)
     with pytest.raises(ValueError, match="unknown method 'sampled'"):
         model.predict_proba(X_GOOD, method="sampled")
     with pytest.raises(ValueError, match="4 features"):

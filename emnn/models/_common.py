@@ -76,7 +76,7 @@ class MLPBase(ClassifierMixin, BaseEstimator):
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.size < 2:
             raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y, got only {classes[0]!r}"
+                f"{type(self).__name__} needs at least 2 classes in y, got 1 class ({classes[0]!r})"
             )
         self.classes_ = classes
         return X, y_index
@@ -110,6 +110,7 @@ class MLPBase(ClassifierMixin, BaseEstimator):
         return 0.5 * self.l2 * float((W**2).sum() + (V**2).sum())
 
     def predict(self, X):
+        check_is_fitted(self, "coefs_")  # NotFittedError before classes_ is needed
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def predict_log_proba(self, X):

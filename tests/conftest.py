@@ -1,12 +1,26 @@
 """Shared helpers: small configs written into a temporary directory."""
 
 import copy
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+# What a run, an install or a tool generates inside the checkout.
+GENERATED = {".snakemake", "results", "logs", "benchmarks", ".git", ".venv", "__pycache__",
+             ".pytest_cache", ".ruff_cache", "build"}  # fmt: skip
+
+
+def copy_checkout(destination: Path) -> Path:
+    """The working tree without anything a run or a build generates."""
+    shutil.copytree(
+        REPO, destination, symlinks=True,
+        ignore=lambda _, names: [n for n in names if n in GENERATED or n.endswith(".egg-info")],
+    )  # fmt: skip
+    return destination
+
 
 FAST_METHODS = {
     "em-newton": {"model": "em", "params": {"n_hidden": 3, "max_iter": 8}},

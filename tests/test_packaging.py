@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from emnn import methods, provenance
-from tests.conftest import REPO, small_config
+from tests.conftest import REPO, copy_checkout, small_config
 
 
 def requirement(text: str) -> tuple[str, str]:
@@ -36,10 +36,10 @@ def test_environment_matches_pyproject():
 
 
 def installed_copy(tmp_path: Path) -> Path:
-    """A non-editable install of this checkout into tmp_path/site (no dependencies)."""
-    site = tmp_path / "site"
+    """A non-editable install of a clean copy of this checkout into tmp_path/site."""
+    site, source = tmp_path / "site", copy_checkout(tmp_path / "source")
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site)]
-    subprocess.run([*pip, str(REPO)], check=True, capture_output=True)
+    subprocess.run([*pip, str(source)], check=True, capture_output=True)
     return site
 
 

@@ -222,3 +222,18 @@ def test_sgd_with_batch_size_one_trains_per_sample():
     assert model.n_iter_ == 30
     assert model.history_["objective"][-1] > model.history_["objective"][0]
     assert model.score(X, y) > 0.8
+
+
+def test_sgd_stops_on_scikit_learns_plateau_of_the_loss_per_example():
+    """tol is on the penalized training loss per example, as in MLPClassifier: no epoch
+    after the first can improve it by 10 nats, so training stops n_iter_no_change
+    epochs later; with tol = 0 any improvement counts and the budget runs out."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    flat = SGDMLPClassifier(n_hidden=3, tol=10.0, n_iter_no_change=4, random_state=0).fit(X, y)
+    assert flat.converged_ and flat.n_iter_ == 1 + 4
+    with pytest.warns(ConvergenceWarning, match="still improving"):
+        busy = SGDMLPClassifier(
+            n_hidden=3, tol=0.0, n_iter_no_change=50, max_epochs=20, random_state=0
+        ).fit(X, y)
+    assert not busy.converged_ and busy.n_iter_ == 20

@@ -44,9 +44,11 @@ class SGDMLPClassifier(MLPBase):
     It minimizes the same penalized objective as EMMLPClassifier's, for the
     deterministic network: sum_j -log p(y_j | x_j) + l2/2 * (||W||^2 + ||V||^2),
     one minibatch at a time (mean loss of the batch plus l2/(2n) * ||.||^2).
-    With batch_size=1 and momentum=0 it is per-sample SGD. Training stops when
-    the full-data objective has not improved by more than tol (relative) for
-    n_iter_no_change epochs, or after max_epochs. If the objective overflows
+    With batch_size=1 and momentum=0 it is per-sample SGD. Training stops with
+    scikit-learn's plateau rule on the training loss: when the full-data
+    penalized loss per example (-objective / n) has not fallen below its best
+    by more than tol for n_iter_no_change epochs (converged_), or after
+    max_epochs. If the objective overflows
     (learning rate too large for the data's scale) training stops with the last
     finite weights, `diverged_` set and a warning. For the same random_state
     and n_hidden it starts from EMMLPClassifier's initial weights.
@@ -62,7 +64,7 @@ class SGDMLPClassifier(MLPBase):
         momentum=0.9,
         batch_size=16,
         max_epochs=200,
-        tol=1e-6,
+        tol=1e-4,
         n_iter_no_change=10,
         l2=0.1,
         random_state=None,
@@ -139,10 +141,11 @@ class SGDMLPClassifier(MLPBase):
             self.n_iter_ = epoch
             if monitor is not None and monitor(epoch, self):
                 break
-            if epoch == 1 or objective > best + self.tol * abs(best):
-                best, stale = objective, 0
+            if epoch == 1 or (objective - best) / n > self.tol:
+                stale = 0
             else:
                 stale += 1
+            best = objective if epoch == 1 else max(best, objective)
             if stale >= self.n_iter_no_change:
                 self.converged_ = True
                 break

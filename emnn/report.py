@@ -52,9 +52,80 @@ RELEASE_YEAR = 2026
 
 MODELS = {
     "em": "stochastic binary hidden units, trained by exact EM",
+    "lbfgs": (
+        "stochastic binary hidden units; the same exact penalized likelihood maximized "
+        "directly by L-BFGS (SciPy), its gradient from one E-step by Fisher's identity"
+    ),
     "sgd": "deterministic sigmoid hidden units, trained by minibatch SGD with momentum",
-    "sklearn-mlp": "scikit-learn MLPClassifier with logistic hidden units",
+    "sklearn-mlp": (
+        "scikit-learn MLPClassifier with logistic hidden units: the deterministic network "
+        "with the same penalty"
+    ),
 }
+
+
+def model_text(model: str, params: dict) -> str:
+    """What a method trains and how, from its model and its effective hyperparameters."""
+    text = MODELS.get(model, model)
+    if model == "em":
+        m_step = params.get("m_step", "newton")
+        if m_step == "newton" and params.get("newton_steps") is None:
+            text += " with Newton M-steps solved to tolerance"
+        elif m_step == "newton":
+            steps = params["newton_steps"]
+            text += (
+                f" with {steps} Newton step{'s' if steps != 1 else ''} per half of the M-step "
+                f"(generalized EM)"
+            )
+        elif m_step == "gradient":
+            steps = params.get("inner_steps", 1)
+            text += f" with {steps} gradient-ascent step{'s' if steps != 1 else ''} per M-step"
+        else:
+            text += f" with M-step {m_step}"
+        if params.get("acceleration", "none") == "squarem":
+            text += ", accelerated by SQUAREM (scheme S3)"
+    elif model == "sklearn-mlp" and params.get("solver"):
+        text += f", trained by its {params['solver']} solver"
+    return text
+
+
+def stopping_rule(model: str, params: dict) -> dict:
+    """A method's own stopping rule, its cap and what one of its iterations is."""
+    tol = sci(params.get("tol"))
+    patience = params.get("n_iter_no_change")
+    if model == "em":
+        if params.get("acceleration", "none") == "squarem":
+            step, unit = "one SQUAREM cycle (three or more E-steps)", "cycle"
+        else:
+            step, unit = "one E-step and one M-step", "iteration"
+        rule = f"relative change of ℓ per {unit} ≤ {tol}"
+        cap = f"{params.get('max_iter')} {unit}s"
+    elif model == "lbfgs":
+        step = "one quasi-Newton step (one or more E-steps)"
+        rule = f"largest |∂ℓ/∂θ| ≤ {tol}"
+        cap = f"{params.get('max_iter')} iterations"
+    elif model == "sgd":
+        step = "one epoch"
+        rule = f"plateau: training ℓ not up by more than {tol} (relative) for {patience} epochs"
+        cap = f"{params.get('max_epochs')} epochs"
+    elif model == "sklearn-mlp":
+        step = "one epoch"
+        rule = (
+            f"plateau: training loss per example not down by more than {tol} for {patience} epochs"
+        )
+        cap = f"{params.get('max_epochs')} epochs"
+    else:
+        step = rule = cap = "–"
+    return {"step": step, "rule": rule, "cap": cap}
+
+
+def sci(value) -> str:
+    """A tolerance as Python writes it, without the exponent's leading zero: 1e-6."""
+    if value is None:
+        return "–"
+    return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{value:g}").replace("e+", "e")
+
+
 SCHEMES = {
     "shuffle": "repeated stratified shuffle splits",
     "kfold": "repeated stratified k-fold",
@@ -171,19 +242,36 @@ def read_figure(root: Path, name: str, plan_sha256: str) -> dict:
 
 
 def read_runs(root: Path, run_dirs) -> list[dict]:
-    """Each run directory: its path from root, its record files and its first record."""
+    """Each run directory: its path from root, its record files, its first record and the
+    hyperparameters each split's inner cross-validation chose."""
     runs = []
     for directory in run_dirs:
         path = Path(directory) if Path(directory).is_absolute() else root / directory
         record_files = records.record_files(path)
         if not record_files:
             raise StudyError(f"report: no run records in {directory}")
+        chosen = []
+        for file in record_files:
+            record = records.read_record(file)
+            selection = record["method"].get("selection")
+            if selection:
+                chosen.append(
+                    {
+                        "dataset": record["dataset"]["name"],
+                        "method": record["method"]["name"],
+                        "n_hidden": record["method"]["params"]["n_hidden"],
+                        "chosen": selection["chosen"],
+                        "inner_folds": selection.get("inner_folds"),
+                        "scoring": selection.get("scoring"),
+                    }
+                )
         runs.append(
             {
                 "path": relative(path, root),
                 "records": [relative(p, root) for p in record_files],
                 "timing": [relative(p, root) for p in records.timing_files(path)],
                 "first": records.read_record(record_files[0]),
+                "chosen": chosen,
             }
         )
     return sorted(runs, key=lambda run: run["path"])
@@ -225,7 +313,7 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
         "baseline": baseline,
         "em": em,
         "figures": figures,
-        "protocol": protocol(config, plan, records_of),
+        "protocol": protocol(config, plan, records_of, data["runs"]),
         "results": results(config, plan, tables, records_of),
         "comparison": comparison(plan, tables["comparisons"]),
         "replication": replication(config, plan, tables),
@@ -293,7 +381,7 @@ def inline_svg(text: str, anchor: str) -> Markup:
     return Markup(text.strip())
 
 
-def protocol(config: dict, plan: dict, records_of: dict) -> dict:
+def protocol(config: dict, plan: dict, records_of: dict, runs: list[dict]) -> dict:
     """Datasets, splits, seeds and methods, from the config and the run records."""
     datasets = []
     for name in study_datasets(plan):
@@ -356,7 +444,7 @@ def protocol(config: dict, plan: dict, records_of: dict) -> dict:
                 "name": name,
                 "label": plan["labels"][name],
                 "model": method["model"],
-                "model_text": MODELS.get(method["model"], method["model"]),
+                "model_text": model_text(method["model"], {**effective, **configured}),
                 "params": params_text(configured),
                 "defaults": params_text(defaults),
                 "grid": params_text(grid),
@@ -372,7 +460,43 @@ def protocol(config: dict, plan: dict, records_of: dict) -> dict:
         "seed_rows": seed_rows,
         "methods": methods,
         "sweep": plan.get("sweep"),
+        "selection": selection_rows(config, plan, runs),
     }
+
+
+def selection_rows(config: dict, plan: dict, runs: list[dict]) -> list[dict]:
+    """Per main dataset and method with a grid: how often inner CV chose each value, and
+    whether that value lies at an edge of its grid."""
+    counts, scoring = {}, {}
+    for run in runs:
+        for item in run["chosen"]:
+            key = (item["dataset"], item["method"], item["n_hidden"])
+            choice = tuple(sorted(item["chosen"].items()))
+            counts.setdefault(key, {}).setdefault(choice, 0)
+            counts[key][choice] += 1
+            scoring[key] = (item["inner_folds"], item["scoring"])
+    main, rows = plan["main"], []
+    for dataset in main["datasets"]:
+        for method in main["methods"]:
+            key = (dataset, method, plan["n_hidden"][method])
+            if key not in counts:
+                continue
+            found = counts[key]
+            total = sum(found.values())
+            grid = config["methods"][method].get("grid", {})
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "label": plan["labels"].get(method, method),
+                    "inner_folds": scoring[key][0],
+                    "scoring": scoring[key][1],
+                    "choices": "; ".join(
+                        f"{params_text(dict(choice))}{grid_edge(choice, grid)} in {k} of {total}"
+                        for choice, k in sorted(found.items())
+                    ),
+                }
+            )
+    return rows
 
 
 def study_datasets(plan: dict) -> list[str]:
@@ -383,6 +507,15 @@ def study_datasets(plan: dict) -> list[str]:
 def study_methods(plan: dict) -> list[str]:
     parts = [plan[p]["methods"] for p in ("main", "replication", "sweep") if p in plan]
     return list(dict.fromkeys(m for part in parts for m in part))
+
+
+def grid_edge(choice: tuple, grid: dict) -> str:
+    """ " (grid edge)" when a chosen value is the smallest or largest of its grid."""
+    for name, value in choice:
+        values = grid.get(name, [])
+        if len(values) > 1 and value in (min(values), max(values)):
+            return " (grid edge)"
+    return ""
 
 
 def split_text(spec: dict, info: dict) -> str:
@@ -418,34 +551,62 @@ def _rows(table: pd.DataFrame, keys: list[str]) -> dict:
     return {tuple(row[k] for k in keys): row for row in table.to_dict("records")}
 
 
+FLOOR_LABEL = "teacher network (floor)"
+OBJECTIVES = {
+    "exact": "exact ℓ (4): stochastic units",
+    "mean-field": "mean-field ℓ: deterministic network",
+}
+
+
 def summary_rows(table, datasets, methods, labels, metric, higher_is_better) -> list[dict]:
-    """Rows grouped by dataset, methods in study order, the best mean of each group marked."""
+    """Rows grouped by dataset, methods in study order, the best mean of each group marked;
+    a dataset's reference rows (the teacher's own log-loss) close its group."""
     found = _rows(table, ["dataset", "method"])
+    references = [r for r in table.to_dict("records") if is_true(r.get("reference"))]
     rows = []
     for dataset in datasets:
         group = [found[(dataset, m)] for m in methods if (dataset, m) in found]
         means = [r[f"{metric}_mean"] for r in group]
         best = (max if higher_is_better else min)(means) if means else None
-        for k, row in enumerate(group):
-            rows.append(
-                {
-                    "dataset": dataset,
-                    "first": k == 0,
-                    "span": len(group),
-                    "method": row["method"],
-                    "label": labels.get(row["method"], row["method"]),
-                    "n_hidden": int(row["n_hidden"]),
-                    "n_splits": int(row["n_splits"]),
-                    "mean": row[f"{metric}_mean"],
-                    "sd": row[f"{metric}_std"],
-                    "low": row[f"{metric}_ci_low"],
-                    "high": row[f"{metric}_ci_high"],
-                    "best": row[f"{metric}_mean"] == best,
-                    "iterations": row["iterations_mean"],
-                    "converged": row["converged_rate"],
-                }
-            )
+        shown = [
+            {
+                "method": row["method"],
+                "label": labels.get(row["method"], row["method"]),
+                "reference": False,
+                "n_hidden": int(row["n_hidden"]),
+                "n_splits": int(row["n_splits"]),
+                "mean": row[f"{metric}_mean"],
+                "sd": row[f"{metric}_std"],
+                "low": row[f"{metric}_ci_low"],
+                "high": row[f"{metric}_ci_high"],
+                "best": row[f"{metric}_mean"] == best,
+            }
+            for row in group
+        ]
+        shown += [
+            {
+                "method": row["method"],
+                "label": FLOOR_LABEL if row["method"] == aggregate.TEACHER else row["method"],
+                "reference": True,
+                "n_hidden": None,
+                "n_splits": int(row["n_splits"]),
+                "mean": row[f"{metric}_mean"],
+                "sd": None,
+                "low": None,
+                "high": None,
+                "best": False,
+            }
+            for row in references
+            if row["dataset"] == dataset and finite(row.get(f"{metric}_mean"))
+        ]
+        for k, row in enumerate(shown):
+            rows.append({**row, "dataset": dataset, "first": k == 0, "span": len(shown)})
     return rows
+
+
+def is_true(value) -> bool:
+    """A boolean cell of a table read back from CSV (True, or the text "True")."""
+    return value is True or str(value).strip().lower() in ("true", "1")
 
 
 def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
@@ -475,16 +636,7 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
             metric["name"],
             metric["better"] == "higher",
         )
-    budgets = {}
-    for name in main["methods"]:
-        record = records_of["method"].get(name)
-        params = {
-            **(record["method"]["params"] if record else {}),
-            **config["methods"][name]["params"],
-        }
-        budget = params.get("max_iter", params.get("max_epochs"))
-        unit = "iterations" if "max_iter" in params else "epochs"
-        budgets[name] = f"{budget} {unit}" if budget is not None else "–"
+    floors = [r for r in metrics[1]["rows"] if r["reference"]]
     sweep_rows = []
     if plan.get("sweep"):
         found = _rows(tables["sweep"], ["dataset", "method", "n_hidden"])
@@ -497,13 +649,139 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
                         sweep_rows.append({**row, "label": labels.get(method, method)})
     return {
         "metrics": metrics,
-        "budgets": budgets,
+        "floors": [r["dataset"] for r in floors],
+        "convergence": convergence(config, plan, tables, records_of),
+        "cross": cross(plan, tables["cross"], headline_method(config, main)),
         "sweep_rows": sweep_rows,
         "learning": [f"learning-{slug(d)}" for d in main["datasets"]],
     }
 
 
+def effective_params(config: dict, records_of: dict, name: str) -> dict:
+    """A method's hyperparameters in effect: its record's (defaults included), then the
+    configured ones."""
+    record = records_of["method"].get(name)
+    return {
+        **(record["method"]["params"] if record else {}),
+        **config["methods"][name]["params"],
+    }
+
+
+def convergence(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
+    """Per main dataset and method: its own stopping rule and cap, how many splits met the
+    rule, how long they ran, and where they ended (convergence.csv)."""
+    main, labels = plan["main"], plan["labels"]
+    found = _rows(tables["convergence"], ["dataset", "method"])
+    table = tables["convergence"]
+    objectives = dict(zip(table["method"], table["objective"], strict=True))
+    rules = []
+    for name in main["methods"]:
+        model = config["methods"][name]["model"]
+        rules.append(
+            {
+                "method": name,
+                "label": labels.get(name, name),
+                "objective": objectives.get(name, "–"),
+                "objective_text": OBJECTIVES.get(objectives.get(name), "–"),
+                **stopping_rule(model, effective_params(config, records_of, name)),
+            }
+        )
+    rows = []
+    for dataset in main["datasets"]:
+        group = [found[(dataset, m)] for m in main["methods"] if (dataset, m) in found]
+        for k, row in enumerate(group):
+            exact = row["objective"] == "exact"
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "first": k == 0,
+                    "span": len(group),
+                    "method": row["method"],
+                    "label": labels.get(row["method"], row["method"]),
+                    "objective": row["objective"],
+                    "converged": int(row["converged"]),
+                    "n_splits": int(row["n_splits"]),
+                    "iterations": row["iterations_median"],
+                    "iterations_max": row["iterations_max"],
+                    "n_estep": row["n_estep_median"],
+                    "exact_objective": row["objective_per_example_mean"] if exact else None,
+                    "mean_field_objective": None if exact else row["objective_per_example_mean"],
+                    "gap": row["gap_to_best_median"],
+                    "gap_max": row["gap_to_best_max"],
+                }
+            )
+    converged = sum(r["converged"] for r in rows)
+    total = sum(r["n_splits"] for r in rows)
+    sentence = (
+        f"In all, {converged} of the {total} runs of the main comparison met their stopping rule "
+        f"before the cap."
+        if total
+        else ""
+    )
+    return {"rules": rules, "rows": rows, "converged": converged, "total": total,
+            "sentence": sentence}  # fmt: skip
+
+
+CROSS_VALUES = (
+    ("test_accuracy", "accuracy"),
+    ("test_log_loss", "log_loss"),
+    ("train_log_loss", "log_loss"),
+)
+
+
+def cross(plan: dict, table: pd.DataFrame, em: str | None) -> dict:
+    """Each main method's weights under both predictors (cross.csv), and what that says
+    of the baseline's weights as stochastic-unit networks and of the headline EM method's
+    as deterministic networks."""
+    main, labels = plan["main"], plan["labels"]
+    found = _rows(table, ["dataset", "method", "predictor"])
+    rows, sentences = [], []
+    for dataset in main["datasets"]:
+        group = [m for m in main["methods"] if (dataset, m, "exact") in found]
+        for k, method in enumerate(group):
+            pair = [found.get((dataset, method, p), {}) for p in ("exact", "mean-field")]
+            trained_for = pair[0]["trained_for"]
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "first": k == 0,
+                    "span": len(group),
+                    "label": labels.get(method, method),
+                    "trained_for": trained_for,
+                    "cells": [
+                        {
+                            "value": cell.get(f"{value}_mean"),
+                            "kind": kind,
+                            "own": cell.get("predictor") == trained_for,
+                        }
+                        for value, kind in CROSS_VALUES
+                        for cell in pair
+                    ],
+                }
+            )
+        parts = []
+        for method, own, other, as_other in (
+            (main.get("baseline"), "mean-field", "exact", "stochastic-unit networks"),
+            (em, "exact", "mean-field", "deterministic networks"),
+        ):
+            a, b = found.get((dataset, method, other)), found.get((dataset, method, own))
+            if method and a and b and a["trained_for"] == own:
+                parts.append(
+                    f"{labels.get(method, method)}'s weights have a test log-loss of "
+                    f"{fixed(a['test_log_loss_mean'])} as {as_other} "
+                    f"({fixed(b['test_log_loss_mean'])} under their own predictor)"
+                )
+        if parts:
+            sentences.append(f"On {dataset}, " + "; ".join(parts) + ".")
+    return {"rows": rows, "sentences": sentences}
+
+
+TESTS = {"corrected t": "corrected t", "sign": "sign test"}
+
+
 def comparison(plan: dict, table: pd.DataFrame) -> dict | None:
+    """The paired comparisons with the baseline: raw and Holm-adjusted p-values, the test
+    that gave each, and intervals left undefined where the differences do not vary."""
     main = plan["main"]
     baseline = main.get("baseline")
     if not baseline:
@@ -517,6 +795,7 @@ def comparison(plan: dict, table: pd.DataFrame) -> dict | None:
                 row = found.get((dataset, method, metric))
                 if method == baseline or row is None:
                     continue
+                test = row.get("test") if isinstance(row.get("test"), str) else None
                 rows.append(
                     {
                         **row,
@@ -524,10 +803,23 @@ def comparison(plan: dict, table: pd.DataFrame) -> dict | None:
                         "label": plan["labels"].get(method, method),
                         "kind": "diff_accuracy" if metric == "accuracy" else "diff_log_loss",
                         "metric_text": "accuracy" if metric == "accuracy" else "log-loss",
+                        "test": test,
+                        "test_text": TESTS.get(test, test) if test else "–",
+                        "first_metric": metric == "accuracy"
+                        or (dataset, method, "accuracy") not in found,
+                        # Zero variance: no t statistic and no interval, the sign test instead.
+                        "undefined": test == "sign",
                     }
                 )
                 first = False
-    return {"baseline": baseline, "label": plan["labels"].get(baseline, baseline), "rows": rows}
+    sizes = sorted({int(s) for s in table.get("family_size", pd.Series(dtype=float)).dropna()})
+    return {
+        "baseline": baseline,
+        "label": plan["labels"].get(baseline, baseline),
+        "rows": rows,
+        "family_size": sizes[0] if len(sizes) == 1 else len(rows),
+        "n_sign": sum(r["undefined"] for r in rows),
+    }
 
 
 def replication(config: dict, plan: dict, tables: dict) -> dict | None:
@@ -733,16 +1025,25 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
             loss = comparisons.get((dataset, em, "log_loss"), {})
             parts.append(
                 f"on {dataset}, {pct(a['accuracy_mean'])} % against {pct(b['accuracy_mean'])} % "
-                f"(p = {pvalue(acc.get('p_value'))}) and a test log-loss of "
+                f"({adjusted_p_text(acc)}) and a test log-loss of "
                 f"{fixed(a['log_loss_mean'])} against {fixed(b['log_loss_mean'])} "
-                f"(p = {pvalue(loss.get('p_value'))})"
+                f"({adjusted_p_text(loss)})"
             )
         if parts:
+            family = values["comparison"]["family_size"] if values["comparison"] else 0
             out.append(
                 f"Mean test accuracy of {labels[em]} against {labels[baseline]}: "
                 + "; ".join(parts)
-                + " (Nadeau–Bengio corrected resampled t-test)."
+                + f" (Nadeau–Bengio corrected resampled t-test unless a sign test is named; "
+                f"p-values Holm-adjusted over the {family} paired comparisons of the study)."
             )
+    conv = values["results"]["convergence"]
+    if conv["total"]:
+        out.append(
+            f"Every method runs until its own stopping rule holds or its cap is reached; "
+            f"{conv['converged']} of the {conv['total']} runs of the main comparison met "
+            f"their stopping rule."
+        )
     rep = values["replication"]
     if rep:
         found = []
@@ -777,6 +1078,12 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     return out
 
 
+def adjusted_p_text(row: dict) -> str:
+    """A comparison's Holm-adjusted p-value as the abstract quotes it, naming a sign test."""
+    text = f"Holm-adjusted p = {pvalue(row.get('p_holm'))}"
+    return text + ", sign test" if row.get("test") == "sign" else text
+
+
 def self_citation(values: dict) -> str:
     """A BibTeX entry for this report (its fields escaped for LaTeX)."""
     authors = " and ".join("{" + tex_escape(a) + "}" for a in values["authors"]) or "{emnn}"
@@ -798,7 +1105,7 @@ def self_citation(values: dict) -> str:
 def numbering(values: dict) -> dict:
     """Figure and table numbers of the HTML page, in the order the sections show them
     (LaTeX numbers its own with \\label and \\ref)."""
-    figures = list(values["results"]["learning"])
+    figures = ["suboptimality", *values["results"]["learning"], "cross-scoring"]
     if values["results"]["sweep_rows"]:
         figures.append("sweep-accuracy")
     if values["comparison"]:
@@ -807,14 +1114,11 @@ def numbering(values: dict) -> dict:
         figures.append("replication")
     if values["timing"]["figure"]:
         figures.append(values["timing"]["figure"])
-    tables = [
-        "tab-datasets",
-        "tab-seeds",
-        "tab-methods",
-        "tab-main-accuracy",
-        "tab-main-log-loss",
-        "tab-iterations",
-    ]
+    tables = ["tab-datasets", "tab-seeds", "tab-methods"]
+    if values["protocol"]["selection"]:
+        tables.append("tab-selection")
+    tables += ["tab-main-accuracy", "tab-main-log-loss", "tab-stopping", "tab-convergence"]
+    tables.append("tab-cross")
     if values["results"]["sweep_rows"]:
         tables.append("tab-sweep")
     if values["comparison"]:
@@ -825,11 +1129,8 @@ def numbering(values: dict) -> dict:
     if values["timing"]["estep"]:
         tables.append("tab-estep-cost")
     tables += ["tab-figures", "tab-artifacts"]
-    shown = {
-        values["figures"][name]["anchor"]: k
-        for k, name in enumerate(figures, 1)
-        if name in values["figures"]
-    }
+    present = [name for name in figures if name in values["figures"]]
+    shown = {values["figures"][name]["anchor"]: k for k, name in enumerate(present, 1)}
     return {**shown, **{anchor: k for k, anchor in enumerate(tables, 1)}}
 
 
@@ -863,7 +1164,7 @@ def references(text: str) -> list[dict]:
         if entry.get("volume"):
             venue += f" {entry['volume']}"
             if entry.get("number"):
-                venue += f"({entry['number']})"
+                venue += f"({entry['number'].replace('--', '–')})"
         if entry.get("pages"):
             venue += f", {entry['pages'].replace('--', '–')}"
         entry["venue"] = venue
@@ -943,6 +1244,9 @@ def number(value, kind: str, minus: str = "-") -> str:
         "t": lambda v: f"{v:.2f}",
         "rate": lambda v: f"{100 * v:.0f}",
         "iterations": lambda v: f"{v:.1f}",
+        "median": lambda v: f"{v:.0f}" if v == round(v) else f"{v:.1f}",
+        "objective": lambda v: f"{v:.4f}",
+        "gap": lambda v: re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{v:.3g}").replace("e+", "e"),
         "int": lambda v: f"{round(v)}",
         "seconds": lambda v: f"{v:.4g}",
         "ms": lambda v: f"{1e3 * v:.3g}",
@@ -993,13 +1297,19 @@ TEX_ESCAPES = {
     "≥": r"$\geq$",
     "∈": r"$\in$",
     "→": r"$\rightarrow$",
+    "ℓ": r"$\ell$",
+    "∂": r"$\partial$",
+    "θ": r"$\theta$",
 }
 _TEX_SPECIAL = re.compile("|".join(map(re.escape, TEX_ESCAPES)))
+_ADJACENT_MATH = re.compile(r"(?<!\\)\$\$")
 
 
 def tex_escape(value) -> str:
     """Text for LaTeX: every character that means something to TeX, spelled out."""
-    return _TEX_SPECIAL.sub(lambda match: TEX_ESCAPES[match.group()], str(value))
+    text = _TEX_SPECIAL.sub(lambda match: TEX_ESCAPES[match.group()], str(value))
+    # Two symbols in a row give "$a$$b$": one formula "$ab$" instead (never a display "$$").
+    return _ADJACENT_MATH.sub("", text)
 
 
 def tex_path_text(value) -> str:

@@ -2,7 +2,9 @@
 
 One tiny study (two splits, a few iterations) is trained, aggregated and drawn
 in a temporary directory; its dataset and method carry every character HTML
-and LaTeX treat specially.
+and LaTeX treat specially. It has an exact-likelihood trainer besides EM
+(L-BFGS) and a dataset sampled from a teacher network, so the convergence,
+suboptimality, cross-scoring and teacher-floor parts are all exercised.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ def tiny_config(path: Path) -> dict:
         "splits": {"n_splits": 2, "test_size": 0.25},
         "datasets": {
             DATASET: {"source": "iris"},
+            "teacher": {
+                "source": "teacher",
+                "n_samples": 120,
+                "n_features": 3,
+                "n_hidden": 2,
+                "n_classes": 3,
+                "seed": 5,
+            },
             "iris-original": {
                 "source": "iris",
                 "splits": {"scheme": "original", "standardize": False},
@@ -55,14 +65,25 @@ def tiny_config(path: Path) -> dict:
                 "model": "em",
                 "params": {"n_hidden": 3, "m_step": "newton", "max_iter": 4, "l2": 0.1},
             },
+            "lbfgs": {
+                "label": "L-BFGS (exact likelihood)",
+                "model": "lbfgs",
+                "params": {"n_hidden": 3, "max_iter": 4, "l2": 0.1},
+            },
             METHOD: {
                 "label": LABEL,
                 "model": "sgd",
-                "params": {"n_hidden": 3, "learning_rate": 0.05, "max_epochs": 4, "l2": 0.1},
+                "params": {"n_hidden": 3, "max_epochs": 4, "l2": 0.1},
+                "grid": {"learning_rate": [0.01, 0.05]},
+                "inner_folds": 2,
             },
         },
         "study": {
-            "main": {"datasets": [DATASET], "methods": ["em-newton", METHOD], "baseline": METHOD},
+            "main": {
+                "datasets": [DATASET, "teacher"],
+                "methods": ["em-newton", "lbfgs", METHOD],
+                "baseline": METHOD,
+            },
             "sweep": {"datasets": [DATASET], "methods": ["em-newton"], "n_hidden": [2]},
             "replication": {
                 "datasets": ["iris-original", DATASET],
@@ -243,6 +264,157 @@ def test_abstract_and_replication_use_the_study_numbers(study):
     assert "one split with 30 test examples" in text
 
 
+# ------------------------------------------------------------------ the fair-comparison parts
+
+
+def table(root: Path, name: str) -> pd.DataFrame:
+    return aggregate.read_table(root / TABLES / f"{name}.csv")
+
+
+def row_of(page: str, table_id: str, *cells: str) -> str:
+    """The first row of an HTML table holding every one of the given cell texts."""
+    body = re.search(rf'<table id="{table_id}".*?</table>', page, re.DOTALL).group(0)
+    for row in re.findall(r"<tr.*?</tr>", body, re.DOTALL):
+        text = html.unescape(re.sub(r"<[^>]+>", "|", row))
+        if all(f"|{cell}|" in text for cell in cells):
+            return row
+    raise AssertionError(f"no row of {table_id} holds {cells}")
+
+
+def test_comparisons_show_raw_and_holm_adjusted_p_values(study):
+    root, _, _ = study
+    page, tex = output(root, "report.html"), output(root, "report.tex")
+    comparisons = table(root, "comparisons")
+    family = int(comparisons["family_size"].iloc[0])
+    assert family == comparisons["p_value"].notna().sum()
+    assert "<i>p</i><sub>Holm</sub>" in page and r"$p_{\mathrm{Holm}}$" in tex
+    assert f"Holm-adjusted over the family of all {family} comparisons" in page
+    assert f"family of all {family} comparisons" in tex
+    for row in comparisons.itertuples():
+        if row.test != "corrected t":
+            continue
+        shown = row_of(page, "tab-comparisons", report.pvalue(row.p_value))
+        assert report.pvalue(row.p_holm) in html.unescape(shown)
+    # The abstract quotes the adjusted p-values, and names the adjustment.
+    text = " ".join(" ".join(parse(page).text).split())
+    em = comparisons[(comparisons["method"] == "em-newton") & (comparisons["dataset"] == DATASET)]
+    for p_holm in em["p_holm"]:
+        assert f"Holm-adjusted p = {report.pvalue(p_holm)}" in text
+    assert f"Holm-adjusted over the {family} paired comparisons" in text
+
+
+def test_a_zero_variance_comparison_shows_an_undefined_interval_and_the_sign_test(study, tmp_path):
+    root, config, dirs = study
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    comparisons = table(copy, "comparisons")
+    # As aggregate writes it when every paired difference is the same.
+    first = comparisons.index[0]
+    comparisons.loc[first, ["mean_difference", "p_value", "test"]] = [0.0, 1.0, "sign"]
+    comparisons.loc[first, ["ci_low", "ci_high", "t"]] = float("nan")
+    records.write_text(copy / TABLES / "comparisons.csv", aggregate.csv_text(comparisons))
+    report.render(config, dirs, copy)
+    page, tex = output(copy, "report.html"), output(copy, "report.tex")
+    shown = html.unescape(re.sub(r"<[^>]+>", "|", row_of(page, "tab-comparisons", "undefined")))
+    assert "|sign test|" in shown and "|+0.00|" in shown and "[+0.00, +0.00]" not in shown
+    assert "t =" not in shown
+    assert "& undefined & sign test &" in tex
+    assert "[+0.00, +0.00]" not in page + tex
+
+
+def test_the_teacher_floor_is_a_row_of_the_log_loss_table(study):
+    root, _, _ = study
+    page, tex = output(root, "report.html"), output(root, "report.tex")
+    main = table(root, "main")
+    floor = main[main["reference"].astype(str) == "True"]
+    assert list(floor["dataset"]) == ["teacher"]
+    value = report.fixed(floor["log_loss_mean"].iloc[0])
+    row = row_of(page, "tab-main-log-loss", "teacher network (floor)", value)
+    assert 'class="reference"' in row
+    assert r"\textit{teacher network (floor)}" in tex and rf"\textit{{{value}}}" in tex
+    # Not in the accuracy table: the teacher has no accuracy of its own there.
+    accuracy = re.search(r'<table id="tab-main-accuracy".*?</table>', page, re.DOTALL).group(0)
+    assert "teacher network (floor)" not in accuracy
+
+
+def body_rows(page: str, table_id: str) -> list[list[str]]:
+    """The cell texts of each body row of an HTML table, the dataset cell dropped."""
+    body = re.search(rf'<table id="{table_id}".*?</table>', page, re.DOTALL).group(0)
+    body = body.split("</thead>", 1)[1]
+    rows = []
+    for row in re.findall(r"<tr.*?</tr>", body, re.DOTALL):
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(
+            r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]  # fmt: skip
+        rows.append(cells[1:] if 'rowspan="' in row else cells)
+    return rows
+
+
+def test_convergence_table_counts_and_names_each_objective(study):
+    root, config, _ = study
+    page, tex = output(root, "report.html"), output(root, "report.tex")
+    convergence = table(root, "convergence").set_index(["dataset", "method"])
+    main = config["study"]["main"]
+    expected = [(d, m) for d in main["datasets"] for m in main["methods"]]
+    shown = body_rows(page, "tab-convergence")
+    assert len(shown) == len(expected)
+    for (dataset, method), cells in zip(expected, shown, strict=True):
+        row = convergence.loc[(dataset, method)]
+        label, converged, iterations, n_estep, exact, mean_field, gap, gap_max = cells
+        assert iterations == report.number(row["iterations_median"], "median")
+        assert label == config["methods"][method].get("label", method)
+        assert converged == f"{int(row['converged'])}/{int(row['n_splits'])}"  # counts, not %
+        objective = report.number(row["objective_per_example_mean"], "objective", minus="−")
+        # The exact and the mean-field objective never share a column.
+        if row["objective"] == "exact":
+            assert (exact, mean_field) == (objective, "–")
+            assert n_estep == report.number(row["n_estep_median"], "median")
+            assert gap == report.number(row["gap_to_best_median"], "gap")
+            assert gap_max == report.number(row["gap_to_best_max"], "gap")
+        else:
+            assert (exact, mean_field, n_estep, gap) == ("–", objective, "–", "–")
+    stopping = re.search(r'<table id="tab-stopping".*?</table>', page, re.DOTALL).group(0)
+    assert "relative change of ℓ per iteration ≤ 1e-6" in stopping
+    assert "largest |∂ℓ/∂θ| ≤ 1e-5" in html.unescape(stopping)
+    assert "4 epochs" in stopping and "plateau" in stopping
+    assert r"\label{tab-convergence}" in tex and r"\label{tab-stopping}" in tex
+    # Wall-clock times stay in the timing section.
+    outside = TIMING_SECTION.sub("", page)
+    assert "fit_seconds" not in outside and "Wall time" not in outside.split('id="timing"')[0]
+
+
+def test_cross_scoring_table_and_protocol_name_the_new_methods(study):
+    root, _, _ = study
+    page = output(root, "report.html")
+    cross = table(root, "cross")
+    sgd = cross[(cross["method"] == METHOD) & (cross["dataset"] == DATASET)]
+    exact = sgd[sgd["predictor"] == "exact"]["test_log_loss_mean"].iloc[0]
+    shown = row_of(page, "tab-cross", LABEL)
+    assert report.fixed(exact) in html.unescape(shown)
+    text = " ".join(" ".join(parse(page).text).split())
+    assert f"have a test log-loss of {report.fixed(exact)} as stochastic-unit networks" in text
+    assert "L-BFGS (SciPy)" in text and "SQUAREM" in text
+    assert "inner cross-validation on the training part chooses one" in text
+    assert "own stopping rule" in text
+    assert 'id="tab-selection"' in page and "learning_rate=" in page
+
+
+def test_model_text_and_stopping_rules_cover_every_model():
+    squarem = report.model_text("em", {"m_step": "newton", "acceleration": "squarem",
+                                       "newton_steps": 1})  # fmt: skip
+    assert "SQUAREM" in squarem and "1 Newton step per half" in squarem
+    assert "L-BFGS" in report.model_text("lbfgs", {})
+    assert "solved to tolerance" in report.model_text("em", {"newton_steps": None})
+    assert (
+        report.stopping_rule("em", {"acceleration": "squarem", "tol": 1e-6, "max_iter": 9})["cap"]
+        == "9 cycles"
+    )
+    assert report.stopping_rule("lbfgs", {"tol": 1e-5, "max_iter": 3})["rule"] == (
+        "largest |∂ℓ/∂θ| ≤ 1e-5"
+    )
+    assert report.tex_escape("|∂ℓ/∂θ|") == r"\textbar{}$\partial\ell$/$\partial\theta$\textbar{}"
+    assert report.sci(1e-6) == "1e-6" and report.sci(0.0001) == "0.0001"
+
+
 def test_a_study_of_one_method_without_optional_parts_renders(tmp_path):
     """No baseline, sweep or replication: those sections are left out."""
     path = tmp_path / "one.yaml"
@@ -370,12 +542,23 @@ def test_every_package_the_rendered_tex_loads_is_installed(study):
 def test_references_are_read_from_the_bib_file():
     entries = report.references((REPO / "emnn/templates/references.bib").read_text())
     keys = [e["key"] for e in entries]
-    assert keys[0] == "ng2004em" and len(keys) == len(set(keys)) == 6
+    assert keys[0] == "ng2004em" and len(keys) == len(set(keys)) == 10
     ng = entries[0]
     assert ng["title"].startswith("Using the EM algorithm to train neural networks")
     assert ng["venue"] == "IEEE Transactions on Neural Networks 15(3), 738–749"
-    assert [e["position"] for e in entries] == list(range(1, 7))
+    assert [e["position"] for e in entries] == list(range(1, 11))
     assert "et al." in next(e for e in entries if e["key"] == "molder2021snakemake")["authors"]
+    lbfgs = next(e for e in entries if e["key"] == "liu1989lbfgs")
+    assert lbfgs["venue"] == "Mathematical Programming 45(1–3), 503–528"
+    assert {"varadhan2008squarem", "holm1979simple", "byrd1995lbfgsb"} <= set(keys)
+
+
+def test_every_reference_is_cited_in_both_formats(study):
+    root, _, _ = study
+    page, tex = output(root, "report.html"), output(root, "report.tex")
+    for entry in report.references((REPO / "emnn/templates/references.bib").read_text()):
+        assert f'href="#ref-{entry["key"]}"' in page, entry["key"]
+        assert re.search(rf"\\cite\{{{entry['key']}\}}", tex), entry["key"]
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -33,6 +33,11 @@ _BLOCK_ENTRIES = 2**23
 # and is recomputed with its exact maximum as the shift.
 _UNDERFLOW = 1e-250
 
+# Rows whose pre-activations sum (in absolute value) past this form their prior
+# term without cancellation (see e_step); below it the plain form loses at most
+# a few ulps of 2^10, about 1e-13.
+_ACCURATE_SCALE = 2.0**10
+
 # Configuration matrices up to this m (8 MiB at m = 16) are built once and kept.
 _CACHED_HIDDEN = 16
 
@@ -108,29 +113,68 @@ def e_step(
 
     A is the n x m matrix of hidden pre-activations W x + b, Y the n x g one-hot
     targets and log_table the 2^m x g output table. Each block computes
-    E = exp(a_j.z + log o_{y_j}(z) - shift_j) with one matrix product (the shift
-    and the gathered output column ride along as extra columns) and one exp;
-    E [Z, 1] then gives the unnormalized posterior means and the row sums. The
-    shift is an upper bound of the row's maximum, so nothing overflows; rows
-    where it is too loose and the sum underflows are recomputed with their exact
-    maximum. The class counts E^T (Y / sums) need the final row sums, so when
-    the configurations span several blocks they take a second sweep.
+    E = exp(a_j.z - sum_h max(a_hj, 0) + log o_{y_j}(z) - shift_j) with one
+    matrix product (the shift and the gathered output column ride along as
+    extra columns) and one exp; E [Z, 1] then gives the unnormalized posterior
+    means and the row sums. The shift is max_z log o_{y_j}(z), an upper bound
+    of the row's maximum, so nothing overflows; rows where it is too loose and
+    the sum underflows are recomputed with their exact maximum. The class
+    counts E^T (Y / sums) need the final row sums, so when the configurations
+    span several blocks they take a second sweep.
+
+    Huge pre-activations: log p(y | x) = shift + log(sums) - sum_h softplus(-|a_h|)
+    involves no difference of large numbers, and rows whose sum of |a_h| exceeds
+    _ACCURATE_SCALE form their prior term as a-.z + a+.(z - 1) (sums of
+    non-positive terms) instead of a.z - sum(a+), which would cancel; so the
+    log-likelihood keeps full relative accuracy at any |a| (tested to 1e12).
     """
     n, m = A.shape
     chunk_size = auto_chunk_size(n, m, chunk_size)
+    accurate = _needs_accurate_path(A)
+    if not accurate.any() or accurate.all():
+        return EStep(*_posterior(A, Y, log_table, chunk_size, accurate.all(), with_counts))
+    row_ll, means, counts = np.empty(n), np.empty((n, m)), 0.0
+    for rows, flag in ((~accurate, False), (accurate, True)):
+        row_ll[rows], means[rows], part = _posterior(
+            A[rows], Y[rows], log_table, chunk_size, flag, with_counts
+        )
+        if with_counts:
+            counts = counts + part
+    return EStep(row_ll, means, counts if with_counts else None)
+
+
+def _needs_accurate_path(A):
+    return np.abs(A).sum(axis=1) > _ACCURATE_SCALE
+
+
+def _prior_factors(A, accurate):
+    """Row factors P, a row offset and the configuration columns cols(Z) with
+    P @ cols(Z).T + offset = a.z - sum_h max(a_h, 0) <= 0, for every row and z.
+
+    The plain form is one column per unit, its error a few ulps of sum |a|; the
+    accurate one (two columns per unit) sums non-positive terms only.
+    """
+    if accurate:
+        return np.hstack([np.minimum(A, 0.0), np.maximum(A, 0.0)]), 0.0, lambda Z: [Z, Z - 1.0]
+    return A, -np.maximum(A, 0.0).sum(axis=1), lambda Z: [Z]
+
+
+def _posterior(A, Y, log_table, chunk_size, accurate, with_counts):
+    """e_step for rows that all take the plain, or all the accurate, prior term."""
+    m = A.shape[1]
     one_block = chunk_size >= 2**m
-    # max_z a.z <= sum_h max(a_h, 0) and max_z log o_y(z) is read off the table.
-    shift = np.maximum(A, 0.0).sum(axis=1) + log_table.max(axis=0)[Y.argmax(axis=1)]
-    sums, numerators, block = _accumulate(A, Y, log_table, shift, chunk_size)
+    shift = log_table.max(axis=0)[Y.argmax(axis=1)]  # max_z log o_y(z), off the table
+    sums, numerators, block = _accumulate(A, Y, log_table, shift, chunk_size, accurate)
     bad = sums < _UNDERFLOW
     if bad.any():
-        shift[bad] = _row_maxima(A[bad], Y[bad], log_table, chunk_size)
+        shift[bad] = _row_maxima(A[bad], Y[bad], log_table, chunk_size, accurate)
         sums[bad], numerators[bad], redone = _accumulate(
-            A[bad], Y[bad], log_table, shift[bad], chunk_size
+            A[bad], Y[bad], log_table, shift[bad], chunk_size, accurate
         )
         if one_block:
             block[bad] = redone
-    row_ll = shift + np.log(sums) - softplus(A).sum(axis=1)
+    # sum_h max(a_h, 0) - softplus(a_h) = -sum_h softplus(-|a_h|): no cancellation.
+    row_ll = shift + np.log(sums) - softplus(-np.abs(A)).sum(axis=1)
     counts = None
     if with_counts:
         weighted_Y = Y / sums[:, None]
@@ -139,21 +183,22 @@ def e_step(
             counts = (weighted_Y.T @ block).T
         else:
             counts = np.empty((Y.shape[1], 2**m))
-            for start, stop, _, E in _exp_blocks(A, Y, log_table, shift, chunk_size):
+            for start, stop, _, E in _exp_blocks(A, Y, log_table, shift, chunk_size, accurate):
                 np.matmul(weighted_Y.T, E, out=counts[:, start:stop])
             counts = counts.T
-    return EStep(row_ll, numerators / sums[:, None], counts)
+    return row_ll, numerators / sums[:, None], counts
 
 
-def _exp_blocks(A, Y, log_table, shift, chunk_size, exp=True):
+def _exp_blocks(A, Y, log_table, shift, chunk_size, accurate=False, exp=True):
     """Yield (start, stop, Z, E) with E = exp(L - shift) (or L - shift itself) per block.
 
-    L_jz = a_j.z + log o_{y_j}(z); every block reuses one buffer.
+    L_jz = a_j.z - sum_h max(a_hj, 0) + log o_{y_j}(z); every block reuses one buffer.
     """
-    rows = np.hstack([A, Y, -shift[:, None]])
+    P, offset, columns = _prior_factors(A, accurate)
+    rows = np.hstack([P, Y, (offset - shift)[:, None]])
     buf = np.empty((len(A), chunk_size))
     for start, stop, Z in chunks(A.shape[1], chunk_size):
-        configs = np.hstack([Z, log_table[start:stop], np.ones((stop - start, 1))])
+        configs = np.hstack([*columns(Z), log_table[start:stop], np.ones((stop - start, 1))])
         E = buf[:, : stop - start]
         np.matmul(rows, configs.T, out=E)
         if exp:
@@ -161,32 +206,48 @@ def _exp_blocks(A, Y, log_table, shift, chunk_size, exp=True):
         yield start, stop, Z, E
 
 
-def _accumulate(A, Y, log_table, shift, chunk_size):
+def _accumulate(A, Y, log_table, shift, chunk_size, accurate=False):
     """Row sums of E and E Z over all blocks, and the last block E itself."""
     m = A.shape[1]
     acc = np.zeros((len(A), m + 1))
-    for _, _, Z, E in _exp_blocks(A, Y, log_table, shift, chunk_size):
+    for _, _, Z, E in _exp_blocks(A, Y, log_table, shift, chunk_size, accurate):
         acc += E @ np.hstack([Z, np.ones((len(Z), 1))])
     return acc[:, m].copy(), acc[:, :m].copy(), E
 
 
-def _row_maxima(A, Y, log_table, chunk_size):
+def _row_maxima(A, Y, log_table, chunk_size, accurate=False):
     best = np.full(len(A), -np.inf)
-    for _, _, _, L in _exp_blocks(A, Y, log_table, np.zeros(len(A)), chunk_size, exp=False):
+    zero = np.zeros(len(A))
+    for _, _, _, L in _exp_blocks(A, Y, log_table, zero, chunk_size, accurate, exp=False):
         np.maximum(best, L.max(axis=1), out=best)
     return best
 
 
 def marginal_proba(A: np.ndarray, V: np.ndarray, c: np.ndarray, chunk_size=None) -> np.ndarray:
-    """Exact p(y | x) = sum_z p(z | x) softmax(z V + c), an n x g matrix."""
+    """Exact p(y | x) = sum_z p(z | x) softmax(z V + c), an n x g matrix.
+
+    log p(z | x) = a.z - sum_h softplus(a_h) is formed as in e_step, without
+    cancellation for huge pre-activations.
+    """
     n, m = A.shape
     chunk_size = auto_chunk_size(n, m, chunk_size)
-    rows = np.hstack([A, -softplus(A).sum(axis=1, keepdims=True)])
-    proba = np.zeros((n, V.shape[1]))
-    buf = np.empty((n, chunk_size))
-    for start, stop, Z in chunks(m, chunk_size):
+    proba = np.empty((n, V.shape[1]))
+    accurate = _needs_accurate_path(A)
+    for flag in (False, True):
+        rows = accurate == flag
+        if rows.any():
+            proba[rows] = _marginal(A[rows], V, c, chunk_size, flag)
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
+def _marginal(A, V, c, chunk_size, accurate):
+    P, offset, columns = _prior_factors(A, accurate)
+    rows = np.hstack([P, (offset - softplus(-np.abs(A)).sum(axis=1))[:, None]])
+    proba = np.zeros((len(A), V.shape[1]))
+    buf = np.empty((len(A), chunk_size))
+    for start, stop, Z in chunks(A.shape[1], chunk_size):
         block = buf[:, : stop - start]
-        np.matmul(rows, np.hstack([Z, np.ones((stop - start, 1))]).T, out=block)
+        np.matmul(rows, np.hstack([*columns(Z), np.ones((stop - start, 1))]).T, out=block)
         np.exp(block, out=block)  # p(z | x) <= 1: no overflow
         proba += block @ np.exp(log_softmax(Z @ V + c))
-    return proba / proba.sum(axis=1, keepdims=True)
+    return proba

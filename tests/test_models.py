@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from emnn import EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier
 from emnn.models import mstep, naive
 from emnn.models._common import with_ones
-from emnn.models.sgd import loss_and_gradients
+from emnn.models.sgd import FlatWeights, loss_and_gradients
 
 
 def dataset(name):
@@ -124,6 +124,23 @@ def test_sgd_gradients_match_finite_differences():
 
         np.testing.assert_allclose(grads_w[k], numeric_gradient(loss_w, coefs[k]), atol=1e-7)
         np.testing.assert_allclose(grads_b[k], numeric_gradient(loss_b, intercepts[k]), atol=1e-7)
+
+
+def test_sgd_training_step_uses_the_checked_gradient():
+    """The training loop's lean minibatch gradient equals loss_and_gradients' (checked above
+    against finite differences), also on logits large enough to overflow a naive softmax."""
+    rng = np.random.default_rng(6)
+    X, Y = 40 * rng.normal(size=(16, 4)), np.eye(3)[rng.integers(0, 3, 16)]
+    coefs = [rng.normal(size=(4, 5)), 300 * rng.normal(size=(5, 3))]
+    intercepts = [rng.normal(size=5), rng.normal(size=3)]
+    weights = FlatWeights(coefs, intercepts)
+    weights.minibatch_gradient(X, Y, 0.3)
+    _, grads_w, grads_b = loss_and_gradients(coefs, intercepts, X, Y, 0.3)
+    for lean, checked in zip(
+        (weights.dW, weights.dV, weights.db, weights.dc), grads_w + grads_b, strict=True
+    ):
+        np.testing.assert_allclose(lean, checked, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(weights.W, coefs[0])  # views of one vector, same values
 
 
 def initial_state(model, X, y):

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ._common import softplus
-from .estep import _BLOCK_ENTRIES, chunks
+from ._common import log_softmax, softplus
+from .estep import _BLOCK_ENTRIES, configuration_logits
 
 NEWTON_MAX_ITER = 50
 NEWTON_TOL = 1e-12  # Newton decrement relative to 1 + |Q| at which a sub-problem is solved
@@ -111,93 +111,204 @@ def _halve_columns(objective, W, step, q, max_halvings=MAX_HALVINGS):
 
 
 # ---------------------------------------------------------------- output layer
+#
+# Q_V is a multinomial logistic regression of the counts N on the configurations.
+# Over all 2^m configurations (the exact E-step) their binary structure makes it
+# cheap: the logits come by doubling (estep.configuration_logits) and every
+# weighted moment sum_z w_z z~ z~^T by halving (_moments), both O(2^m) per
+# weight column instead of O(2^m m) and O(2^m m^2); so the exact Newton
+# Hessian, sum_z n_z (diag(o) - o o^T) (x) z~ z~^T, costs O(2^m g^2) where the
+# matrix products cost O(2^m m^2 g^2). Over an explicit set of configurations
+# (the Monte-Carlo E-step's samples, aggregated by their counts) the products
+# are formed directly and the Newton matrix is Boehning's bound (see
+# _output_derivatives).
 
 
-def _output_blocks(N, m):
-    """Yield (ZtT, NT) per configuration block: [z, 1]^T as (m+1) x c, N^T as g x c."""
-    chunk = max(1, _BLOCK_ENTRIES // ((m + 1) * N.shape[1]))
-    for start, stop, Z in chunks(m, chunk):
-        ZtT = np.vstack([Z.T, np.ones((1, stop - start))])
-        yield ZtT, np.ascontiguousarray(N[start:stop].T)
+def _exact_blocks(m, n_columns):
+    """Aligned blocks of all 2^m configurations: (start, b, E) per block of 2^b.
+
+    Within a block the low b bits run through all values and the high bits are
+    fixed, so z~ = E [z_low, 1] with the (m+1) x (b+1) matrix E.
+    """
+    b = min(m, max(1, _BLOCK_ENTRIES // max(n_columns, 1)).bit_length() - 1)
+    for start in range(0, 2**m, 2**b):
+        E = np.zeros((m + 1, b + 1))
+        E[:b, :b] = np.eye(b)
+        E[b:m, b] = (start >> np.arange(b, m)) & 1
+        E[m, b] = 1.0
+        yield start, b, E
 
 
-def _log_softmax_columns(logits):
-    """log softmax over axis 0 of a g x c array (columns are configurations)."""
-    shifted = logits - logits.max(axis=0)
-    return shifted - np.log(np.exp(shifted).sum(axis=0))
+def _sums(W, b):
+    """[sum_z w_z z_h for h < b; sum_z w_z] per column of W (2^b x K, configurations
+    in index order), by halving: (b + 1) x K."""
+    out = np.empty((b + 1, W.shape[1]))
+    T = W
+    for k in range(b - 1, -1, -1):
+        half = 2**k
+        out[k] = T[half:].sum(axis=0)
+        T = T[:half] + T[half:]
+    out[b] = T[0]
+    return out
 
 
-def output_objective(N, Vt, l2) -> float:
+def _moments(W, b):
+    """sum_z w_z z~ z~^T, z~ = [z, 1], per column of W (2^b x K): K x (b+1) x (b+1).
+
+    The entries for bit k and the bits below it are the first moments of the
+    half of the (higher-bits-summed) weights that has bit k set; O(2^b) each k.
+    """
+    M = np.empty((W.shape[1], b + 1, b + 1))
+    T = W
+    for k in range(b - 1, -1, -1):
+        half = 2**k
+        with_k = _sums(T[half:], k)  # bits below k, then the total, where bit k is set
+        M[:, :k, k] = M[:, k, :k] = with_k[:k].T
+        M[:, k, k] = M[:, k, b] = M[:, b, k] = with_k[k]
+        T = T[:half] + T[half:]
+    M[:, b, b] = T[0]
+    return M
+
+
+def _config_logits(Vt, configurations, start=0, b=None):
+    if configurations is None:
+        return configuration_logits(Vt[:-1], Vt[-1], start, b)
+    return configurations @ Vt[:-1] + Vt[-1]
+
+
+def _output_parts(N, Vt, configurations):
+    """Yield (N_block, log softmax(z~ V~) of the block, E or the block's Z).
+
+    Over all configurations (configurations None) the blocks are _exact_blocks;
+    otherwise row blocks of the explicit configurations.
+    """
+    m1, g = Vt.shape
+    if configurations is None:
+        for start, b, E in _exact_blocks(m1 - 1, 2 * g + g * (g + 1) // 2):
+            block = slice(start, start + 2**b)
+            yield N[block], log_softmax(_config_logits(Vt, None, start, b)), (b, E)
+    else:
+        rows = max(1, _BLOCK_ENTRIES // (m1 + 2 * g))
+        for start in range(0, len(N), rows):
+            Z = configurations[start : start + rows]
+            yield N[start : start + rows], log_softmax(_config_logits(Vt, Z)), Z
+
+
+def output_objective(N, Vt, l2, configurations=None) -> float:
+    """Q_V at Vt: sum_zi N_zi log softmax(z~ V~)_i - l2/2 ||V||^2.
+
+    N holds the counts of all 2^m configurations in index order, or, with
+    configurations (K x m), of those K configurations.
+    """
     total = 0.0
-    for ZtT, NT in _output_blocks(N, Vt.shape[0] - 1):
-        total += float((NT * _log_softmax_columns(Vt.T @ ZtT)).sum())
+    for N_block, log_o, _ in _output_parts(N, Vt, configurations):
+        total += float((N_block * log_o).sum())
     return total - 0.5 * l2 * float((Vt[:-1] ** 2).sum())
 
 
-def output_gradient(N, Vt, l2) -> np.ndarray:
-    grad, _ = _output_derivatives(N, Vt, l2, hessian=False)
+def output_gradient(N, Vt, l2, configurations=None) -> np.ndarray:
+    grad, _ = _output_derivatives(N, Vt, l2, hessian=False, configurations=configurations)
     return grad
 
 
-def _output_derivatives(N, Vt, l2, hessian=True):
-    """Gradient of Q_V and its negative Hessian, accumulated over configuration blocks.
+def _output_derivatives(N, Vt, l2, hessian=True, configurations=None):
+    """Gradient of Q_V and the matrix of its Newton system (row-major in Vt).
 
-    With o = softmax(z~ V~) and n_z = sum_i N_zi, the negative Hessian is
-    sum_z n_z (diag(o) - o o^T) (x) z~ z~^T: a block-diagonal part, one
-    z~-weighted Gram matrix per class, minus G^T G with G_z = sqrt(n_z) o (x) z~.
-    Blocks are laid out with configurations along the last axis, where NumPy's
-    elementwise work and BLAS are fastest.
+    Over all configurations the matrix is the exact negative Hessian
+    sum_z n_z (diag(o) - o o^T) (x) z~ z~^T, n_z = sum_i N_zi: for each pair of
+    classes i <= l one weighted moment matrix with weights n_z (d_il o_i - o_i o_l).
+    Over explicit configurations it is Boehning's (1992) bound
+    (1/2)(I - 1 1^T / g) (x) sum_z n_z z~ z~^T, which dominates the negative
+    Hessian everywhere: O(K m^2) to form instead of O(K m^2 g^2), and a full
+    step never lowers Q_V (an MM step).
     """
     m1, g = Vt.shape
     grad = np.zeros((m1, g))
-    H = np.zeros((g, m1, g, m1)) if hessian else None  # parameter order (class, row)
-    for ZtT, NT in _output_blocks(N, m1 - 1):
-        P = np.exp(_log_softmax_columns(Vt.T @ ZtT))  # g x c
-        n_z = NT.sum(axis=0)
-        grad += ZtT @ (NT - n_z * P).T
-        if hessian:
-            c = ZtT.shape[1]
-            weighted = np.multiply(ZtT[None], (n_z * P)[:, None], order="C").reshape(g * m1, c)
-            diagonal = (weighted @ ZtT.T).reshape(g, m1, m1)
-            for i in range(g):
-                H[i, :, i, :] += diagonal[i]
-            G = np.multiply(ZtT[None], (np.sqrt(n_z) * P)[:, None], order="C").reshape(g * m1, c)
-            H -= (G @ G.T).reshape(g, m1, g, m1)
+    pairs = [(i, j) for i in range(g) for j in range(i, g)]
+    first, second = np.array(pairs).T
+    moments = np.zeros((len(pairs), m1, m1)) if configurations is None else np.zeros((m1, m1))
+    for N_block, log_o, where in _output_parts(N, Vt, configurations):
+        P = np.exp(log_o)
+        n_z = N_block.sum(axis=1)
+        residual = N_block - n_z[:, None] * P
+        if configurations is None:
+            b, E = where
+            grad += E @ _sums(residual, b)
+            if hessian:
+                nP = n_z[:, None] * P
+                weights = -nP[:, first] * P[:, second]
+                weights[:, first == second] += nP
+                moments += np.einsum("ab,kbc,dc->kad", E, _moments(weights, b), E)
+        else:
+            Zt = np.hstack([where, np.ones((len(where), 1))])
+            grad += Zt.T @ residual
+            if hessian:
+                moments += Zt.T @ (n_z[:, None] * Zt)
     grad -= l2 * _penalty_mask(m1) * Vt
-    if hessian:
-        H = H.transpose(1, 0, 3, 2).reshape(m1 * g, m1 * g)  # to Vt's row-major order
-        H += l2 * np.diag(np.repeat(_penalty_mask(m1)[:, 0], g))
-        H += _jitter(H) * np.eye(m1 * g)
+    if not hessian:
+        return grad, None
+    if configurations is None:
+        H = np.empty((m1, g, m1, g))
+        for k, (i, j) in enumerate(pairs):
+            H[:, i, :, j] = moments[k]
+            H[:, j, :, i] = moments[k].T
+        H = H.reshape(m1 * g, m1 * g)
+    else:
+        H = np.kron(moments, 0.5 * (np.eye(g) - 1.0 / g))
+    H += l2 * np.diag(np.repeat(_penalty_mask(m1)[:, 0], g))
+    H += _jitter(H) * np.eye(m1 * g)
     return grad, H
 
 
-def newton_output(N, Vt, l2, max_steps=None) -> tuple[np.ndarray, int]:
+def newton_output(N, Vt, l2, max_steps=None, configurations=None) -> tuple[np.ndarray, int]:
     """Maximize Q_V: multinomial logistic regression of the expected counts on z.
 
     With max_steps, stop after that many (guarded) Newton steps even if unsolved.
-    Returns the weights and the number of steps taken.
+    Over explicit configurations the steps solve Boehning's bound instead of
+    the Hessian (see _output_derivatives). Returns the weights and the number
+    of steps taken.
     """
-    q = output_objective(N, Vt, l2)
+    return guarded_newton(
+        lambda V: output_objective(N, V, l2, configurations),
+        lambda V: _output_derivatives(N, V, l2, configurations=configurations),
+        Vt,
+        max_steps,
+        exact_hessian=configurations is None,
+    )
+
+
+def guarded_newton(objective, derivatives, x, max_steps=None, exact_hessian=True):
+    """Raise a concave objective(x) by Newton steps, each halved until it does not decrease.
+
+    derivatives(x) gives the gradient and a positive definite matrix (the
+    negative Hessian, or a bound of it) in x's row-major order. Stops when the
+    Newton decrement falls to NEWTON_TOL (relative to 1 + |objective|), after
+    max_steps steps (NEWTON_MAX_ITER when None), or when no halving ascends.
+    With the exact Hessian a full step from a decrement below NEWTON_LAST_STEP
+    ends it without the confirming evaluation (quadratic convergence).
+    Returns x and the number of steps taken.
+    """
+    q = objective(x)
     max_steps = NEWTON_MAX_ITER if max_steps is None else max_steps
     for iteration in range(1, max_steps + 1):
-        grad, H = _output_derivatives(N, Vt, l2)
-        step = np.linalg.solve(H, grad.ravel()).reshape(Vt.shape)
+        grad, H = derivatives(x)
+        step = np.linalg.solve(H, grad.ravel()).reshape(x.shape)
         decrement = float((grad * step).sum()) / (1.0 + abs(q))
         if decrement <= NEWTON_TOL:
-            return Vt, iteration - 1
+            return x, iteration - 1
         scale = 1.0
         for _ in range(MAX_HALVINGS):
-            trial = Vt + scale * step
-            q_trial = output_objective(N, trial, l2)
+            trial = x + scale * step
+            q_trial = objective(trial)
             if q_trial >= q:
-                Vt, q = trial, q_trial
+                x, q = trial, q_trial
                 break
             scale *= 0.5
         else:
-            return Vt, iteration  # no ascent left at working precision
-        if scale == 1.0 and decrement <= NEWTON_LAST_STEP:
-            return Vt, iteration
-    return Vt, max_steps
+            return x, iteration  # no ascent left at working precision
+        if exact_hessian and scale == 1.0 and decrement <= NEWTON_LAST_STEP:
+            return x, iteration
+    return x, max_steps
 
 
 # ---------------------------------------------------------------- gradient M-step

@@ -34,6 +34,23 @@ def model_streams(random_state) -> tuple[np.random.Generator, np.random.Generato
     return np.random.default_rng(init), np.random.default_rng(order)
 
 
+# Roles of the streams drawn from a model's seed: model_streams gives the first two.
+SAMPLING_STREAM = 2  # the Monte-Carlo E-step's draws
+PREDICTION_STREAM = 3  # the uniforms of Monte-Carlo prediction
+
+
+def seed_entropy(random_state) -> int:
+    """The integer all of a model's streams derive from: random_state, or fresh entropy."""
+    if random_state is not None and not isinstance(random_state, numbers.Integral):
+        raise ValueError(f"random_state must be an int or None, got {random_state!r}")
+    return np.random.SeedSequence(random_state).entropy
+
+
+def role_stream(entropy: int, role: int) -> np.random.Generator:
+    """Stream `role` of a seed: the same as child `role` of SeedSequence(entropy).spawn."""
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(role,)))
+
+
 def initial_weights(n_features: int, n_hidden: int, n_classes: int, rng: np.random.Generator):
     """Glorot-uniform weights, zero biases: [W (p x m), V (m x g)], [b (m,), c (g,)]."""
     bound_w = np.sqrt(6.0 / (n_features + n_hidden))

@@ -7,20 +7,33 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import estep, mstep
+from . import meanfield, montecarlo, mstep
 from ._common import (
+    SAMPLING_STREAM,
     check_nonnegative,
     check_positive_int,
     initial_weights,
     model_streams,
     one_hot,
+    role_stream,
+    seed_entropy,
     with_ones,
 )
 from .stochastic import PREDICT_METHODS, StochasticMLPBase
 
+E_STEPS = ("exact", "variational", "monte-carlo")
 M_STEPS = ("newton", "gradient")
 ACCELERATIONS = ("none", "squarem")
-__all__ = ["ACCELERATIONS", "M_STEPS", "PREDICT_METHODS", "EMMLPClassifier"]
+__all__ = ["ACCELERATIONS", "E_STEPS", "M_STEPS", "PREDICT_METHODS", "EMMLPClassifier"]
+
+# With an approximate E-step, history_ also holds the exact objective while the
+# exact E-step costs little: up to 2^12 configurations per example.
+EXACT_HISTORY_MAX_HIDDEN = 12
+# Monte-Carlo EM stops when the mean of its last MC_WINDOW objective estimates
+# exceeds the mean of the MC_WINDOW before by at most tol (relative).
+MC_WINDOW = 10
+# The history_ key of each approximate E-step's training objective.
+TRAINING_OBJECTIVE = {"variational": "elbo", "monte-carlo": "mc_objective"}
 
 # SQUAREM: at most this many halvings of the step length alpha toward -1 before a
 # cycle falls back to its second plain EM map (alpha + 1 shrinks by 2^-10).
@@ -68,6 +81,33 @@ class EMMLPClassifier(StochasticMLPBase):
     10 times, and finally the cycle keeps theta2 (as it does when v = 0). So
     the objective never decreases from cycle to cycle.
 
+    e_step chooses the E-step (DESIGN.md section 1d):
+
+    * "exact" (default): all 2^m configurations; n_hidden at most 24.
+    * "variational": mean-field q(z | x, y) = prod_h Bernoulli(mu_h), damped and
+      guarded fixed-point updates warm-started from the last iteration
+      (emnn.models.meanfield). EM then maximizes the evidence lower bound
+      (ELBO, never above the exact log-likelihood) minus the penalty, and the
+      ELBO never decreases. Cost O(n m g) per sweep: any n_hidden.
+    * "monte-carlo": self-normalized importance sampling with n_samples draws
+      per example from p(z | x), weighted by o_y(z) (emnn.models.montecarlo);
+      fresh draws from the model's own seed every iteration. The M-step for V
+      runs on the distinct sampled configurations with Boehning's bound as its
+      Newton matrix. The objective is an estimate, so it is not monotone;
+      training stops when the mean of the last 10 estimates exceeds the mean of
+      the 10 before by at most tol (relative), a plateau. Any n_hidden.
+
+    Both approximate E-steps take m_step="newton" and acceleration="none".
+    history_ records the training objective under its own name:
+    history_["elbo"] (penalized ELBO) or history_["mc_objective"] (penalized
+    Monte-Carlo estimate of the objective), one entry per iteration; there
+    history_["objective"] and history_["log_likelihood"] hold the exact
+    penalized and unpenalized log-likelihood after each iteration only while
+    n_hidden <= 12 (they cost an exact E-step each), and stay empty beyond.
+    n_estep_ counts the approximate E-steps. predict_proba: see
+    StochasticMLPBase.predict_proba (exact up to n_hidden = 24, Monte Carlo
+    beyond, mean-field on request).
+
     One iteration (an entry of history_, counted by n_iter_ and max_iter, and
     reported to monitor) is one EM iteration (M-step then E-step) without
     acceleration, and one SQUAREM cycle (two EM maps and, unless they did not
@@ -86,6 +126,8 @@ class EMMLPClassifier(StochasticMLPBase):
     def __init__(
         self,
         n_hidden=7,
+        e_step="exact",
+        n_samples=64,
         m_step="newton",
         newton_steps=DEFAULT_NEWTON_STEPS,
         acceleration="none",
@@ -98,6 +140,8 @@ class EMMLPClassifier(StochasticMLPBase):
         random_state=None,
     ):
         self.n_hidden = n_hidden
+        self.e_step = e_step
+        self.n_samples = n_samples
         self.m_step = m_step
         self.newton_steps = newton_steps
         self.acceleration = acceleration
@@ -110,7 +154,15 @@ class EMMLPClassifier(StochasticMLPBase):
         self.random_state = random_state
 
     def _check_params(self):
-        self._check_hidden()
+        if self.e_step not in E_STEPS:
+            raise ValueError(f"unknown e_step {self.e_step!r}; choose one of {E_STEPS}")
+        self._check_hidden(exact=self.e_step == "exact")
+        check_positive_int("n_samples", self.n_samples)
+        if self.e_step != "exact" and (self.m_step, self.acceleration) != ("newton", "none"):
+            raise ValueError(
+                f"e_step={self.e_step!r} takes m_step='newton' and acceleration='none', got "
+                f"m_step={self.m_step!r}, acceleration={self.acceleration!r}"
+            )
         if self.m_step not in M_STEPS:
             raise ValueError(f"unknown m_step {self.m_step!r}; choose one of {M_STEPS}")
         if self.acceleration not in ACCELERATIONS:
@@ -133,7 +185,9 @@ class EMMLPClassifier(StochasticMLPBase):
         self._check_params()
         X, y_index = self._check_training_data(X, y)
         g = self.classes_.size
-        init_rng, _ = model_streams(self.random_state)
+        self.seed_entropy_ = seed_entropy(self.random_state)
+        init_rng, _ = model_streams(self.seed_entropy_)
+        self._sampler = role_stream(self.seed_entropy_, SAMPLING_STREAM)
         self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
         Xt, Y = with_ones(X), one_hot(y_index, g)
 
@@ -143,6 +197,8 @@ class EMMLPClassifier(StochasticMLPBase):
         if not np.isfinite(objective):
             raise FloatingPointError(f"EM objective is {objective} at the initial weights")
         self.history_ = {"objective": [], "log_likelihood": []}
+        if self.e_step != "exact":
+            self.history_[TRAINING_OBJECTIVE[self.e_step]] = []
         self.converged_ = False
         self.n_iter_ = 0
         if monitor is not None:
@@ -150,8 +206,7 @@ class EMMLPClassifier(StochasticMLPBase):
         iterate = self._squarem_cycle if self.acceleration == "squarem" else self._em_iteration
         for iteration in range(1, self.max_iter + 1):
             post, previous, objective = iterate(Xt, Y, post, objective)
-            self.history_["objective"].append(objective)
-            self.history_["log_likelihood"].append(post.log_likelihood)
+            self._record(Xt, Y, post, objective)
             self.n_iter_ = iteration
             if not np.isfinite(objective):
                 raise FloatingPointError(
@@ -159,7 +214,7 @@ class EMMLPClassifier(StochasticMLPBase):
                 )
             if monitor is not None and monitor(iteration, self):
                 break
-            if abs(objective - previous) <= self.tol * max(abs(previous), 1e-300):
+            if self._has_converged(previous, objective):
                 self.converged_ = True
                 break
         if not self.converged_:
@@ -171,14 +226,48 @@ class EMMLPClassifier(StochasticMLPBase):
             )
         return self
 
-    def _counted_e_step(self, Xt, Y) -> estep.EStep:
+    def _record(self, Xt, Y, post, objective):
+        if self.e_step == "exact":
+            self.history_["objective"].append(objective)
+            self.history_["log_likelihood"].append(post.log_likelihood)
+            return
+        self.history_[TRAINING_OBJECTIVE[self.e_step]].append(objective)
+        if self.n_hidden <= EXACT_HISTORY_MAX_HIDDEN:
+            exact = self._e_step(Xt, Y, with_counts=False).log_likelihood
+            self.history_["objective"].append(exact - self._penalty())
+            self.history_["log_likelihood"].append(exact)
+
+    def _has_converged(self, previous, objective):
+        if self.e_step != "monte-carlo":
+            return abs(objective - previous) <= self.tol * max(abs(previous), 1e-300)
+        trace = self.history_["mc_objective"]
+        if len(trace) < 2 * MC_WINDOW:
+            return False
+        before = np.mean(trace[-2 * MC_WINDOW : -MC_WINDOW])
+        return np.mean(trace[-MC_WINDOW:]) - before <= self.tol * max(abs(before), 1e-300)
+
+    def _objective(self, post) -> float:
+        """The training objective: penalized log-likelihood, ELBO or MC estimate."""
+        if isinstance(post, meanfield.MeanFieldEStep):
+            return post.elbo - self._penalty()
+        return post.log_likelihood - self._penalty()
+
+    def _counted_e_step(self, Xt, Y, previous=None):
+        """The E-step at the current weights; a variational one starts from previous's mu."""
         self.n_estep_ += 1
-        return self._e_step(Xt, Y)
+        if self.e_step == "exact":
+            return self._e_step(Xt, Y)
+        (W, V), (b, c) = self.coefs_, self.intercepts_
+        A = Xt[:, :-1] @ W + b
+        if self.e_step == "variational":
+            start = None if previous is None else previous.hidden_means
+            return meanfield.e_step(A, Y, V, c, start)
+        return montecarlo.e_step(A, Y, V, c, self.n_samples, self._sampler)
 
     def _em_map(self, Xt, Y, post):
         """One EM map from the current weights (whose E-step is post): M-step, E-step."""
         self._m_step(Xt, post)
-        post = self._counted_e_step(Xt, Y)
+        post = self._counted_e_step(Xt, Y, post)
         return post, self._objective(post)
 
     def _em_iteration(self, Xt, Y, post, objective):
@@ -215,13 +304,19 @@ class EMMLPClassifier(StochasticMLPBase):
         self._set_flat(theta2)
         return post2, objective, objective2
 
-    def _m_step(self, Xt, post: estep.EStep):
+    def _m_step(self, Xt, post):
         Wt, Vt = self._stacked()
-        T, N = post.hidden_means, post.class_counts
+        T = post.hidden_means
+        steps = self.newton_steps
         if self.m_step == "newton":
-            Wt, _ = mstep.newton_hidden(Xt, T, Wt, self.l2, self.newton_steps)
-            Vt, _ = mstep.newton_output(N, Vt, self.l2, self.newton_steps)
+            Wt, _ = mstep.newton_hidden(Xt, T, Wt, self.l2, steps)
+            if isinstance(post, meanfield.MeanFieldEStep):
+                Vt, _ = meanfield.newton_output(T, post.targets, Vt, self.l2, steps)
+            else:
+                configurations = getattr(post, "configurations", None)
+                Vt, _ = mstep.newton_output(post.class_counts, Vt, self.l2, steps, configurations)
         else:
+            N = post.class_counts
             for _ in range(self.inner_steps):
                 Wt, Vt = mstep.guarded_gradient_step(Xt, T, N, Wt, Vt, self.l2, self.learning_rate)
         self._set_stacked(Wt, Vt)

@@ -14,6 +14,7 @@ from ._common import (
     initial_weights,
     model_streams,
     one_hot,
+    seed_entropy,
     with_ones,
 )
 from .stochastic import StochasticMLPBase
@@ -87,7 +88,8 @@ class LBFGSMLPClassifier(StochasticMLPBase):
         self._check_params()
         X, y_index = self._check_training_data(X, y)
         g = self.classes_.size
-        init_rng, _ = model_streams(self.random_state)
+        self.seed_entropy_ = seed_entropy(self.random_state)
+        init_rng, _ = model_streams(self.seed_entropy_)
         self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
         Xt, Y = with_ones(X), one_hot(y_index, g)
 

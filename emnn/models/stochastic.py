@@ -14,10 +14,22 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from . import estep, mstep
-from ._common import MLPBase, check_positive_int, mean_field_proba, one_hot, with_ones
+from . import estep, montecarlo, mstep
+from ._common import (
+    PREDICTION_STREAM,
+    MLPBase,
+    check_positive_int,
+    mean_field_proba,
+    one_hot,
+    role_stream,
+    with_ones,
+)
 
-PREDICT_METHODS = ("exact", "mean-field")
+PREDICT_METHODS = ("exact", "mean-field", "monte-carlo")
+PREDICT_SAMPLES = 4096
+"""Samples per row of the Monte-Carlo prediction unless the caller chooses: each
+probability is then within about 0.5 / sqrt(4096) = 0.008 (one standard error,
+at worst) of the exact marginal."""
 
 
 class StochasticMLPBase(MLPBase):
@@ -26,11 +38,12 @@ class StochasticMLPBase(MLPBase):
     Subclasses set n_hidden, l2 and chunk_size and implement fit.
     """
 
-    def _check_hidden(self):
+    def _check_hidden(self, exact=True):
+        """n_hidden at most MAX_EXACT_HIDDEN where the exact E-step is used, else any."""
         check_positive_int(
             "n_hidden",
             self.n_hidden,
-            high=estep.MAX_EXACT_HIDDEN,
+            high=estep.MAX_EXACT_HIDDEN if exact else None,
             why=(
                 f": the exact likelihood sums over all 2^n_hidden hidden configurations, and "
                 f"past 2^{estep.MAX_EXACT_HIDDEN} one evaluation costs minutes and gigabytes"
@@ -103,23 +116,59 @@ class StochasticMLPBase(MLPBase):
 
     # ------------------------------------------------------------------ prediction
 
-    def predict_proba(self, X, method="exact"):
-        """p(y | x): exact marginal over all 2^m configurations, or "mean-field",
-        the deterministic shortcut softmax(V sigmoid(W x + b) + c)."""
+    def predict_proba(self, X, method=None, n_samples=None):
+        """p(y | x) of the stochastic-unit network.
+
+        method:
+          * "exact": the marginal over all 2^m configurations; refused past
+            m = MAX_EXACT_HIDDEN (24), and slow near it (n 2^m exponentials).
+          * "monte-carlo": the mean of softmax(V^T z + c) over n_samples draws
+            z ~ p(z | x) (default PREDICT_SAMPLES = 4096; a probability's
+            standard error is at most 0.5 / sqrt(n_samples)). The draws come from
+            the fitted model's own seed and are the same for every row and call.
+          * "mean-field": the deterministic shortcut softmax(V sigmoid(W x + b) + c).
+          * None (the default): "exact" while n_hidden <= 24, "monte-carlo" beyond.
+        """
         X = self._check_inputs(X)
+        method = self._prediction_method(method)
+        (W, V), (b, c) = self.coefs_, self.intercepts_
         if method == "exact":
-            (W, V), (b, c) = self.coefs_, self.intercepts_
             return estep.marginal_proba(X @ W + b, V, c, self.chunk_size)
-        if method == "mean-field":
-            return mean_field_proba(X, self.coefs_, self.intercepts_)
-        raise ValueError(f"unknown method {method!r}; choose one of {PREDICT_METHODS}")
+        if method == "monte-carlo":
+            return montecarlo.marginal_proba(X @ W + b, V, c, self._prediction_uniforms(n_samples))
+        return mean_field_proba(X, self.coefs_, self.intercepts_)
 
-    def predict(self, X, method="exact"):
+    def _prediction_method(self, method):
+        if method is None:
+            return "exact" if self.n_hidden <= estep.MAX_EXACT_HIDDEN else "monte-carlo"
+        if method not in PREDICT_METHODS:
+            raise ValueError(f"unknown method {method!r}; choose one of {PREDICT_METHODS}")
+        if method == "exact" and self.n_hidden > estep.MAX_EXACT_HIDDEN:
+            raise ValueError(
+                f"exact prediction sums over all 2^n_hidden configurations and takes at most "
+                f"{estep.MAX_EXACT_HIDDEN} hidden units, got {self.n_hidden}; use "
+                "method='monte-carlo' or 'mean-field'"
+            )
+        return method
+
+    def _prediction_uniforms(self, n_samples=None):
+        n_samples = PREDICT_SAMPLES if n_samples is None else n_samples
+        check_positive_int("n_samples", n_samples)
+        rng = role_stream(self.seed_entropy_, PREDICTION_STREAM)
+        return montecarlo.prediction_uniforms(self.n_hidden, n_samples, rng)
+
+    def predict(self, X, method=None, n_samples=None):
         check_is_fitted(self, "coefs_")
-        return self.classes_[self.predict_proba(X, method=method).argmax(axis=1)]
+        proba = self.predict_proba(X, method=method, n_samples=n_samples)
+        return self.classes_[proba.argmax(axis=1)]
 
-    def log_likelihood(self, X, y) -> float:
-        """Exact observed-data log-likelihood sum_j log p(y_j | x_j), unpenalized."""
+    def log_likelihood(self, X, y, method=None, n_samples=None) -> float:
+        """Observed-data log-likelihood sum_j log p(y_j | x_j), unpenalized.
+
+        method "exact" (the default while n_hidden <= 24) sums the exact E-step's
+        log-sum-exps; "monte-carlo" (the default beyond) sums the logs of the
+        Monte-Carlo p(y | x) of predict_proba.
+        """
         X = self._check_inputs(X)
         y = np.asarray(y)
         if len(y) != len(X):
@@ -127,5 +176,15 @@ class StochasticMLPBase(MLPBase):
         unknown = ~np.isin(y, self.classes_)
         if unknown.any():
             raise ValueError(f"y holds labels unseen in training: {np.unique(y[unknown])}")
-        Y = one_hot(np.searchsorted(self.classes_, y), self.classes_.size)
-        return self._e_step(with_ones(X), Y, with_counts=False).log_likelihood
+        y_index = np.searchsorted(self.classes_, y)
+        method = self._prediction_method(method)
+        if method == "exact":
+            Y = one_hot(y_index, self.classes_.size)
+            return self._e_step(with_ones(X), Y, with_counts=False).log_likelihood
+        if method == "monte-carlo":
+            (W, V), (b, c) = self.coefs_, self.intercepts_
+            log_proba = montecarlo.log_marginal_proba(
+                X @ W + b, V, c, self._prediction_uniforms(n_samples)
+            )
+            return float(log_proba[np.arange(len(y)), y_index].sum())
+        raise ValueError("log_likelihood takes method 'exact' or 'monte-carlo'")

@@ -29,26 +29,33 @@ os.environ.update(
 
 from emnn import provenance  # noqa: E402
 from emnn.config import validate  # noqa: E402
+from emnn.errors import StudyError  # noqa: E402
 from emnn.workflow import Plan  # noqa: E402
 
 
 configfile: "config/config.yaml"
 
 
-# Snakemake's JSON-schema validator against emnn/config.schema.yaml (package data,
-# so that `emnn check` validates the same way without this workflow): unknown
-# keys and wrong types stop here with the key named; defaults are filled in.
-config.update(validate(config))
-# Names that refer to nothing, hyperparameters a model does not take, data that
-# cannot be split: all stop here too, before any job runs.
-PLAN = Plan(config)
-
-# With report.pdf "auto", a machine that cannot build the PDF still gets the rest.
-if PLAN.pdf_unavailable():
-    print(
-        f"emnn: not building the PDF, only report.html and report.tex: {PLAN.pdf_unavailable()}",
-        file=sys.stderr,
-    )
+try:
+    # Snakemake's JSON-schema validator against emnn/config.schema.yaml (package data,
+    # so that `emnn check` validates the same way without this workflow): names that
+    # break the rule for names, unknown keys and wrong types stop here with the key
+    # named; defaults are filled in.
+    config.update(validate(config))
+    # Names that refer to nothing, hyperparameters a model does not take, data that
+    # cannot be split: all stop here too, before any job runs.
+    PLAN = Plan(config)
+    # With report.pdf "auto", a machine that cannot build the PDF still gets the rest.
+    if PLAN.pdf_unavailable():
+        print(
+            "emnn: not building the PDF, only report.html and report.tex: "
+            f"{PLAN.pdf_unavailable()}",
+            file=sys.stderr,
+        )
+except StudyError as error:
+    # One message naming the culprit, as `emnn check` prints it; no traceback.
+    print(f"emnn: error: {error}", file=sys.stderr)
+    sys.exit(2)
 
 
 # Rendering and the PDF are light and need TeX: they run where Snakemake runs.

@@ -12,16 +12,20 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import yaml
 
-from . import methods
+from . import methods, names
 from .datasets import load_dataset
 from .errors import ConfigError
+from .layout import slug
 from .models.estep import MAX_EXACT_HIDDEN
-from .splits import check_splittable
+from .seeds import job_seeds
+from .splits import check_splittable, split_indices
 
 PACKAGE_FILES = ("config.schema.yaml",)
 SCHEMA = resources.files("emnn").joinpath(PACKAGE_FILES[0])
@@ -55,6 +59,7 @@ def validate(config: dict) -> dict:
     from snakemake.utils import validate as snakemake_validate
 
     config = copy.deepcopy(config)
+    check_names(config)
     try:
         snakemake_validate(config, str(SCHEMA))
     except WorkflowError as error:
@@ -77,6 +82,117 @@ def describe(error) -> str:
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
         return f"config: unknown key {', '.join(map(repr, unknown))} {where}{hint}"
     return f"config: {path or 'top level'}: {error.message}"
+
+
+# YAML reads some unquoted words as other things than text: 007 as 7, no as False.
+_YAML_TYPES = {bool: "a true/false value", int: "a number", float: "a number",
+               type(None): "null (nothing)"}  # fmt: skip
+
+
+def check_names(config: dict) -> None:
+    """Stop with one message naming the key when a name breaks the rule for names
+    (emnn.names), or two names would share files or read alike. Runs before the
+    schema: entries of the wrong type are left for the schema to name."""
+    datasets, method_entries = config.get("datasets"), config.get("methods")
+    for kind, entries in (("datasets", datasets), ("methods", method_entries)):
+        if isinstance(entries, dict):
+            for name in entries:
+                _check_name((kind,), name, f"{kind[:-1]} name")
+            _check_distinct(kind, list(entries))
+    for name, method in _items(method_entries):
+        if isinstance(method, dict) and "label" in method:
+            _check_name(("methods", name, "label"), method["label"], "label")
+    for name, dataset in _items(datasets):
+        if not isinstance(dataset, dict):
+            continue
+        if "target" in dataset:
+            _check_name(("datasets", name, "target"), dataset["target"], "column name")
+        for k, column in enumerate(_list(dataset.get("features"))):
+            _check_name(("datasets", name, f"features[{k}]"), column, "column name")
+        if isinstance(dataset.get("path"), str):
+            _check_path(("datasets", name, "path"), dataset["path"])
+    for part, spec in _items(config.get("study")):
+        for field, value in _items(spec):
+            if field in ("datasets", "methods"):
+                for k, item in enumerate(_list(value)):
+                    _check_name(("study", part, f"{field}[{k}]"), item, field[:-1] + " name")
+            elif field in ("baseline", "dataset"):
+                _check_name(("study", part, field), value, field.replace("baseline", "method"))
+    report = config.get("report")
+    if isinstance(report, dict):
+        if isinstance(report.get("title"), str):
+            _check_text(("report", "title"), report["title"], "title")
+        for k, author in enumerate(_list(report.get("authors"))):
+            if isinstance(author, str):
+                _check_text(("report", f"authors[{k}]"), author, "author")
+
+
+def _items(value):
+    return value.items() if isinstance(value, dict) else ()
+
+
+def _list(value):
+    return value if isinstance(value, list) else ()
+
+
+def _key(parts) -> str:
+    """A config key for messages: study.main.datasets[2], datasets.'a b'.label."""
+    shown = [p if isinstance(p, str) and re.fullmatch(r"[\w\[\]-]+", p) else repr(p)
+             for p in parts]  # fmt: skip
+    return ".".join(shown)
+
+
+def _check_name(parts, name, what: str) -> None:
+    if not isinstance(name, str):
+        kind = _YAML_TYPES.get(type(name), f"a {type(name).__name__}")
+        raise ConfigError(
+            f"config: {_key(parts)}: the {what} {name!r} is {kind}, not text "
+            "(YAML reads unquoted numbers, yes/no, true/false, null and dates so); "
+            "write it in quotes"
+        )
+    problem = names.problem(name)
+    if problem:
+        raise ConfigError(f"config: {_key(parts)}: the {what} {name!r} {problem}; {names.RULE}")
+
+
+def _check_text(parts, text: str, what: str) -> None:
+    problem = names.text_problem(text)
+    if problem:
+        raise ConfigError(f"config: {_key(parts)}: the {what} {text!r} {problem}")
+
+
+def _check_path(parts, path: str) -> None:
+    """A data file is an input of the training jobs: Snakemake would read {word} in its
+    path as a wildcard (and offers no way to escape it)."""
+    from snakemake.io import WILDCARD_REGEX
+
+    _check_text(parts, path, "path")
+    found = WILDCARD_REGEX.search(path)
+    if found:
+        raise ConfigError(
+            f"config: {_key(parts)}: the path {path!r} holds {found.group()!r}, which "
+            "Snakemake reads as a wildcard in file names; rename the file or folder"
+        )
+
+
+def _check_distinct(kind: str, entries: list[str]) -> None:
+    """Names of files must stay apart, on case-insensitive file systems too."""
+    looks: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for name in entries:
+        other = looks.setdefault(names.same_looking(name), name)
+        if other != name:
+            raise ConfigError(
+                f"config: {kind}: the names {other!r} and {name!r} differ only in case or in "
+                "the form of their characters: they would read alike in the paper, and share "
+                "files on a case-insensitive file system; rename one"
+            )
+        other = files.setdefault(slug(name).casefold(), name)
+        if other != name:
+            raise ConfigError(
+                f"config: {kind}: the names {other!r} and {name!r} would share the file name "
+                f"{slug(name)!r} under results/; rename one"
+            )
 
 
 def check_study(config: dict) -> None:
@@ -106,6 +222,30 @@ def check_study(config: dict) -> None:
     for name in used_datasets(config):
         dataset = load_dataset(name, config["datasets"][name])
         check_splittable(name, dataset.y, dataset.classes, split_spec(config, name))
+        check_inner_folds(config, dataset)
+
+
+def check_inner_folds(config: dict, dataset) -> None:
+    """A grid searched by inner k-fold cross-validation needs k training rows of every
+    class in the training part of every split."""
+    searched = sorted({m for d, m, _ in runs(config) if d == dataset.name
+                       if config["methods"][m].get("grid")})  # fmt: skip
+    if not searched:
+        return
+    spec = split_spec(config, dataset.name)
+    seed = job_seeds(config["seed"], dataset.name, 0)["split"]["seed"]
+    for k, (train, _) in enumerate(split_indices(dataset.y, spec, seed)):
+        counts = np.bincount(dataset.y[train], minlength=dataset.n_classes)
+        smallest = int(np.argmin(counts))
+        for name in searched:
+            folds = config["methods"][name]["inner_folds"]
+            if counts[smallest] < folds:
+                raise ConfigError(
+                    f"config: method '{name}' searches its grid by {folds}-fold inner "
+                    f"cross-validation, but in split {k} of dataset '{dataset.name}' class "
+                    f"{dataset.classes[smallest]!r} has {counts[smallest]} training row(s); "
+                    f"lower {_key(('methods', name, 'inner_folds'))}, or give that class more rows"
+                )
 
 
 def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:

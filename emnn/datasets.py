@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import pandas as pd
 from scipy.special import expit
 from sklearn import datasets as sk_datasets
 
+from . import names
 from .errors import DataError
 from .models.estep import marginal_proba
 
@@ -122,50 +126,148 @@ def teacher_dataset(name: str, spec: dict) -> Dataset:
 
 
 def csv_dataset(name: str, spec: dict) -> Dataset:
-    """A user's table: numeric, finite features and a class column with at least 2 classes."""
+    """A user's table: numeric, finite features and a class column with at least 2 classes.
+
+    Read with Python's csv module (comma-separated, double quotes), so every message
+    names the file's own line. The text is UTF-8 unless the entry gives an
+    `encoding`; a byte-order mark (UTF-8, UTF-16 or UTF-32) decides by itself. Column
+    names and class labels follow the rule for names (emnn.names), with surrounding
+    spaces of a cell ignored; class labels are text, so 1, 01 and 1.0 are three classes.
+    """
     if "path" not in spec or "target" not in spec:
         raise DataError(f"dataset '{name}': a csv dataset needs both 'path' and 'target'")
     path = Path(spec["path"])
     where = f"dataset '{name}' ({path})"
     if not path.is_file():
         raise DataError(f"{where}: file not found (relative paths start at {Path.cwd()})")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise DataError(f"{where}: not a readable CSV file: {error}") from None
+    header, rows = _csv_rows(_csv_text(path, spec.get("encoding"), where), where)
     target = spec["target"]
-    if target not in frame.columns:
-        raise DataError(
-            f"{where}: no target column '{target}'; columns are {', '.join(frame.columns)}"
+    if target not in header:
+        hint = next(
+            (
+                f" (is the file separated by {sep!r} rather than commas?)"
+                for sep in (";", "\t", "|")
+                if len(header) == 1 and sep in header[0]
+            ),
+            "",
         )
-    features = spec.get("features") or [c for c in frame.columns if c != target]
-    missing = [c for c in features if c not in frame.columns]
+        raise DataError(
+            f"{where}: no target column '{target}'; columns are {', '.join(header)}{hint}"
+        )  # fmt: skip
+    features = spec.get("features") or [c for c in header if c != target]
+    missing = [c for c in features if c not in header]
     if missing:
         raise DataError(f"{where}: no feature column {', '.join(map(repr, missing))}")
     if target in features:
         raise DataError(f"{where}: the target column '{target}' is also listed as a feature")
     if not features:
         raise DataError(f"{where}: no feature columns besides the target '{target}'")
-    X = np.column_stack([_numeric_column(frame[c], c, where) for c in features])
-    labels = frame[target].str.strip()
-    empty = np.flatnonzero(labels == "")
-    if empty.size:
-        raise DataError(f"{where}: column '{target}', line {empty[0] + 2}: missing class label")
-    classes, y = np.unique(labels.to_numpy(), return_inverse=True)
-    if classes.size < 2:
+    for column in [target, *features]:
+        _check_column_name(header, column, where)
+    lines = [line for line, _ in rows]
+    table = pd.DataFrame([cells for _, cells in rows], columns=range(len(header)), dtype=str)
+    X = np.column_stack(
+        [_numeric_column(table[header.index(c)], c, where, lines) for c in features]
+    )
+    labels = table[header.index(target)].str.strip()
+    for row, label in enumerate(labels):
+        problem = "missing class label" if label == "" else names.problem(label)
+        if problem:
+            detail = problem if label == "" else f"the class label {label!r} {problem}"
+            raise DataError(f"{where}: column '{target}', line {lines[row]}: {detail}")
+    found, y = np.unique(labels.to_numpy(dtype=str), return_inverse=True)
+    classes = [str(c) for c in found]
+    if len(classes) < 2:
         raise DataError(
             f"{where}: column '{target}' holds a single class ({classes[0]!r}); "
             "classification needs at least 2"
         )
-    return Dataset(name, X, y.astype(np.int64), list(classes), list(features), "csv")
+    return Dataset(name, X, y.astype(np.int64), classes, list(features), "csv")
 
 
-def _numeric_column(values: pd.Series, column: str, where: str) -> np.ndarray:
+# Byte-order marks and the encodings they announce (UTF-32's before UTF-16's: FF FE 00 00).
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def _csv_text(path: Path, encoding: str | None, where: str) -> str:
+    """The file's text: by its byte-order mark, else the given encoding, else UTF-8."""
+    data = path.read_bytes()
+    codec = next((c for bom, c in _BOMS if data.startswith(bom)), encoding or "utf-8")
+    try:
+        codecs.lookup(codec)
+    except LookupError:
+        raise DataError(f"{where}: unknown encoding {codec!r}") from None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        byte = data[error.start : error.start + 1].hex()
+        advice = (
+            "check the encoding given for it" if encoding
+            else "save it as UTF-8, or give its encoding in the dataset's entry "
+            "(for example encoding: latin-1 or cp1252)"
+        )  # fmt: skip
+        raise DataError(
+            f"{where}: line {line} is not {codec} text (byte 0x{byte}); {advice}"
+        ) from None
+    if "\x00" in text:
+        raise DataError(
+            f"{where}: the file holds NUL characters: is it UTF-16 without a byte-order "
+            "mark? Save it as UTF-8, or give its encoding (for example encoding: utf-16-le)"
+        )
+    return text
+
+
+def _csv_rows(text: str, where: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header's column names and (line, cells) of every non-blank row after it."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header, rows = None, []
+    try:
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if header is None:
+                header = [cell.strip() for cell in cells]
+                continue
+            if len(cells) != len(header):
+                raise DataError(
+                    f"{where}: line {reader.line_num} has {len(cells)} field(s), "
+                    f"the header {len(header)}"
+                )
+            rows.append((reader.line_num, cells))
+    except csv.Error as error:
+        raise DataError(f"{where}: line {reader.line_num} is not valid CSV: {error}") from None
+    if header is None or not rows:
+        raise DataError(f"{where}: the file holds {'no header' if header is None else 'no rows'}")
+    return header, rows
+
+
+def _check_column_name(header: list[str], column: str, where: str) -> None:
+    """A column the study uses: named once in the header, and by the rule for names."""
+    places = [k + 1 for k, c in enumerate(header) if c == column]
+    if len(places) > 1:
+        raise DataError(
+            f"{where}: the header names columns {' and '.join(map(str, places))} both "
+            f"{column!r}; give each column its own name"
+        )
+    problem = names.problem(column)
+    if problem:
+        what = "has no name" if column == "" else f"the column name {column!r} {problem}"
+        raise DataError(f"{where}: column {places[0]} of the header: {what}; {names.RULE}")
+
+
+def _numeric_column(values: pd.Series, column: str, where: str, lines: list[int]) -> np.ndarray:
     text = values.str.strip()
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     for row in np.flatnonzero(~np.isfinite(numbers)):
         raw = text.iloc[row]
-        line = f"{where}: column '{column}', line {row + 2}"  # line 1 is the header
+        line = f"{where}: column '{column}', line {lines[row]}"
         if raw == "" or raw.lower() in {"nan", "na", "null"}:
             raise DataError(f"{line}: missing value")
         if np.isnan(numbers[row]):

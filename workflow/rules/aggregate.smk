@@ -11,7 +11,7 @@ rule aggregate:
         tables=PLAN.table_outputs(),
         timing=PLAN.timing_table_outputs(),
     params:
-        study=PLAN.study_json(),
+        study=lambda w: PLAN.study_json(),
     log:
         "logs/aggregate.log",
     resources:

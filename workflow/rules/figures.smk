@@ -10,7 +10,7 @@ rule figure:
     output:
         multiext("results/figures/{name}", ".svg", ".pdf", ".png", ".json"),
     params:
-        plan=PLAN.figure_json(),
+        plan=lambda w: PLAN.figure_json(),
     log:
         "logs/figures/{name}.log",
     wildcard_constraints:

@@ -13,7 +13,7 @@ rule report:
     output:
         PLAN.report_outputs(),
     params:
-        config=PLAN.config_json(),
+        config=lambda w: PLAN.config_json(),
     log:
         "logs/report.log",
     resources:

@@ -30,7 +30,7 @@ rule estep_cost:
     output:
         "results/tables/timing/estep_cost.csv",
     params:
-        spec=PLAN.estep_cost_json(),
+        spec=lambda w: PLAN.estep_cost_json(),
     log:
         "logs/estep_cost.log",
     benchmark:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from . import aggregate, provenance, records
+from . import aggregate, latex, provenance, records
 from .config import canonical_json, figure_plan, split_spec
 from .errors import StudyError
 from .figures import figure_names, output_prefix
@@ -1212,8 +1212,9 @@ def environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     tex = jinja2.Environment(autoescape=False, **common)
     html.filters["num"] = partial(number, minus="−")
     tex.filters["num"] = partial(number, minus="$-$")
-    tex.filters["tex"] = tex_escape
-    tex.filters["texpath"] = tex_path_text
+    # Characters the PDF's fonts lack get a fallback that still reads as typed (emnn.latex).
+    tex.filters["tex"] = lambda value: latex.text(tex_escape(value))
+    tex.filters["texpath"] = lambda value: latex.text(tex_path_text(value))
     for env in (html, tex):
         env.tests["finite"] = finite
     return html, tex

@@ -72,7 +72,10 @@ def missing_files(files) -> list[str]:
     kpsewhich = shutil.which("kpsewhich")
     if kpsewhich is None:
         return list(files)
-    done = subprocess.run([kpsewhich, *files], capture_output=True, stdin=subprocess.DEVNULL)
+    try:
+        done = subprocess.run([kpsewhich, *files], capture_output=True, stdin=subprocess.DEVNULL)
+    except OSError:  # not runnable: TeX is as good as missing
+        return list(files)
     found = {Path(line).name for line in decode(done.stdout).splitlines() if line.strip()}
     return [name for name in files if name not in found]
 
@@ -96,6 +99,8 @@ def preflight() -> str | None:
 
 
 def decode(data: bytes) -> str:
+    """A tool's output as text: UTF-8 where it is, U+FFFD for any other byte (TeX writes
+    its log in the encoding of its input, and names files as the file system does)."""
     return data.decode("utf-8", errors="replace")
 
 
@@ -130,6 +135,8 @@ def build_pdf(tex_path, log_path=None) -> Path:
         except subprocess.TimeoutExpired as error:
             failed = True
             output = f"latexmk did not finish in {LATEXMK_TIMEOUT} s\n{decode(error.output or b'')}"
+        except OSError as error:  # found on PATH but not runnable
+            failed, output = True, f"! could not run {latexmk}: {error}"
         latex_log_file = build / f"{tex_path.stem}.log"
         latex_log = decode(latex_log_file.read_bytes()) if latex_log_file.is_file() else ""
         if log_path is not None:

@@ -204,15 +204,20 @@ def versions() -> dict:
     }
 
 
+# A tool's output is bytes: read as UTF-8, any other byte replaced (git quotes or passes
+# through file names in whatever encoding the file system holds them).
+_TEXT = {"encoding": "utf-8", "errors": "replace"}
+
+
 def git_commit() -> str:
     """The checked-out commit, marked when the work tree has uncommitted changes."""
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, check=True, **_TEXT
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT, capture_output=True, text=True, check=True,
+            cwd=ROOT, capture_output=True, check=True, **_TEXT,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"

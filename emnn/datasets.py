@@ -262,6 +262,10 @@ def _check_column_name(header: list[str], column: str, where: str) -> None:
         raise DataError(f"{where}: column {places[0]} of the header: {what}; {names.RULE}")
 
 
+# Feature values whose squares (in standardization and the models' sums) stay normal floats.
+LARGEST, SMALLEST = 1e150, 1e-150
+
+
 def _numeric_column(values: pd.Series, column: str, where: str, lines: list[int]) -> np.ndarray:
     text = values.str.strip()
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
@@ -273,4 +277,13 @@ def _numeric_column(values: pd.Series, column: str, where: str, lines: list[int]
         if np.isnan(numbers[row]):
             raise DataError(f"{line}: {raw!r} is not a number")
         raise DataError(f"{line}: value {raw} is not finite")
+    size = np.abs(numbers)
+    for row in np.flatnonzero((size > LARGEST) | ((size > 0) & (size < SMALLEST))):
+        line = f"{where}: column '{column}', line {lines[row]}"
+        which = "large" if size[row] > LARGEST else "small"
+        raise DataError(
+            f"{line}: value {text.iloc[row]} is too {which}: squares of numbers beyond "
+            f"{SMALLEST:g} to {LARGEST:g} in size leave the range of floating point, so the "
+            "column could be neither standardized nor trained on; rescale it"
+        )
     return numbers

@@ -137,8 +137,10 @@ def _sha256(path) -> str:
 
 
 def _drawn(text: str) -> str:
-    """Text matplotlib draws literally: a name holding two "$" would turn into math."""
-    return text.replace("$", r"\$")
+    """Text matplotlib draws literally: a name holding two "$" would turn into math, and a
+    legend leaves out a label that starts with "_" (a zero-width space before it keeps it)."""
+    text = text.replace("$", r"\$")
+    return "\u200b" + text if text.startswith("_") else text
 
 
 def _label(study, method):

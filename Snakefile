@@ -77,6 +77,11 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 
+if PLAN.ablation:
+
+    include: "workflow/rules/ablation.smk"
+
+
 rule all:
     default_target: True
     input:

@@ -19,8 +19,8 @@ from .stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
 KEYS = ["dataset", "method", "n_hidden"]
 # The tables this stage writes: results (deterministic) and wall-clock timings.
 RESULT_TABLES = [
-    "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "replication",
-    "curves", "suboptimality",
+    "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "curves",
+    "suboptimality",
 ]  # fmt: skip
 TIMING_TABLES = ["fit_times", "fit_summary"]
 METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
@@ -174,7 +174,7 @@ def main_runs(runs, dataset, method, hidden):
 
 
 def part(summary: pd.DataFrame, study: dict, name: str) -> pd.DataFrame:
-    """The summary rows of one part of the study (main, sweep or replication)."""
+    """The summary rows of one part of the study (main or sweep)."""
     spec = study.get(name)
     if not spec:
         return summary.iloc[0:0]
@@ -183,10 +183,7 @@ def part(summary: pd.DataFrame, study: dict, name: str) -> pd.DataFrame:
         chosen &= summary["n_hidden"].isin(spec["n_hidden"])
     else:
         chosen &= summary["n_hidden"] == summary["method"].map(study["n_hidden"])
-    table = summary[chosen].copy()
-    if name == "replication":
-        table["reported_accuracy"] = table["method"].map(spec.get("reported", {}))
-    return table.reset_index(drop=True)
+    return summary[chosen].reset_index(drop=True)
 
 
 def learning_curves(history: pd.DataFrame, study: dict) -> pd.DataFrame:
@@ -357,7 +354,6 @@ def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd
         "convergence": convergence(runs, study),
         "cross": cross(runs, study),
         "sweep": part(summary, study, "sweep"),
-        "replication": part(summary, study, "replication"),
         "curves": learning_curves(history, study),
         "suboptimality": suboptimality(history, runs, study),
     }

@@ -56,6 +56,15 @@ def main(argv=None) -> int:
     cost.add_argument("--spec", required=True, help="dataset, n_hidden and repeats (JSON)")
     cost.add_argument("--out", required=True, type=Path, help="CSV table to write")
 
+    ablation = commands.add_parser(
+        "ablation", help="the originating code rebuilt bug for bug, its defects removed one by one"
+    )
+    ablation.add_argument("--spec", required=True, help="seed, dataset and n_inits (JSON)")
+    ablation.add_argument("--out", required=True, type=Path, help="the ablation table (CSV)")
+    ablation.add_argument(
+        "--inits-out", required=True, type=Path, help="accuracy over initializations (CSV)"
+    )
+
     report = commands.add_parser("report", help="render the paper as HTML and LaTeX")
     report.add_argument("--config-json", required=True, help="the validated config (JSON)")
     report.add_argument("--runs", nargs="+", required=True, metavar="DIR")
@@ -139,6 +148,17 @@ def _estep_cost(args, parser) -> int:
     return 0
 
 
+def _ablation(args, parser) -> int:
+    from . import records
+    from .ablations.study import ablation_table, inits_table
+    from .aggregate import csv_text
+
+    spec = json.loads(args.spec)
+    records.write_text(args.out, csv_text(ablation_table(spec)))
+    records.write_text(args.inits_out, csv_text(inits_table(spec)))
+    return 0
+
+
 def _report(args, parser) -> int:
     from .report import render
 
@@ -172,6 +192,7 @@ COMMANDS = {
     "aggregate": _aggregate,
     "figure": _figure,
     "estep-cost": _estep_cost,
+    "ablation": _ablation,
     "report": _report,
     "pdf": _pdf,
     "check": _check,

@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from . import methods, names
-from .datasets import load_dataset
+from .datasets import load_dataset, source_of
 from .errors import ConfigError
 from .layout import slug
 from .models.estep import MAX_EXACT_HIDDEN
@@ -198,7 +198,7 @@ def _check_distinct(kind: str, entries: list[str]) -> None:
 def check_study(config: dict) -> None:
     """Stop with one message when the study refers to something that cannot run."""
     study = config["study"]
-    for part in ("main", "sweep", "replication"):
+    for part in ("main", "sweep"):
         if part not in study:
             continue
         for kind in ("datasets", "methods"):
@@ -219,6 +219,15 @@ def check_study(config: dict) -> None:
         for name in sweep["methods"]:
             for n_hidden in sweep["n_hidden"]:
                 check_method(name, config["methods"][name], n_hidden)
+    if "ablation" in study:
+        name = study["ablation"]["dataset"]
+        if name not in config["datasets"]:
+            raise ConfigError(f"config: study.ablation.dataset '{name}' is not defined")
+        if source_of(name, config["datasets"][name]) != "iris":
+            raise ConfigError(
+                f"config: study.ablation.dataset '{name}' must be Iris (source: iris): the "
+                "originating study's split and data order are Iris's"
+            )
     for name in used_datasets(config):
         dataset = load_dataset(name, config["datasets"][name])
         check_splittable(name, dataset.y, dataset.classes, split_spec(config, name))
@@ -287,11 +296,10 @@ def runs(config: dict) -> list[tuple[str, str, int]]:
     """Every (dataset, method, n_hidden) the study trains, each once, sorted."""
     study = config["study"]
     found = set()
-    for part in ("main", "replication"):
-        if part in study:
-            for dataset in study[part]["datasets"]:
-                for name in study[part]["methods"]:
-                    found.add((dataset, name, methods.hidden_units(config["methods"][name])))
+    main = study["main"]
+    for dataset in main["datasets"]:
+        for name in main["methods"]:
+            found.add((dataset, name, methods.hidden_units(config["methods"][name])))
     if "sweep" in study:
         sweep = study["sweep"]
         for dataset in sweep["datasets"]:
@@ -302,7 +310,7 @@ def runs(config: dict) -> list[tuple[str, str, int]]:
 
 def study_plan(config: dict) -> dict:
     """What aggregation needs to know of the study: its parts and each method's m."""
-    plan = {part: config["study"][part] for part in ("main", "sweep", "replication")
+    plan = {part: config["study"][part] for part in ("main", "sweep", "ablation")
             if part in config["study"]}  # fmt: skip
     plan["n_hidden"] = {name: methods.hidden_units(m) for name, m in config["methods"].items()}
     return plan

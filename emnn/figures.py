@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from . import provenance, records
+from . import ablations, provenance, records
 from .aggregate import main_runs, read_table
 from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
 
@@ -54,8 +54,8 @@ def figure_names(study: dict) -> list[str]:
         names.append("paired-accuracy")
     if study.get("sweep"):
         names.append("sweep-accuracy")
-    if study.get("replication"):
-        names.append("replication")
+    if study.get("ablation"):
+        names.append("initializations")
     if study.get("estep_cost"):
         names.append("timing/estep-cost")
     return names
@@ -70,7 +70,7 @@ def inputs(name: str) -> list[str]:
         "cross-scoring": [f"{TABLES}/cross.csv", f"{TABLES}/main.csv"],
         "paired-accuracy": [f"{TABLES}/runs.csv"],
         "sweep-accuracy": [f"{TABLES}/sweep.csv"],
-        "replication": [f"{TABLES}/replication.csv"],
+        "initializations": [f"{TABLES}/ablation_inits.csv"],
         "timing/estep-cost": [f"{TIMING_TABLES}/estep_cost.csv"],
     }[name]
 
@@ -97,7 +97,7 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
                 "cross-scoring": cross_scoring,
                 "paired-accuracy": paired_accuracy,
                 "sweep-accuracy": sweep_accuracy,
-                "replication": replication,
+                "initializations": initializations,
                 "timing/estep-cost": estep_cost,
             }[name]
             fig, title, caption = painter(*frames, study)
@@ -153,7 +153,7 @@ def _colors(study):
 
 
 def _part_methods(study):
-    return [m for part in ("sweep", "replication") for m in study.get(part, {}).get("methods", [])]
+    return study.get("sweep", {}).get("methods", [])
 
 
 # ------------------------------------------------------------------ the figures
@@ -487,35 +487,34 @@ def sweep_accuracy(sweep: pd.DataFrame, study: dict):
     return fig, title, caption
 
 
-def replication(table: pd.DataFrame, study: dict):
-    spec = study["replication"]
-    methods, datasets = spec["methods"], spec["datasets"]
-    reported = spec.get("reported", {})
-    fig, axis = plt.subplots(figsize=(7.2, 3.0), layout="constrained")
-    width = 0.8 / (len(datasets) + 1)
-    offsets = (np.arange(len(datasets) + 1) - len(datasets) / 2) * width
-    x = np.arange(len(methods))
-    heights = [reported.get(m, np.nan) for m in methods]
-    axis.bar(x + offsets[0], heights, width, color="0.6", label="reported by the originating study")
-    for k, dataset in enumerate(datasets, start=1):
-        rows = table[table["dataset"] == dataset].set_index("method").reindex(methods)
-        error = np.vstack([rows["accuracy_mean"] - rows["accuracy_ci_low"],
-                           rows["accuracy_ci_high"] - rows["accuracy_mean"]])  # fmt: skip
-        has_interval = bool(np.isfinite(error).any())
-        axis.bar(
-            x + offsets[k], rows["accuracy_mean"], width, color=COLORS[(k - 1) % len(COLORS)],
-            yerr=error if has_interval else None, capsize=2,
-            label=_drawn(f"{dataset}, {int(rows['n_splits'].max())} split(s)"),
-        )  # fmt: skip
-    axis.set_xticks(x, [_drawn(_label(study, m)) for m in methods], fontsize=7)
-    axis.set_ylabel("test accuracy")
-    axis.set_ylim(0, 1.05)
-    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=7)
-    title = "Replication of the originating study"
+def initializations(table: pd.DataFrame, study: dict):
+    reported = ablations.REPORTED_CORRECT
+    rows = [("em-bug-compatible", "em"), ("backprop-bug-compatible", "backprop")]
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.6), layout="constrained", sharey=True)
+    n_draws = n_test = 0
+    for axis, (key, model) in zip(axes, rows, strict=True):
+        shown = table[table["row"] == key]
+        n_draws, n_test = len(shown), int(shown["n_test"].iloc[0])
+        counts = shown["n_correct"].value_counts().reindex(range(n_test + 1), fill_value=0)
+        accuracy = 100 * counts.index.to_numpy() / n_test
+        axis.bar(accuracy, counts.to_numpy(), width=100 / n_test * 0.85, color=COLORS[0])
+        mark = 100 * reported[model] / n_test
+        axis.axvline(mark, color=COLORS[1], lw=1.2, ls="--")
+        reaching = int((shown["n_correct"] >= reported[model]).sum())
+        axis.text(mark, 0.97, f" reported {reported[model]}/{n_test}\n {reaching} of "
+                  f"{n_draws} draws reach it", transform=axis.get_xaxis_transform(),
+                  ha="right", va="top", fontsize=7, color=COLORS[1])  # fmt: skip
+        axis.set_title(_drawn(ablations.ablation_row(key).name), fontsize=9)
+        axis.set_xlabel("test accuracy (%) on the original split")
+        axis.set_xlim(-2, 102)
+    axes[0].set_ylabel("initializations")
+    title = "The originating results over random initializations"
     caption = (
-        "Test accuracy reported by the originating study beside ours: under its protocol "
-        f"({datasets[0]}) and under ours ({', '.join(datasets[1:])}), with corrected 95 % "
-        "confidence intervals where there are several splits."
+        f"Test accuracy on the originating study's split of its two notebooks rebuilt bug for "
+        f"bug, from {n_draws} random initializations each (everything else as originally "
+        f"run); the dashed line marks the accuracy the originating study reported from its "
+        f"one initialization, {reported['em']}/{n_test} for EM and {reported['backprop']}/"
+        f"{n_test} for back-propagation."
     )
     return fig, title, caption
 

@@ -28,6 +28,7 @@ STAGE_COMMANDS = {
     "aggregate": "_aggregate",
     "figures": "_figure",
     "estep_cost": "_estep_cost",
+    "ablation": "_ablation",
     "report": "_report",
     "pdf": "_pdf",
 }

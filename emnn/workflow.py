@@ -11,6 +11,7 @@ import functools
 import json
 
 from . import aggregate, figures, methods, pdf, provenance
+from .ablations.study import TABLE_NAMES as ABLATION_TABLES
 from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan
 from .datasets import source_of
 from .errors import ConfigError
@@ -90,6 +91,22 @@ class Plan:
             raise ConfigError(f"config: study.estep_cost.dataset '{dataset}' is not defined")
         spec = {"name": dataset, **self.config["datasets"][dataset]}
         return canonical_json({**cost, "dataset": spec})
+
+    def ablation_json(self) -> str:
+        """The replication's ablation: the root seed, and the dataset with its paired splits."""
+        ablation = self.config["study"]["ablation"]
+        dataset = ablation["dataset"]
+        spec = job_spec(self.config, dataset, next(iter(self.config["methods"])))
+        return canonical_json(
+            {"seed": spec["seed"], "dataset": spec["dataset"], "n_inits": ablation["n_inits"]}
+        )
+
+    def ablation_outputs(self) -> list[str]:
+        return [f"{TABLES}/{name}.csv" for name in ABLATION_TABLES] if self.ablation else []
+
+    @property
+    def ablation(self) -> bool:
+        return "ablation" in self.config["study"]
 
     # ------------------------------------------------------------------ report
 

@@ -6,6 +6,7 @@ rule report:
         "../envs/emnn.yaml"
     input:
         tables=PLAN.table_outputs(),
+        ablation=PLAN.ablation_outputs(),
         timing=PLAN.timing_table_outputs() + ["results/tables/timing/estep_cost.csv"],
         figures=PLAN.figure_outputs(),
         runs=PLAN.run_dirs(),

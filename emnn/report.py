@@ -31,10 +31,13 @@ import pandas as pd
 from markupsafe import Markup
 
 from . import aggregate, latex, provenance, records
+from .ablations.study import TABLE_NAMES as ABLATION_TABLES
 from .config import canonical_json, figure_plan, split_spec
 from .errors import StudyError
 from .figures import figure_names, output_prefix
 from .layout import FIGURES, REPORT, TABLES, TIMING_TABLES, slug
+from .narrative import narrative
+from .replication import replication
 
 PACKAGE_FILES = ("templates",)  # the Jinja2 templates and references.bib, package data
 TIMING_TABLE_NAMES = [*aggregate.TIMING_TABLES, "estep_cost"]
@@ -160,7 +163,8 @@ def render(
 def load(config: dict, run_dirs, root: Path) -> dict:
     """The tables, figure sidecars and run records the paper is made of, with hashes."""
     plan = figure_plan(config)
-    tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in aggregate.RESULT_TABLES}
+    table_names = [*aggregate.RESULT_TABLES, *(ABLATION_TABLES if "ablation" in plan else ())]
+    tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in table_names}
     timing_names = [n for n in TIMING_TABLE_NAMES if n != "estep_cost" or plan.get("estep_cost")]
     timing = {name: read_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
     plan_sha256 = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
@@ -168,7 +172,7 @@ def load(config: dict, run_dirs, root: Path) -> dict:
     runs = read_runs(root, run_dirs)
 
     listing, sums = [], []
-    for name in aggregate.RESULT_TABLES:
+    for name in table_names:
         path = f"{TABLES}/{name}.csv"
         listing.append((sha256_file(root / path), path))
     for figure in figures.values():
@@ -316,14 +320,19 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
         "protocol": protocol(config, plan, records_of, data["runs"]),
         "results": results(config, plan, tables, records_of),
         "comparison": comparison(plan, tables["comparisons"]),
-        "replication": replication(config, plan, tables),
+        "replication": replication(tables["ablation"], tables["ablation_inits"])
+        if "ablation" in plan
+        else None,
         "timing": timing_context(data, plan),
         "appendix": appendix(config, data),
         "references": refs,
         "refnum": {entry["key"]: entry["position"] for entry in refs},
     }
+    n_splits = int(tables["main"]["n_splits"].max()) if len(tables["main"]) else 0
+    values["narrative"] = narrative(config, plan, tables, n_splits)
     values["abstract"] = abstract(plan, tables, values)
     values["citation"] = self_citation(values)
+    values["sections"] = section_numbers(values)
     values["numbers"] = numbering(values)
     return values
 
@@ -500,12 +509,12 @@ def selection_rows(config: dict, plan: dict, runs: list[dict]) -> list[dict]:
 
 
 def study_datasets(plan: dict) -> list[str]:
-    parts = [plan[p]["datasets"] for p in ("main", "replication", "sweep") if p in plan]
+    parts = [plan[p]["datasets"] for p in ("main", "sweep") if p in plan]
     return list(dict.fromkeys(d for part in parts for d in part))
 
 
 def study_methods(plan: dict) -> list[str]:
-    parts = [plan[p]["methods"] for p in ("main", "replication", "sweep") if p in plan]
+    parts = [plan[p]["methods"] for p in ("main", "sweep") if p in plan]
     return list(dict.fromkeys(m for part in parts for m in part))
 
 
@@ -822,131 +831,6 @@ def comparison(plan: dict, table: pd.DataFrame) -> dict | None:
     }
 
 
-def replication(config: dict, plan: dict, tables: dict) -> dict | None:
-    """Reported accuracies beside ours, under the originating protocol and under ours."""
-    spec = plan.get("replication")
-    if not spec:
-        return None
-    labels, reported = plan["labels"], spec.get("reported", {})
-    found = _rows(tables["replication"], ["dataset", "method"])
-    datasets = spec["datasets"]
-    columns = []
-    for dataset in datasets:
-        splits = [
-            int(found[(dataset, m)]["n_splits"]) for m in spec["methods"] if (dataset, m) in found
-        ]
-        columns.append({"dataset": dataset, "n_splits": max(splits) if splits else 0})
-    rows = []
-    for method in spec["methods"]:
-        cells = []
-        for dataset in datasets:
-            row = found.get((dataset, method))
-            cells.append(
-                {
-                    "mean": row["accuracy_mean"],
-                    "low": row["accuracy_ci_low"],
-                    "high": row["accuracy_ci_high"],
-                    "n_splits": int(row["n_splits"]),
-                }
-                if row
-                else None
-            )
-        rows.append(
-            {
-                "method": method,
-                "label": labels.get(method, method),
-                "reported": reported.get(method),
-                "cells": cells,
-            }
-        )
-    runs = tables["runs"]
-    protocol_runs = runs[runs["dataset"] == datasets[0]]
-    n_test = int(protocol_runs["n_test"].iloc[0]) if len(protocol_runs) else None
-    n_train = int(protocol_runs["n_train"].iloc[0]) if len(protocol_runs) else None
-    protocol_spec = split_spec(config, datasets[0])
-    return {
-        "datasets": datasets,
-        "columns": columns,
-        "rows": rows,
-        "protocol": datasets[0],
-        "protocol_splits": split_text(protocol_spec, {"n_train": n_train, "n_test": n_test}),
-        "ours": datasets[1:],
-        "n_test": n_test,
-        "sentences": replication_sentences(rows, columns, n_test),
-    }
-
-
-def replication_sentences(rows: list[dict], columns: list[dict], n_test: int | None) -> list[str]:
-    """What changes between the reported numbers, ours under their protocol, and ours."""
-    protocol = columns[0]
-    single = protocol["n_splits"] == 1 and n_test
-    out = []
-    if single:
-        out.append(
-            f"On the originating protocol ({protocol['dataset']}, one split with {n_test} "
-            f"test examples) a single test example moves the accuracy by {pct(1 / n_test)} points."
-        )
-    reported = [r for r in rows if r["reported"] is not None]
-    for row in reported:
-        cell = row["cells"][0]
-        if cell is None:
-            continue
-        gap = cell["mean"] - row["reported"]
-        sentence = (
-            f"{row['label']} reaches {pct(cell['mean'])} % there against the reported "
-            f"{pct(row['reported'])} % ({signed_points(gap)} points"
-        )
-        if single:
-            sentence += f", {examples_text(gap, n_test)}"
-        out.append(sentence + ").")
-    if len(reported) >= 2:
-        a, b = reported[0], reported[1]
-        gap = a["reported"] - b["reported"]
-        sentence = (
-            f"The reported difference between {a['label']} and {b['label']} is "
-            f"{signed_points(gap)} points"
-        )
-        if single:
-            sentence += f", {examples_text(gap, n_test)} of {n_test}"
-        out.append(sentence + ".")
-    for k, column in enumerate(columns[1:], start=1):
-        widths, parts = [], []  # interval widths, one clause per method
-        for row in rows:
-            cell = row["cells"][k]
-            if cell is None or not finite(cell["low"]):
-                continue
-            widths.append(cell["high"] - cell["low"])
-            part = f"{row['label']} {pct(cell['mean'])} % [{pct(cell['low'])}, {pct(cell['high'])}]"
-            if row["reported"] is not None:
-                inside = cell["low"] <= row["reported"] <= cell["high"]
-                part += (
-                    f", which {'contains' if inside else 'does not contain'} the reported "
-                    f"{pct(row['reported'])} %"
-                )
-            parts.append(part)
-        if parts:
-            out.append(
-                f"Under our protocol ({column['dataset']}, {column['n_splits']} splits; mean "
-                f"and corrected 95 % interval): " + "; ".join(parts) + "."
-            )
-        if widths and len(reported) >= 2:
-            gap = abs(reported[0]["reported"] - reported[1]["reported"])
-            margins = [w / 2 for w in widths]
-            verdict = "within" if gap < min(margins) else "not within all of"
-            out.append(
-                f"The margins of error of these means are {pct(min(margins))} to "
-                f"{pct(max(margins))} points, so a gap of the reported {pct(gap)} points is "
-                f"{verdict} them."
-            )
-    return out
-
-
-def examples_text(accuracy_gap: float, n_test: int) -> str:
-    """An accuracy difference on one split, counted in test examples."""
-    examples = round(abs(accuracy_gap) * n_test)
-    return f"{examples} test example{'s' if examples != 1 else ''}"
-
-
 def timing_context(data: dict, plan: dict) -> dict:
     labels = plan["labels"]
     fit = [
@@ -1046,31 +930,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
         )
     rep = values["replication"]
     if rep:
-        found = []
-        for row in rep["rows"]:
-            cell = row["cells"][0]
-            if row["reported"] is not None and cell is not None:
-                found.append(
-                    f"{row['label']} reaches {pct(cell['mean'])} % (reported "
-                    f"{pct(row['reported'])} %)"
-                )
-        if found:
-            out.append(
-                f"Under the originating study's protocol ({rep['protocol']}: "
-                f"{rep['protocol_splits']}), " + " and ".join(found) + "."
-            )
-        for k, column in enumerate(rep["columns"][1:], start=1):
-            ours = [
-                f"{row['label']} {pct(row['cells'][k]['mean'])} % "
-                f"[{pct(row['cells'][k]['low'])}, {pct(row['cells'][k]['high'])}]"
-                for row in rep["rows"]
-                if row["cells"][k] is not None
-            ]
-            if ours:
-                out.append(
-                    f"Under ours ({column['dataset']}, {column['n_splits']} splits, corrected "
-                    f"95 % intervals): " + "; ".join(ours) + "."
-                )
+        out += rep["sentences"][:2]  # whether the rebuilt notebooks give the reported numbers
     out.append(
         "Every number in this report is generated from the study's result tables; wall-clock "
         "times are confined to one section."
@@ -1102,6 +962,14 @@ def self_citation(values: dict) -> str:
     )
 
 
+def section_numbers(values: dict) -> dict:
+    """The numbered sections in order, the same list LaTeX numbers (\\section order)."""
+    order = ["introduction", "models", "protocol", "results"]
+    order += [name for name in ("comparison", "replication") if values[name]]
+    order += ["discussion", "conclusion", "timing", "reproducibility"]
+    return {name: k for k, name in enumerate(order, 1)}
+
+
 def numbering(values: dict) -> dict:
     """Figure and table numbers of the HTML page, in the order the sections show them
     (LaTeX numbers its own with \\label and \\ref)."""
@@ -1111,7 +979,7 @@ def numbering(values: dict) -> dict:
     if values["comparison"]:
         figures.append("paired-accuracy")
     if values["replication"]:
-        figures.append("replication")
+        figures.append("initializations")
     if values["timing"]["figure"]:
         figures.append(values["timing"]["figure"])
     tables = ["tab-datasets", "tab-seeds", "tab-methods"]
@@ -1160,7 +1028,10 @@ def references(text: str) -> list[dict]:
     for position, entry in enumerate(entries, 1):
         entry["position"] = position
         entry["authors"] = author_text(entry.get("author", ""))
-        venue = entry.get("journal", entry.get("booktitle", entry.get("publisher", "")))
+        venue = next(
+            (entry[k] for k in ("journal", "booktitle", "publisher", "howpublished") if k in entry),
+            "",
+        )
         if entry.get("volume"):
             venue += f" {entry['volume']}"
             if entry.get("number"):
@@ -1198,6 +1069,9 @@ def author_text(authors: str) -> str:
 # ---------------------------------------------------------------- templates and formats
 
 
+CITATION = re.compile(r" ?\[@([A-Za-z0-9_-]+)\]")
+
+
 def environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     """The HTML environment (escapes every value) and the LaTeX one (`tex` filter)."""
     common = {
@@ -1215,6 +1089,17 @@ def environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     # Characters the PDF's fonts lack get a fallback that still reads as typed (emnn.latex).
     tex.filters["tex"] = lambda value: latex.text(tex_escape(value))
     tex.filters["texpath"] = lambda value: latex.text(tex_path_text(value))
+    # Prose written once (emnn.narrative): [@key] marks a citation.
+    html.filters["prose"] = lambda value, refnum: Markup(
+        CITATION.sub(
+            lambda m: f' <a class="cite" href="#ref-{m[1]}">[{refnum[m[1]]}]</a>',
+            str(Markup.escape(value)),
+        )
+    )
+    tex.filters["prose"] = lambda value, refnum: CITATION.sub(
+        lambda m: f"~\\cite{{{m[1]}}}" if refnum[m[1]] else m[0],
+        latex.text(tex_escape(value)),
+    )
     for env in (html, tex):
         env.tests["finite"] = finite
     return html, tex

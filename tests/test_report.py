@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -20,13 +21,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from emnn import aggregate, figures, pdf, provenance, records, report
+from emnn import aggregate, figures, narrative, pdf, provenance, records, report
+from emnn.ablations.study import TABLE_NAMES as ABLATION_TABLES
+from emnn.ablations.study import ablation_table, inits_table
 from emnn.config import figure_plan, job_spec, load_config, runs, study_plan
 from emnn.datasets import load_dataset
 from emnn.errors import StudyError
 from emnn.estep_cost import cost_table
 from emnn.experiment import run_splits
 from emnn.layout import REPORT, TABLES, TIMING_TABLES, run_dir
+from emnn.workflow import Plan
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = 'Iris & <Co> 100% $#_{}~^"\\'
@@ -40,7 +44,7 @@ TIMING_SECTION = re.compile(r'<section id="timing">.*?</section>', re.DOTALL)
 
 
 def tiny_config(path: Path) -> dict:
-    """A study of every part (main, sweep, replication, E-step cost) in a few seconds."""
+    """A study of every part (main, sweep, ablation, E-step cost) in a few seconds."""
     config = {
         "seed": 11,
         "splits": {"n_splits": 2, "test_size": 0.25},
@@ -53,10 +57,6 @@ def tiny_config(path: Path) -> dict:
                 "n_hidden": 2,
                 "n_classes": 3,
                 "seed": 5,
-            },
-            "iris-original": {
-                "source": "iris",
-                "splits": {"scheme": "original", "standardize": False},
             },
         },
         "methods": {
@@ -85,11 +85,7 @@ def tiny_config(path: Path) -> dict:
                 "baseline": METHOD,
             },
             "sweep": {"datasets": [DATASET], "methods": ["em-newton"], "n_hidden": [2]},
-            "replication": {
-                "datasets": ["iris-original", DATASET],
-                "methods": ["em-newton", METHOD],
-                "reported": {"em-newton": 0.9333, METHOD: 0.9667},
-            },
+            "ablation": {"dataset": DATASET, "n_inits": 4},
             "estep_cost": {"dataset": "iris", "n_hidden": [2, 3], "repeats": 1},
         },
         "report": {"title": "A tiny study of <EM> & SGD", "authors": ["A & B", "C_D"]},
@@ -111,6 +107,11 @@ def build_study(root: Path) -> tuple[dict, list[str]]:
         [root / d for d in dirs], study_plan(config), root / TABLES, root / TIMING_TABLES
     )
     write_estep_cost(config, root)
+    ablation = json.loads(Plan(config).ablation_json())
+    for name, table in zip(
+        ABLATION_TABLES, (ablation_table(ablation), inits_table(ablation)), strict=True
+    ):
+        records.write_text(root / TABLES / f"{name}.csv", aggregate.csv_text(table))
     plan = figure_plan(config)
     for name in figures.figure_names(plan):
         figures.draw(name, plan, root)
@@ -256,12 +257,16 @@ def test_abstract_and_replication_use_the_study_numbers(study):
     main = pd.read_csv(root / TABLES / "main.csv", keep_default_na=False, na_values=[""])
     em = main[main["method"] == "em-newton"].iloc[0]
     assert f"{report.pct(em['accuracy_mean'])} % against" in text
-    replication = pd.read_csv(root / TABLES / "replication.csv")
-    original = replication[replication["dataset"] == "iris-original"]
-    for value in original["accuracy_mean"]:
-        assert f"{report.pct(value)} %" in text
-    assert "reported 93.33 %" in text and "reported 96.67 %" in text
-    assert "one split with 30 test examples" in text
+    ablation = pd.read_csv(root / TABLES / "ablation.csv")
+    original = ablation[ablation["protocol"] == "original"].set_index("row")
+    for key, row in original.iterrows():
+        line = f"{row['name']} {row['n_correct']}/{row['n_test']}"
+        assert line in text, key  # the table's row: its name, then its count
+    for model, name in (("em", "EM"), ("backprop", "back-propagation")):
+        rebuilt = original.loc[f"{model}-bug-compatible"]
+        assert f"the originating {name} classifies {rebuilt['n_correct']}/30 test examples" in text
+    inits = pd.read_csv(root / TABLES / "ablation_inits.csv")
+    assert f"From {inits['draw'].nunique()} other random initializations" in text
 
 
 # ------------------------------------------------------------------ the fair-comparison parts
@@ -542,21 +547,27 @@ def test_every_package_the_rendered_tex_loads_is_installed(study):
 def test_references_are_read_from_the_bib_file():
     entries = report.references((REPO / "emnn/templates/references.bib").read_text())
     keys = [e["key"] for e in entries]
-    assert keys[0] == "ng2004em" and len(keys) == len(set(keys)) == 10
+    assert keys[0] == "ng2004em" and len(keys) == len(set(keys)) == 18
     ng = entries[0]
     assert ng["title"].startswith("Using the EM algorithm to train neural networks")
     assert ng["venue"] == "IEEE Transactions on Neural Networks 15(3), 738–749"
-    assert [e["position"] for e in entries] == list(range(1, 11))
+    assert [e["position"] for e in entries] == list(range(1, 19))
     assert "et al." in next(e for e in entries if e["key"] == "molder2021snakemake")["authors"]
     lbfgs = next(e for e in entries if e["key"] == "liu1989lbfgs")
     assert lbfgs["venue"] == "Mathematical Programming 45(1–3), 503–528"
     assert {"varadhan2008squarem", "holm1979simple", "byrd1995lbfgsb"} <= set(keys)
+    origin = next(e for e in entries if e["key"] == "choiwhn2025em")
+    assert origin["venue"].endswith("github.com/choiwhn/EM-algorithm-to-train-Neural-Network")
 
 
 def test_every_reference_is_cited_in_both_formats(study):
     root, _, _ = study
     page, tex = output(root, "report.html"), output(root, "report.tex")
+    # A dataset is cited where the study uses it: this one uses Iris only.
+    unused = {narrative.DATASET_CITES[d] for d in ("wine", "breast_cancer", "digits")}
     for entry in report.references((REPO / "emnn/templates/references.bib").read_text()):
+        if entry["key"] in unused:
+            continue
         assert f'href="#ref-{entry["key"]}"' in page, entry["key"]
         assert re.search(rf"\\cite\{{{entry['key']}\}}", tex), entry["key"]
 

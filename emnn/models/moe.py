@@ -277,7 +277,11 @@ def ecm_m_step(Xt, Y, h, Gt, Et, l2, on_cm_step=None):
     experts' terms of Q are separate, so this is K independent problems). Q_k
     as a function of e~_ki is a logistic regression of [y = i] on x, weighted
     by h_.k, with offset log sum_{c != i} exp(e~_kc . x~).
-    `on_cm_step(Gt, Et)` is called after each CM-step (for tests).
+    Why these blocks: each is a strictly concave (p+1)-parameter problem, whose
+    (p+1) x (p+1) Newton system is cheap and, for l2 > 0, never singular (the softmax's flat
+    direction needs all columns to move), where IRLS solves systems of K(p+1)
+    and g(p+1). With one expert the gate is constant and its CM-step is exact:
+    weights 0. `on_cm_step(Gt, Et)` is called after each CM-step (for tests).
     """
     Gt, Et = Gt.copy(), Et.copy()
     n = len(Xt)
@@ -313,6 +317,10 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
       an M-step needs not be solved for EM to make progress. With irls_rate
       = 1 a step can overshoot and lower Q, and with it the objective; the
       claim of Ng & McLachlan (2004) is that a rate below 1 keeps it monotone.
+      Here it does at rate 0.5 on standardized iris, wine and breast_cancer,
+      but not on raw features (a saturated softmax has a nearly flat Hessian,
+      so the Newton step is huge) nor on standardized digits; the cases are
+      recorded in tests/test_moe.py. Diverging steps stay finite.
     * algorithm="ecm": EM whose M-step is one cycle of K + g conditional
       maximizations (Meng & Rubin, 1993), each solved to tolerance by guarded
       Newton (see `ecm_m_step` for the blocks): Q rises at every CM-step, so

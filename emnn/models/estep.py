@@ -121,27 +121,141 @@ def e_step(
     chunk_size: int | None = None,
     with_counts: bool = True,
 ) -> EStep:
-    """Exact posterior over hidden configurations.
+    """Exact posterior over hidden configurations, by products instead of exponentials.
 
     A is the n x m matrix of hidden pre-activations W x + b, Y the n x g one-hot
-    targets and log_table the 2^m x g output table. Each block computes
-    E = exp(a_j.z - sum_h max(a_hj, 0) + log o_{y_j}(z) - shift_j) with one
-    matrix product (the shift and the gathered output column ride along as
-    extra columns) and one exp; E [Z, 1] then gives the unnormalized posterior
-    means and the row sums. The shift is max_z log o_{y_j}(z), an upper bound
-    of the row's maximum, so nothing overflows; rows where it is too loose and
-    the sum underflows are recomputed with their exact maximum. The class
-    counts E^T (Y / sums) need the final row sums, so when the configurations
-    span several blocks they take a second sweep.
+    targets and log_table the 2^m x g output table. Relative to each row's
+    most probable configuration z* (z*_h = [a_h > 0]), the prior is a product,
+    p(z | x) / p(z* | x) = prod_{h: z_h != z*_h} e^-|a_h|, so a block of 2^b
+    configurations (low bits running, high bits fixed) is built by doubling:
+    the half with bit h set is the other half times one factor per row, all
+    factors at most 1. Times o_y(z) / max_z o_y(z) (one exp per configuration
+    and class, shared by the rows of a class) it gives E, the unnormalized
+    posterior; its row sums and, by halving, its sums over each bit give
+    log p(y | x) = log(sums) + max_z log o_y(z) - sum_h softplus(-|a_h|) and the
+    posterior means. No exp over n x 2^m, no product with the configuration
+    matrix, and no difference of large numbers: accurate at any |a|. Blocks
+    whose prior factor underflows to 0 for every row are skipped.
 
-    Huge pre-activations: log p(y | x) = shift + log(sums) - sum_h softplus(-|a_h|)
-    involves no difference of large numbers, and rows whose sum of |a_h| exceeds
-    _ACCURATE_SCALE form their prior term as a-.z + a+.(z - 1) (sums of
-    non-positive terms) instead of a.z - sum(a+), which would cancel; so the
-    log-likelihood keeps full relative accuracy at any |a| (tested to 1e12).
+    Rows whose sum underflows (the output table strongly favours configurations
+    of negligible prior) are recomputed by the log-domain path with their exact
+    maxima (_exp_e_step). The class counts E^T (Y / sums) need the final row
+    sums, so when the configurations span several blocks they take a second sweep.
     """
     n, m = A.shape
-    chunk_size = auto_chunk_size(n, m, chunk_size)
+    bits = int(auto_chunk_size(n, m, chunk_size)).bit_length() - 1
+    order = np.argsort(Y.argmax(axis=1), kind="stable")  # rows of a class together
+    A, Y = A[order], Y[order]
+    shift = log_table.max(axis=0)  # per class
+    blocks = _ProductBlocks(A, Y, log_table, shift, bits)
+    one_block = bits == m
+    sums, numerators = np.zeros(n), np.zeros((n, m))
+    counts = np.zeros((2**m, Y.shape[1])) if with_counts else None
+    for start, E in blocks:
+        if one_block and with_counts:  # the counts need E itself, which the bit sums consume
+            sums = E.sum(axis=0)
+            counts = E @ _weighted_targets(Y, sums)
+        low, total = _bit_sums(E, bits)
+        sums = total if one_block else sums + total
+        numerators[:, :bits] += low.T
+        numerators[:, bits:] += total[:, None] * _high_bits(start, bits, m)
+    good = sums >= _UNDERFLOW
+    safe_sums = np.where(good, sums, 1.0)
+    row_ll = np.log(safe_sums) + Y @ shift - softplus(-np.abs(A)).sum(axis=1)
+    means = numerators / safe_sums[:, None]
+    if with_counts and not one_block:
+        weighted_Y = _weighted_targets(Y, sums)
+        for start, E in blocks:
+            np.matmul(E, weighted_Y, out=counts[start : start + 2**bits])
+    if not good.all():
+        bad = ~good
+        fallback = _exp_e_step(A[bad], Y[bad], log_table, 2**bits, with_counts)
+        row_ll[bad], means[bad] = fallback.row_log_likelihood, fallback.hidden_means
+        if with_counts:
+            counts += fallback.class_counts
+    restore = np.empty_like(order)
+    restore[order] = np.arange(n)
+    return EStep(row_ll[restore], means[restore], counts)
+
+
+def _weighted_targets(Y, sums):
+    """Y / sums, zero for the rows whose sum underflowed (the fallback counts them)."""
+    good = sums >= _UNDERFLOW
+    return np.where(good[:, None], Y, 0.0) / np.where(good, sums, 1.0)[:, None]
+
+
+class _ProductBlocks:
+    """Iterable over (start, E) for the aligned blocks of 2^bits configurations.
+
+    E (2^bits x n, one reused buffer, configurations along the first axis) =
+    p(z | x) / p(z* | x) * o_y(z) / max_z o_y(z) for the configurations
+    start..start + 2^bits - 1 and every row (rows sorted by class).
+    """
+
+    def __init__(self, A, Y, log_table, shift, bits):
+        self.log_on = np.minimum(A, 0.0).T  # log of p(z_h = 1) / p(z*_h), at most 0
+        self.log_off = -np.maximum(A, 0.0).T  # log of p(z_h = 0) / p(z*_h), at most 0
+        self.on, self.off = np.exp(self.log_on[:bits]), np.exp(self.log_off[:bits])
+        labels = Y.argmax(axis=1)
+        bounds = np.searchsorted(labels, np.arange(Y.shape[1] + 1))
+        self.classes = [
+            (i, slice(bounds[i], bounds[i + 1]))
+            for i in range(Y.shape[1])
+            if bounds[i + 1] > bounds[i]
+        ]
+        self.log_table, self.shift, self.bits = log_table, shift, bits
+        self.buffer = np.empty((2**bits, len(A)))
+
+    def __iter__(self):
+        m = self.log_on.shape[0]
+        bits, size = self.bits, 2**self.bits
+        for start in range(0, 2**m, size):
+            high = _high_bits(start, bits, m)
+            E = self.buffer
+            # the high bits' factor: a sum of non-positive terms, so no cancellation
+            E[0] = np.exp(high @ self.log_on[bits:] + (1.0 - high) @ self.log_off[bits:])
+            if not E[0].any():
+                continue  # the prior of the whole block underflows for every row
+            for h in range(bits):
+                half = 2**h
+                np.multiply(E[:half], self.on[h], out=E[half : 2 * half])
+                E[:half] *= self.off[h]
+            outputs = np.exp(self.log_table[start : start + size] - self.shift)  # 2^bits x g
+            for i, rows in self.classes:
+                E[:, rows] *= outputs[:, i : i + 1]
+            yield start, E
+
+
+def _high_bits(start, bits, m):
+    return ((start >> np.arange(bits, m)) & 1).astype(np.float64)
+
+
+def _bit_sums(E, bits):
+    """sum_z E_z z_h for the low `bits` bits (bits x n), and sum_z E_z, by halving.
+
+    E (2^bits x n) is overwritten.
+    """
+    low = np.empty((bits, E.shape[1]))
+    for k in range(bits - 1, -1, -1):
+        half = 2**k
+        upper = E[half : 2 * half]
+        upper.sum(axis=0, out=low[k])
+        E[:half] += upper
+    return low, E[0].copy()
+
+
+def _exp_e_step(A, Y, log_table, chunk_size, with_counts) -> EStep:
+    """The E-step in the log domain: one exp per example and configuration.
+
+    Each block computes E = exp(a_j.z - sum_h max(a_hj, 0) + log o_{y_j}(z) - shift_j)
+    with one matrix product and one exp; E [Z, 1] gives the unnormalized
+    posterior means and the row sums. The shift starts at max_z log o_{y_j}(z)
+    and, for rows whose sum underflows, is the row's exact maximum. Rows whose
+    sum of |a_h| exceeds _ACCURATE_SCALE form their prior term as
+    a-.z + a+.(z - 1) (non-positive terms) instead of a.z - sum(a+), which would
+    cancel.
+    """
+    n, m = A.shape
     accurate = _needs_accurate_path(A)
     if not accurate.any() or accurate.all():
         return EStep(*_posterior(A, Y, log_table, chunk_size, accurate.all(), with_counts))

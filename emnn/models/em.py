@@ -1,4 +1,5 @@
-"""The MLP with stochastic binary hidden units, trained by exact EM (Ng & McLachlan, 2004)."""
+"""The MLP with stochastic binary hidden units, trained by EM (Ng & McLachlan, 2004):
+exact, or with a variational or Monte-Carlo E-step past 2^m configurations."""
 
 from __future__ import annotations
 
@@ -47,9 +48,9 @@ class EMMLPClassifier(StochasticMLPBase):
     P(z_h = 1 | x) = sigmoid(w_h.x + b_h) independently, P(y | z) = softmax(V z + c).
     The objective is the exact observed-data log-likelihood minus
     l2/2 * (||W||^2 + ||V||^2) (biases free). The E-step enumerates all 2^m
-    configurations exactly. The M-step raises Q(Psi | Psi_k), whose two halves
-    (m logistic regressions for W, one weighted multinomial regression for V)
-    are concave:
+    configurations exactly (unless e_step says otherwise, below). The M-step
+    raises Q(Psi | Psi_k), whose two halves (m logistic regressions for W, one
+    weighted multinomial regression for V) are concave:
 
     * m_step="newton": guarded Newton steps (each halved until its half of Q
       does not decrease), warm-started from the current weights.
@@ -97,7 +98,9 @@ class EMMLPClassifier(StochasticMLPBase):
       training stops when the mean of the last 10 estimates exceeds the mean of
       the 10 before by at most tol (relative), a plateau. Any n_hidden.
 
-    Both approximate E-steps take m_step="newton" and acceleration="none".
+    Both approximate E-steps take m_step="newton"; the variational one also
+    takes acceleration="squarem" (the E-step at the extrapolated point starts
+    from the last mu, and the ELBO is the objective SQUAREM guards).
     history_ records the training objective under its own name:
     history_["elbo"] (penalized ELBO) or history_["mc_objective"] (penalized
     Monte-Carlo estimate of the objective), one entry per iteration; there
@@ -158,10 +161,12 @@ class EMMLPClassifier(StochasticMLPBase):
             raise ValueError(f"unknown e_step {self.e_step!r}; choose one of {E_STEPS}")
         self._check_hidden(exact=self.e_step == "exact")
         check_positive_int("n_samples", self.n_samples)
-        if self.e_step != "exact" and (self.m_step, self.acceleration) != ("newton", "none"):
+        if self.e_step != "exact" and self.m_step != "newton":
+            raise ValueError(f"e_step={self.e_step!r} takes m_step='newton', got {self.m_step!r}")
+        if self.e_step == "monte-carlo" and self.acceleration != "none":
             raise ValueError(
-                f"e_step={self.e_step!r} takes m_step='newton' and acceleration='none', got "
-                f"m_step={self.m_step!r}, acceleration={self.acceleration!r}"
+                "e_step='monte-carlo' takes acceleration='none' (SQUAREM needs a deterministic "
+                f"objective), got {self.acceleration!r}"
             )
         if self.m_step not in M_STEPS:
             raise ValueError(f"unknown m_step {self.m_step!r}; choose one of {M_STEPS}")
@@ -290,7 +295,7 @@ class EMMLPClassifier(StochasticMLPBase):
         for _ in range(SQUAREM_MAX_HALVINGS + 1):
             self._set_flat(theta0 - 2.0 * alpha * r + alpha**2 * v)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                post_x = self._counted_e_step(Xt, Y)
+                post_x = self._counted_e_step(Xt, Y, post2)
                 if np.isfinite(self._objective(post_x)):
                     try:
                         post_s, objective_s = self._em_map(Xt, Y, post_x)

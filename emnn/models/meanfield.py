@@ -101,19 +101,19 @@ def _prior_terms(A):
     return -softplus(-A), -softplus(A)
 
 
-def _row_elbo(mu, log_on, log_off, YV, Y, c, psi: _Psi, D=None):
-    """F_j(mu_j) for every row; D = psi.D(mu) if already at hand."""
-    D = psi.D(mu) if D is None else D
+def _row_elbo(mu, log_on, log_off, YV, Y, c, psi_sums):
+    """F_j(mu_j) for every row, given psi_sums = sum_h psi_h (n x g) at mu."""
     prior = (mu * log_on + (1.0 - mu) * log_off).sum(axis=1)
     entropy = -(xlogy(mu, mu) + xlogy(1.0 - mu, 1.0 - mu)).sum(axis=1)
-    lse = _log_sum_exp(psi.total(D) + c)
+    lse = _log_sum_exp(psi_sums + c)
     return prior + entropy + Y @ c + (mu * YV).sum(axis=1) - lse
 
 
 def elbo(A, Y, V, c, mu) -> np.ndarray:
     """Per-row ELBO F_j(mu_j) at the weights (A = X W + b)."""
     log_on, log_off = _prior_terms(A)
-    return _row_elbo(mu, log_on, log_off, Y @ V.T, Y, c, _Psi(V))
+    psi = _Psi(V)
+    return _row_elbo(mu, log_on, log_off, Y @ V.T, Y, c, psi.total(psi.D(mu)))
 
 
 def e_step(A, Y, V, c, mu=None, max_sweeps=MAX_SWEEPS, tol=TOL) -> MeanFieldEStep:
@@ -129,13 +129,14 @@ def e_step(A, Y, V, c, mu=None, max_sweeps=MAX_SWEEPS, tol=TOL) -> MeanFieldESte
     psi = _Psi(V)
     mu = expit(A) if mu is None else mu.copy()
     D = psi.D(mu)
-    F = _row_elbo(mu, log_on, log_off, YV, Y, c, psi, D)
+    sums = psi.total(D)
+    F = _row_elbo(mu, log_on, log_off, YV, Y, c, sums)
     damping = np.full(len(mu), DAMPING)
     active = np.arange(len(mu))
     sweeps = 0
     while active.size and sweeps < max_sweeps:
         sweeps += 1
-        pi = np.exp(log_softmax(psi.total(D[active]) + c))
+        pi = np.exp(log_softmax(sums[active] + c))
         dpsi = psi.slope / D[active]  # d psi_hi / d mu_h
         target = expit(A[active] + YV[active] - np.einsum("jhi,ji->jh", dpsi, pi))
         change = target - mu[active]
@@ -146,12 +147,14 @@ def e_step(A, Y, V, c, mu=None, max_sweeps=MAX_SWEEPS, tol=TOL) -> MeanFieldESte
             rows = active[pending]
             trial = mu[rows] + damping[rows, None] * change[pending]
             D_trial = psi.D(trial)
+            sums_trial = psi.total(D_trial)
             F_trial = _row_elbo(
-                trial, log_on[rows], log_off[rows], YV[rows], Y[rows], c, psi, D_trial
+                trial, log_on[rows], log_off[rows], YV[rows], Y[rows], c, sums_trial
             )
             better = F_trial >= F[rows]
             accepted = rows[better]
-            mu[accepted], D[accepted], F[accepted] = trial[better], D_trial[better], F_trial[better]
+            mu[accepted], D[accepted] = trial[better], D_trial[better]
+            sums[accepted], F[accepted] = sums_trial[better], F_trial[better]
             damping[accepted] = np.minimum(2.0 * damping[accepted], DAMPING)
             pending[np.flatnonzero(pending)[better]] = False
             if not pending.any():
@@ -203,12 +206,12 @@ def _output_derivatives(mu, Y, Vt, l2, hessian=True):
         return grad, None
     Q = weighted.reshape(n, m1 * g)
     H = -(Q.T @ Q)
-    blocks = np.einsum("jhi,jki->ihk", weighted, rho)  # sum_j pi_ji rho~ rho~^T
-    curvature = np.einsum("jhi->hi", weighted[:, :-1] * (1.0 - rho[:, :-1]))
+    curvature = (weighted[:, :-1] * (1.0 - rho[:, :-1])).sum(axis=0)
     H4 = H.reshape(m1, g, m1, g)
+    units = np.arange(m1 - 1)
     for i in range(g):
-        H4[:, i, :, i] += blocks[i]
-        H4[np.arange(m1 - 1), i, np.arange(m1 - 1), i] += curvature[:, i]
+        H4[:, i, :, i] += weighted[:, :, i].T @ rho[:, :, i]  # sum_j pi_ji rho~ rho~^T
+        H4[units, i, units, i] += curvature[:, i]
     H += l2 * np.diag(np.repeat(_penalty_mask(m1)[:, 0], g))
     H += _jitter(H) * np.eye(m1 * g)
     return grad, H

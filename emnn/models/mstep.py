@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ._common import log_softmax, softplus
+from ._common import softplus
 from .estep import _BLOCK_ENTRIES, configuration_logits
 
 NEWTON_MAX_ITER = 50
@@ -170,6 +170,24 @@ def _moments(W, b):
     return M
 
 
+def _row_sums(M):
+    """M.sum(axis=1) for a tall, narrow M (configurations x classes), a column at a
+    time: NumPy reduces short rows one by one, which is several times slower."""
+    total = M[:, 0].copy()
+    for i in range(1, M.shape[1]):
+        total += M[:, i]
+    return total
+
+
+def _log_softmax(logits):
+    """Row-wise log softmax of a tall, narrow matrix, a column at a time."""
+    top = logits[:, 0].copy()
+    for i in range(1, logits.shape[1]):
+        np.maximum(top, logits[:, i], out=top)
+    shifted = logits - top[:, None]
+    return shifted - np.log(_row_sums(np.exp(shifted)))[:, None]
+
+
 def _config_logits(Vt, configurations, start=0, b=None):
     if configurations is None:
         return configuration_logits(Vt[:-1], Vt[-1], start, b)
@@ -186,12 +204,12 @@ def _output_parts(N, Vt, configurations):
     if configurations is None:
         for start, b, E in _exact_blocks(m1 - 1, 2 * g + g * (g + 1) // 2):
             block = slice(start, start + 2**b)
-            yield N[block], log_softmax(_config_logits(Vt, None, start, b)), (b, E)
+            yield N[block], _log_softmax(_config_logits(Vt, None, start, b)), (b, E)
     else:
         rows = max(1, _BLOCK_ENTRIES // (m1 + 2 * g))
         for start in range(0, len(N), rows):
             Z = configurations[start : start + rows]
-            yield N[start : start + rows], log_softmax(_config_logits(Vt, Z)), Z
+            yield N[start : start + rows], _log_softmax(_config_logits(Vt, Z)), Z
 
 
 def output_objective(N, Vt, l2, configurations=None) -> float:
@@ -229,7 +247,7 @@ def _output_derivatives(N, Vt, l2, hessian=True, configurations=None):
     moments = np.zeros((len(pairs), m1, m1)) if configurations is None else np.zeros((m1, m1))
     for N_block, log_o, where in _output_parts(N, Vt, configurations):
         P = np.exp(log_o)
-        n_z = N_block.sum(axis=1)
+        n_z = _row_sums(N_block)
         residual = N_block - n_z[:, None] * P
         if configurations is None:
             b, E = where

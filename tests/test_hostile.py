@@ -30,6 +30,7 @@ from emnn.aggregate import read_table
 from emnn.config import load_config
 from emnn.errors import ConfigError, StudyError
 from emnn.layout import run_dir, slug
+from emnn.names import RULE
 from emnn.pdf import build_report_pdf, preflight
 from emnn.report import tex_escape
 from tests.conftest import copy_checkout, small_config
@@ -635,3 +636,23 @@ def test_every_accepted_name_goes_through_the_whole_study(tmp_path):
         text = pdf_text(root / "report/build/report.pdf")
         for name in shown_names:
             assert shown(name, text), name
+
+
+@pytest.mark.slow
+def test_snakemake_refuses_a_name_before_any_job_with_one_line(tmp_path):
+    root = copy_checkout(tmp_path / "repo")
+    bad = {"datasets": {"iris\u200b": {}}, "study": {"main": {"datasets": ["iris\u200b"]}}}
+    write(root / "bad.yaml", bad)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "bad.yaml"],
+        cwd=root, capture_output=True, timeout=300,
+    )  # fmt: skip
+    err = done.stderr.decode("utf-8", errors="replace")
+    assert done.returncode == 2, err
+    lines = [line for line in err.splitlines() if "emnn" in line]
+    assert lines == [
+        "emnn: error: config: datasets: the dataset name 'iris\\u200b' holds U+200B (ZERO WIDTH "
+        "SPACE) at position 5, an invisible formatting character; " + RULE
+    ]
+    assert "Traceback" not in err and 'File "' not in err
+    assert not (root / "results").exists() and not (root / "logs").exists()

@@ -111,9 +111,9 @@ def limitations(plan: dict, runs: pd.DataFrame) -> list[str]:
     main = runs[runs["dataset"].isin(plan["main"]["datasets"])]
     smallest = main.loc[main["n_test"].idxmin()]
     return [
-        f"The main comparison uses one width ({widths}): the exact E-step weighs all 2^m "
-        "hidden configurations, so its cost doubles with every hidden unit, and the sweep "
-        "over m is limited to small datasets.",
+        f"The main comparison uses one width ({widths}): the exact E-step weighs every "
+        "configuration of the hidden layer, whose number doubles with every hidden unit, so "
+        "the sweep over m is limited to small datasets.",
         f"The datasets are small to moderate, and accuracies near 100 % leave few test "
         f"examples to tell methods apart: on {smallest['dataset']}, one of the "
         f"{int(smallest['n_test'])} test examples moves the accuracy by "

@@ -935,7 +935,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
         "Every number in this report is generated from the study's result tables; wall-clock "
         "times are confined to one section."
     )
-    return out
+    return out + values["narrative"]["conclusion"]  # it ends in the verdict
 
 
 def adjusted_p_text(row: dict) -> str:

@@ -86,7 +86,10 @@ def speed_verdict(
             f"{len(ratios)} of {len(datasets)} datasets"
         )
     if missed:
-        parts.append(f"{b} does not get there before its cap on {join(missed)}")
+        parts.append(
+            f"{b} does not come within a relative {REACHED:.0e} of the split's best objective "
+            f"before its cap on {join(missed)}, where {a} does"
+        )
     return "; ".join(parts).replace("e-0", "e-") + "."
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from emnn import aggregate, figures, narrative, pdf, provenance, records, report
+from emnn import aggregate, figures, narrative, pdf, provenance, records, report, verdicts
 from emnn.ablations.study import TABLE_NAMES as ABLATION_TABLES
 from emnn.ablations.study import ablation_table, inits_table
 from emnn.config import figure_plan, job_spec, load_config, runs, study_plan
@@ -267,6 +267,16 @@ def test_abstract_and_replication_use_the_study_numbers(study):
         assert f"the originating {name} classifies {rebuilt['n_correct']}/30 test examples" in text
     inits = pd.read_csv(root / TABLES / "ablation_inits.csv")
     assert f"From {inits['draw'].nunique()} other random initializations" in text
+
+
+def test_the_abstract_ends_in_the_verdict_of_the_tables(study):
+    root, _, _ = study
+    page = output(root, "report.html")
+    abstract = re.search(r'<section class="abstract".*?<p>(.*?)</p>', page, re.DOTALL)[1]
+    comparisons = pd.read_csv(root / TABLES / "comparisons.csv")
+    labels = {"em-newton": "EM (Newton M-step)", METHOD: LABEL}
+    verdict = verdicts.difference_verdict(comparisons, "em-newton", labels, "accuracy")
+    assert html.unescape(abstract).strip().endswith(verdict)
 
 
 # ------------------------------------------------------------------ the fair-comparison parts

@@ -109,3 +109,17 @@ def test_both_forms_of_the_prior_term_agree_where_both_are_accurate():
     accurate = estep._posterior(A, Y, table, 64, True, True)
     for ours, theirs in zip(plain, accurate, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 4, 64])
+def test_product_e_step_equals_the_log_domain_fallback(chunk_size):
+    """e_step forms the prior by products; rows whose sums underflow go to the
+    log-domain path, which must agree with it wherever both work."""
+    A, labels, V, c = huge_problem(1, m=8, n=30, seed=4)
+    Y = np.eye(V.shape[1])[labels]
+    table = estep.output_log_table(V, c)
+    ours = estep.e_step(A, Y, table, chunk_size=chunk_size)
+    theirs = estep._exp_e_step(A, Y, table, 2**8, True)
+    np.testing.assert_allclose(ours.row_log_likelihood, theirs.row_log_likelihood, rtol=1e-13)
+    np.testing.assert_allclose(ours.hidden_means, theirs.hidden_means, atol=1e-13)
+    np.testing.assert_allclose(ours.class_counts, theirs.class_counts, atol=1e-13)

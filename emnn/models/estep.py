@@ -3,7 +3,10 @@
 Configuration k has hidden unit h on when bit h of k is set. Every quantity is
 computed block by block over configurations, so peak memory is
 O(n * chunk_size) whatever m is; no Python loop runs over examples or over the
-configurations inside a block.
+configurations inside a block (only over its bits). The prior of a block comes
+by products (doubling over the bits), the sums over it by halving; the
+log-domain path (one exp per example and configuration) remains for rows whose
+sums underflow.
 """
 
 from __future__ import annotations
@@ -147,7 +150,7 @@ def e_step(
     order = np.argsort(Y.argmax(axis=1), kind="stable")  # rows of a class together
     A, Y = A[order], Y[order]
     shift = log_table.max(axis=0)  # per class
-    blocks = _ProductBlocks(A, Y, log_table, shift, bits)
+    blocks = _ProductBlocks(A, bits, Y, log_table, shift)
     one_block = bits == m
     sums, numerators = np.zeros(n), np.zeros((n, m))
     counts = np.zeros((2**m, Y.shape[1])) if with_counts else None
@@ -192,17 +195,19 @@ class _ProductBlocks:
     start..start + 2^bits - 1 and every row (rows sorted by class).
     """
 
-    def __init__(self, A, Y, log_table, shift, bits):
+    def __init__(self, A, bits, Y=None, log_table=None, shift=None):
+        """Without Y, E is the prior ratio alone (no output factor)."""
         self.log_on = np.minimum(A, 0.0).T  # log of p(z_h = 1) / p(z*_h), at most 0
         self.log_off = -np.maximum(A, 0.0).T  # log of p(z_h = 0) / p(z*_h), at most 0
         self.on, self.off = np.exp(self.log_on[:bits]), np.exp(self.log_off[:bits])
-        labels = Y.argmax(axis=1)
-        bounds = np.searchsorted(labels, np.arange(Y.shape[1] + 1))
-        self.classes = [
-            (i, slice(bounds[i], bounds[i + 1]))
-            for i in range(Y.shape[1])
-            if bounds[i + 1] > bounds[i]
-        ]
+        self.classes = []
+        if Y is not None:
+            bounds = np.searchsorted(Y.argmax(axis=1), np.arange(Y.shape[1] + 1))
+            self.classes = [
+                (i, slice(bounds[i], bounds[i + 1]))
+                for i in range(Y.shape[1])
+                if bounds[i + 1] > bounds[i]
+            ]
         self.log_table, self.shift, self.bits = log_table, shift, bits
         self.buffer = np.empty((2**bits, len(A)))
 
@@ -220,9 +225,10 @@ class _ProductBlocks:
                 half = 2**h
                 np.multiply(E[:half], self.on[h], out=E[half : 2 * half])
                 E[:half] *= self.off[h]
-            outputs = np.exp(self.log_table[start : start + size] - self.shift)  # 2^bits x g
-            for i, rows in self.classes:
-                E[:, rows] *= outputs[:, i : i + 1]
+            if self.classes:
+                outputs = np.exp(self.log_table[start : start + size] - self.shift)  # 2^bits x g
+                for i, rows in self.classes:
+                    E[:, rows] *= outputs[:, i : i + 1]
             yield start, E
 
 
@@ -352,28 +358,15 @@ def _row_maxima(A, Y, log_table, chunk_size, accurate=False):
 def marginal_proba(A: np.ndarray, V: np.ndarray, c: np.ndarray, chunk_size=None) -> np.ndarray:
     """Exact p(y | x) = sum_z p(z | x) softmax(z V + c), an n x g matrix.
 
-    log p(z | x) = a.z - sum_h softplus(a_h) is formed as in e_step, without
-    cancellation for huge pre-activations.
+    p(z | x) / p(z* | x) comes by doubling as in e_step (factors at most 1, the
+    mode's ratio 1, so nothing overflows or underflows as a whole), times the
+    block's output probabilities in one matrix product; rows are normalized
+    at the end.
     """
     n, m = A.shape
-    chunk_size = auto_chunk_size(n, m, chunk_size)
-    proba = np.empty((n, V.shape[1]))
-    accurate = _needs_accurate_path(A)
-    for flag in (False, True):
-        rows = accurate == flag
-        if rows.any():
-            proba[rows] = _marginal(A[rows], V, c, chunk_size, flag)
+    bits = int(auto_chunk_size(n, m, chunk_size)).bit_length() - 1
+    proba = np.zeros((n, V.shape[1]))
+    for start, prior in _ProductBlocks(A, bits):
+        outputs = np.exp(log_softmax(configuration_logits(V, c, start, bits)))
+        proba += prior.T @ outputs
     return proba / proba.sum(axis=1, keepdims=True)
-
-
-def _marginal(A, V, c, chunk_size, accurate):
-    P, offset, columns = _prior_factors(A, accurate)
-    rows = np.hstack([P, (offset - softplus(-np.abs(A)).sum(axis=1))[:, None]])
-    proba = np.zeros((len(A), V.shape[1]))
-    buf = np.empty((len(A), chunk_size))
-    for start, stop, Z in chunks(A.shape[1], chunk_size):
-        block = buf[:, : stop - start]
-        np.matmul(rows, np.hstack([*columns(Z), np.ones((stop - start, 1))]).T, out=block)
-        np.exp(block, out=block)  # p(z | x) <= 1: no overflow
-        proba += block @ np.exp(log_softmax(Z @ V + c))
-    return proba

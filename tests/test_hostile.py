@@ -656,3 +656,30 @@ def test_snakemake_refuses_a_name_before_any_job_with_one_line(tmp_path):
     ]
     assert "Traceback" not in err and 'File "' not in err
     assert not (root / "results").exists() and not (root / "logs").exists()
+
+
+@pytest.mark.slow
+def test_every_stage_plans_with_wildcard_like_names(tmp_path):
+    """A dry run of the full study with a dataset named like a wildcard in every part,
+    the ablation's included: no rule's params are read as wildcard patterns."""
+    root = copy_checkout(tmp_path / "repo")
+    name = "{dataset}"
+    config = yaml.safe_load((root / "config/config.yaml").read_text())
+    study = config["study"]
+    study["main"]["datasets"].append(name)
+    for part in ("sweep",):
+        if part in study:
+            study[part]["datasets"].append(name)
+    for part in ("ablation", "estep_cost"):
+        if part in study:
+            study[part]["dataset"] = name
+    layered = {"datasets": {name: {"source": "iris"}}, "study": study}
+    write(root / "wild.yaml", layered)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", "wild.yaml"],
+        cwd=root, capture_output=True, timeout=300,
+    )  # fmt: skip
+    out = (done.stdout + done.stderr).decode("utf-8", errors="replace")
+    assert done.returncode == 0, out[-3000:]
+    assert f"dataset={slug(name)}" in out
+    assert "ablation" not in study or "rule ablation:" in out

@@ -12,7 +12,7 @@ rule ablation:
         table="results/tables/ablation.csv",
         inits="results/tables/ablation_inits.csv",
     params:
-        spec=PLAN.ablation_json(),
+        spec=lambda w: PLAN.ablation_json(),
     log:
         "logs/ablation.log",
     resources:

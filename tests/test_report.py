@@ -14,6 +14,7 @@ import html
 import json
 import re
 import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -544,6 +545,13 @@ def test_pdf_builds_and_keeps_its_log(study, tmp_path):
     assert built.read_bytes().startswith(b"%PDF")
     assert [p.name for p in (root / REPORT).iterdir() if p.name.startswith(".")] == []
     assert "Output written on" in (tmp_path / "pdf.log").read_text()
+    if shutil.which("pdftotext"):
+        # Commands copied from the PDF run: two ASCII hyphens, never an en dash.
+        text = subprocess.run(
+            ["pdftotext", str(built), "-"], capture_output=True, check=True
+        ).stdout.decode("utf-8", "replace")
+        assert "snakemake --cores 1 --force results/figures/" in text
+        assert "–cores" not in text
 
 
 @pytest.mark.skipif(shutil.which("kpsewhich") is None, reason="no TeX installed")

@@ -280,10 +280,16 @@ def test_every_rule_names_the_environment_of_environment_yml():
     assert env == yaml.safe_load((REPO / "environment.yml").read_text())
 
 
-def test_timing_jobs_run_alone():
-    train = (REPO / "workflow/rules/train.smk").read_text()
-    estep_cost = train[train.index("rule estep_cost:") :]
-    assert "threads: workflow.cores" in estep_cost
+def test_timing_jobs_run_alone(tmp_path):
+    """The E-step cost job takes every core Snakemake is given, so no job runs beside it;
+    and commands that run no job (--unlock) need no --cores for it."""
+    root = copy_repo(tmp_path / "repo")
+    target = "results/tables/timing/estep_cost.csv"
+    for cores in ("2", "3"):
+        out = snakemake(root, target, "-n", "--cores", cores, "--forcerun", "estep_cost").stdout
+        job = out[out.index("rule estep_cost:") :]
+        assert re.search(r"threads: (\d+)", job)[1] == cores
+    snakemake(root, "--unlock")
 
 
 FAILING_PDFLATEX = "#!/bin/sh\necho '! LaTeX Error: File `lmodern.sty'\"'\"' not found.'\nexit 1\n"

@@ -74,7 +74,8 @@ def findings(config: dict, plan: dict, tables: dict) -> list[str]:
     baseline = main.get("baseline")
     out = []
     comparisons = tables["comparisons"]
-    headline = [m for m in by_model(config, main["methods"], "em", "lbfgs")]
+    exact = by_model(config, main["methods"], "em", "lbfgs")
+    headline = verdicts.most_converged(tables["convergence"], exact)
     if baseline is not None:
         for method in headline:
             sentence = verdicts.difference_verdict(comparisons, method, labels, "accuracy")

@@ -115,3 +115,11 @@ def convergence_verdict(convergence: pd.DataFrame, labels: dict) -> str | None:
         )
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def most_converged(convergence: pd.DataFrame, methods: list[str]) -> list[str]:
+    """Methods ordered by their share of runs that met the stopping rule (ties keep their
+    order): the headline verdict is about a trainer that finished, not one at its cap."""
+    totals = convergence.groupby("method")[["converged", "n_splits"]].sum()
+    share = {m: totals.loc[m, "converged"] / totals.loc[m, "n_splits"] for m in totals.index}
+    return sorted(methods, key=lambda m: -share.get(m, 0.0))

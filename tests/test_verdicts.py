@@ -77,3 +77,13 @@ def test_the_convergence_verdict_names_who_stopped_at_the_cap():
     assert "by EM in 3 of 40 runs" in sentence
     table["converged"] = 20
     assert "cap" not in verdicts.convergence_verdict(table, LABELS)
+
+
+def test_the_headline_trainer_is_the_one_that_converged_most():
+    table = pd.DataFrame(
+        {"method": ["em", "em", "lbfgs", "lbfgs"], "converged": [1, 0, 20, 19],
+         "n_splits": [20] * 4}
+    )  # fmt: skip
+    assert verdicts.most_converged(table, ["em", "lbfgs"]) == ["lbfgs", "em"]
+    table["converged"] = 0
+    assert verdicts.most_converged(table, ["em", "lbfgs"]) == ["em", "lbfgs"]

@@ -84,6 +84,39 @@ def check_nonnegative(name, value, strict=False):
         raise ValueError(f"{name} must be {'positive' if strict else 'non-negative'}, got {value}")
 
 
+def check_inputs(estimator, X, fitted_attribute: str):
+    """X for a fitted estimator: NotFittedError before fit, then validate_data's checks."""
+    check_is_fitted(estimator, fitted_attribute)
+    if (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype == np.float64
+        and not hasattr(estimator, "feature_names_in_")
+    ):
+        # The checks validate_data makes of a plain float array, without its
+        # milliseconds of overhead per call (training monitors predict often).
+        if X.shape[1] != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+                f"{estimator.n_features_in_} features as input."
+            )
+        if not np.isfinite(X).all():
+            raise ValueError("Input X contains NaN or infinity.")
+        return X
+    return validate_data(estimator, X, dtype=np.float64, reset=False)
+
+
+def label_indices(classes: np.ndarray, X: np.ndarray, y) -> np.ndarray:
+    """Each label's index in classes_, refusing a length mismatch or an unseen label."""
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
+    unknown = ~np.isin(y, classes)
+    if unknown.any():
+        raise ValueError(f"y holds labels unseen in training: {np.unique(y[unknown])}")
+    return np.searchsorted(classes, y)
+
+
 class MLPBase(ClassifierMixin, BaseEstimator):
     """The shared surface: fitted attributes as in scikit-learn's MLPClassifier."""
 
@@ -99,24 +132,7 @@ class MLPBase(ClassifierMixin, BaseEstimator):
         return X, y_index
 
     def _check_inputs(self, X):
-        check_is_fitted(self, "coefs_")
-        if (
-            isinstance(X, np.ndarray)
-            and X.ndim == 2
-            and X.dtype == np.float64
-            and not hasattr(self, "feature_names_in_")
-        ):
-            # The checks validate_data makes of a plain float array, without its
-            # milliseconds of overhead per call (training monitors predict often).
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input."
-                )
-            if not np.isfinite(X).all():
-                raise ValueError("Input X contains NaN or infinity.")
-            return X
-        return validate_data(self, X, dtype=np.float64, reset=False)
+        return check_inputs(self, X, "coefs_")
 
     def _set_weights(self, coefs, intercepts):
         self.coefs_ = [np.array(w, dtype=np.float64) for w in coefs]

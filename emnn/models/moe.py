@@ -33,8 +33,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._common import (
+    check_inputs,
     check_nonnegative,
     check_positive_int,
+    label_indices,
     model_streams,
     one_hot,
     softplus,
@@ -529,24 +531,7 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ prediction
 
     def _check_inputs(self, X):
-        check_is_fitted(self, "gate_coef_")
-        if (
-            isinstance(X, np.ndarray)
-            and X.ndim == 2
-            and X.dtype == np.float64
-            and not hasattr(self, "feature_names_in_")
-        ):
-            # validate_data's checks of a plain float array, without its overhead
-            # (training monitors predict every iteration).
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input."
-                )
-            if not np.isfinite(X).all():
-                raise ValueError("Input X contains NaN or infinity.")
-            return X
-        return validate_data(self, X, dtype=np.float64, reset=False)
+        return check_inputs(self, X, "gate_coef_")
 
     def predict_proba(self, X):
         """p(y | x) = sum_k pi_k(x) p_k(y | x), combined in log space."""
@@ -565,11 +550,5 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
     def log_likelihood(self, X, y) -> float:
         """Observed-data log-likelihood sum_j log p(y_j | x_j), unpenalized."""
         X = self._check_inputs(X)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            raise ValueError(f"y holds labels unseen in training: {np.unique(y[unknown])}")
-        post = e_step(with_ones(X), np.searchsorted(self.classes_, y), *self._stacked())
+        post = e_step(with_ones(X), label_indices(self.classes_, X, y), *self._stacked())
         return post.log_likelihood

@@ -19,6 +19,7 @@ from ._common import (
     PREDICTION_STREAM,
     MLPBase,
     check_positive_int,
+    label_indices,
     mean_field_proba,
     one_hot,
     role_stream,
@@ -170,13 +171,7 @@ class StochasticMLPBase(MLPBase):
         Monte-Carlo p(y | x) of predict_proba.
         """
         X = self._check_inputs(X)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            raise ValueError(f"y holds labels unseen in training: {np.unique(y[unknown])}")
-        y_index = np.searchsorted(self.classes_, y)
+        y_index = label_indices(self.classes_, X, y)
         method = self._prediction_method(method)
         if method == "exact":
             Y = one_hot(y_index, self.classes_.size)

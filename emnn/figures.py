@@ -159,12 +159,10 @@ def _part_methods(study):
 # ------------------------------------------------------------------ the figures
 
 
-# What one iteration is, per objective: exact-likelihood trainers count EM iterations,
-# SQUAREM cycles or L-BFGS steps (each its own kind); back-propagation counts epochs.
-STEP_LABELS = {
-    "exact": "iteration (EM step, SQUAREM cycle or L-BFGS step)",
-    "mean-field": "epoch",
-}
+# One x quantity per row of panels: exact-likelihood trainers count their iterations (an EM
+# step, a SQUAREM cycle or an L-BFGS step: one update of the weights each), back-propagation
+# counts epochs. The two never share an axis.
+STEP_LABELS = {"exact": "iteration", "mean-field": "epoch"}
 ROW_TITLES = {
     "exact": "Exact-likelihood trainers (stochastic units)",
     "mean-field": "Back-propagation trainers (deterministic network)",
@@ -176,27 +174,123 @@ LOSS_LABELS = {
 PREDICTORS = {"exact": ("o", COLORS[0]), "mean-field": ("s", COLORS[1])}
 
 
-PLAIN = ticker.FuncFormatter(lambda value, _: f"{value:g}")
+def _count(n: int, noun: str) -> str:
+    """A count with its noun: "1 split", "20 splits"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _plain_log_labels(axis, values) -> None:
-    """Label a log-scaled axis 0.1, 0.2, 0.5, 1, ... rather than in powers of ten, with
-    more ticks per decade when the values span less than two decades."""
-    values = values[np.isfinite(values) & (values > 0)]
-    decades = np.log10(values.max() / values.min()) if values.size else 3.0
-    if decades < 0.6:  # well within a decade: evenly spaced round numbers read best
-        axis.set_major_locator(ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
-    else:
-        subs = (1.0, 2.0, 5.0) if decades >= 2 else (1.0, 2.0, 3.0, 5.0)
-        axis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
-    axis.set_major_formatter(PLAIN)
+def _text(text: str) -> str:
+    """A name quoted in a caption: captions write mathematics between dollar signs, so a
+    dollar sign of the name itself is escaped."""
+    return text.replace("$", r"\$")
+
+
+def _plain(value: float) -> str:
+    return f"{value:g}"
+
+
+def _scientific(value: float) -> str:
+    """A tick label in mathtext: 10^-5 or 2 x 10^-5."""
+    if value <= 0:
+        return "0"
+    exponent = int(np.floor(np.log10(value) + 1e-9))
+    mantissa = round(value / 10.0**exponent, 6)
+    power = f"10^{{{exponent}}}"
+    return f"${power}$" if mantissa == 1 else f"${mantissa:g}\\times{power}$"
+
+
+# Candidate tick positions on a log axis, sparsest first: the first that puts enough labelled
+# ticks inside the axis is used, so a short range gets round numbers and a long one decades.
+def _log_candidates():
+    yield ticker.LogLocator(base=10, numticks=6)
+    for subs in ((1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)):
+        yield ticker.LogLocator(base=10, subs=subs, numticks=60)
+    # Well within a decade, evenly spaced round numbers read best.
+    yield ticker.MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10])
+
+
+MIN_LABELS = 4
+
+
+def _inside(values, low: float, high: float) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    span = high - low
+    return values[(values >= low - 1e-9 * span) & (values <= high + 1e-9 * span)]
+
+
+def _log_ticks(axis) -> None:
+    """Label a log-scaled axis with at least MIN_LABELS ticks inside its limits (the most
+    any candidate gives, if none gives that many), as plain numbers (0.2, 5, 100) where
+    they are short and as powers of ten otherwise."""
+    low, high = sorted(axis.get_view_interval())
+    best = None
+    for locator in _log_candidates():
+        ticks = _inside(locator.tick_values(low, high), low, high)
+        if best is None or len(ticks) > len(best[1]):
+            best = (locator, ticks)
+        if len(ticks) >= MIN_LABELS:
+            break
+    locator, ticks = best
+    axis.set_major_locator(locator)
+    plain = ticks.size and ticks.min() >= 1e-3 and ticks.max() < 1e5
+    label = _plain if plain else _scientific
+    axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: label(value)))
+    decades = np.log10(high / low)
+    minor = ticker.LogLocator(base=10, subs=np.arange(2, 10), numticks=60)
+    linear = isinstance(locator, ticker.MaxNLocator)
+    axis.set_minor_locator(minor if decades <= 6 and not linear else ticker.NullLocator())
     axis.set_minor_formatter(ticker.NullFormatter())
 
 
-def _power(value: float) -> str:
-    """A power of ten as the text of a caption: 1e-7."""
-    mantissa, exponent = f"{value:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
+def _count_ticks(axis) -> None:
+    """Ticks of a count axis scaled "symlog" (0, then logarithmic): 0 and, past it, decades or,
+    over a short range, 1-2-5 steps, so at least MIN_LABELS labels and none crowded."""
+    high = max(axis.get_view_interval())
+    if high <= 1.5:
+        axis.set_major_locator(ticker.MaxNLocator(nbins=4, integer=True))
+    else:
+        decades = ticker.LogLocator(base=10, numticks=8).tick_values(1, high)
+        ticks = [0.0, *_inside(decades, 1, high)]
+        if len(ticks) < MIN_LABELS:
+            steps = ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=60)
+            ticks = [0.0, *_inside(steps.tick_values(1, high), 1, high)]
+        axis.set_major_locator(ticker.FixedLocator(ticks))
+        minor = [v for v in ticker.LogLocator(base=10, subs=np.arange(2, 10), numticks=60)
+                 .tick_values(1, high) if v not in ticks]  # fmt: skip
+        axis.set_minor_locator(ticker.FixedLocator(_inside(minor, 1, high)))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _plain(v)))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+class _Bounded(ticker.MaxNLocator):
+    """Round-number ticks that never go past the possible range of the quantity."""
+
+    def __init__(self, low: float, high: float, **kwargs):
+        super().__init__(**kwargs)
+        self.bounds = (low, high)
+
+    def tick_values(self, vmin, vmax):
+        values = super().tick_values(vmin, vmax)
+        low, high = self.bounds
+        return values[(values >= low - 1e-9) & (values <= high + 1e-9)]
+
+
+def _zoom(axis, values, low: float = 0.0, high: float = 100.0, margin: float = 0.06) -> None:
+    """Limits of an accuracy axis from its data: their range clipped to what accuracy can
+    be (0 to 100 %), widened by a margin, ticks only inside the possible range."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return
+    bottom, top = max(values.min(), low), min(values.max(), high)
+    pad = margin * (top - bottom) if top > bottom else 0.01 * (high - low)
+    axis.set_ylim(bottom - pad, top + pad)
+    axis.yaxis.set_major_locator(_Bounded(low, high, nbins=6, steps=[1, 2, 2.5, 5, 10]))
+
+
+def _math(value: float) -> str:
+    """A power of ten as mathematics in a caption: $10^{-7}$."""
+    return f"$10^{{{round(float(np.log10(value)))}}}$"
 
 
 def _objectives(convergence: pd.DataFrame, dataset: str) -> dict:
@@ -220,6 +314,14 @@ def _grid(count: int) -> tuple[int, int]:
     return -(-count // columns), columns
 
 
+def _n_splits(table: pd.DataFrame, dataset: str) -> int | None:
+    """The number of splits behind a dataset's rows, if the table says and they agree."""
+    if "n_splits" not in table:
+        return None
+    counts = set(table.loc[table["dataset"] == dataset, "n_splits"].dropna().astype(int))
+    return counts.pop() if len(counts) == 1 else None
+
+
 def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict, dataset: str):
     colors = _colors(study)
     kinds = _objectives(convergence, dataset)
@@ -237,52 +339,55 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
     for panel, row, (kind, chosen) in zip(panels, axes, groups, strict=True):
         left, right = row
         for method in chosen:
-            for axis, value in ((left, "train_loss"), (right, "test_accuracy")):
+            for axis, value, scale in ((left, "train_loss", 1), (right, "test_accuracy", 100)):
                 line = shown[(shown["method"] == method) & (shown["value"] == value)]
                 if line.empty:
                     continue
                 x = line["iteration"].to_numpy()
-                axis.plot(x, line["median"], color=colors[method], lw=1.4,
+                axis.plot(x, scale * line["median"], color=colors[method], lw=1.4,
                           marker="o" if len(x) == 1 else None, ms=5,
                           label=_drawn(_label(study, method)))  # fmt: skip
                 axis.fill_between(
-                    x, line["q25"], line["q75"], color=colors[method], alpha=0.2, lw=0
-                )
+                    x, scale * line["q25"], scale * line["q75"], color=colors[method],
+                    alpha=0.2, lw=0,
+                )  # fmt: skip
                 if len(x) == 1 and value == "train_loss":
                     single.append(_label(study, method))
+        left.set_yscale("log")
         for axis in row:
             axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
             axis.set_xlim(left=0)
-            axis.xaxis.set_major_locator(
-                ticker.SymmetricalLogLocator(linthresh=1.0, base=10, subs=(1.0, 2.0, 5.0))
-            )
-            axis.xaxis.set_major_formatter(PLAIN)
-        panel.supxlabel(STEP_LABELS[kind], fontsize=9)
-        left.set_yscale("log")
-        losses = shown[shown["method"].isin(chosen) & (shown["value"] == "train_loss")]
-        _plain_log_labels(left.yaxis, losses[["q25", "median", "q75"]].to_numpy(dtype=float))
+            axis.set_xlabel(STEP_LABELS[kind])
+            _count_ticks(axis.xaxis)
+        _log_ticks(left.yaxis)
         left.set_ylabel(LOSS_LABELS[kind])
-        right.set_ylabel("test accuracy")
+        right.set_ylabel("test accuracy (%)")
         panel.suptitle(ROW_TITLES[kind], x=0.02, ha="left", fontsize=9, fontweight="bold")
         panel.legend(handles=right.get_legend_handles_labels()[0], loc="outside right center",
                      fontsize=7, handlelength=1.5)  # fmt: skip
-    for row in axes[1:]:
-        row[1].sharey(axes[0][1])
+    # Accuracy: the same limits in every row, from the data of every row.
+    accuracy = shown[shown["method"].isin(methods) & (shown["value"] == "test_accuracy")]
+    for row in axes:
+        _zoom(row[1], 100 * accuracy[["q25", "median", "q75"]].to_numpy(dtype=float))
+    n_splits = _n_splits(convergence, dataset)
+    over = f"the {_count(n_splits, 'split')}" if n_splits else "splits"
     title = f"Learning curves on {dataset}"
     caption = (
         f"Each method's own training objective (penalized log-loss per training example, log "
-        f"scale) and test accuracy under its own predictor on {dataset}, against its own "
-        f"iteration count (0, then logarithmic): median over splits, band from the first to the "
-        f"third quartile. Exact-likelihood trainers (top) minimize the exact loss of the "
-        f"stochastic-unit network, and an iteration is one EM step, one SQUAREM cycle (three or "
-        f"more E-steps) or one L-BFGS step; back-propagation trainers (bottom) minimize the "
-        f"mean-field network's loss, counted in epochs. The two objectives are different "
-        f"quantities and never share an axis. A run that stopped early keeps its final value."
+        f"scale) and test accuracy under its own predictor on {_text(dataset)}, against its "
+        f"own iteration count (0, then logarithmic): median over {over}, band from the first "
+        f"to the third quartile. Exact-likelihood trainers (top) minimize the exact loss of "
+        f"the stochastic-unit network, and one iteration is one update of the weights: an EM "
+        f"step, a SQUAREM cycle (three or more E-steps) or an L-BFGS step (the suboptimality "
+        f"figure puts them on one scale of cost, E-step evaluations); back-propagation "
+        f"trainers (bottom) minimize the mean-field network's loss, counted in epochs. The two "
+        f"objectives are different quantities and never share an axis. A run that stopped "
+        f"early keeps its final value."
     )
     if single:
         caption += (
-            f" {' and '.join(single)} {'is' if len(single) == 1 else 'are'} recorded at the "
-            f"final epoch only (one point)."
+            f" {' and '.join(_text(s) for s in single)} "
+            f"{'is' if len(single) == 1 else 'are'} recorded at the final epoch only (one point)."
         )
     return fig, title, caption
 
@@ -324,9 +429,10 @@ def suboptimality(table: pd.DataFrame, study: dict):
         axis.text(0.01, floor, " 0 (the split's best)", transform=axis.get_yaxis_transform(),
                   ha="left", va="bottom", fontsize=7, color="0.35")  # fmt: skip
         axis.set_xscale("log")
-        axis.xaxis.set_major_formatter(PLAIN)
         axis.set_yscale("log")
         axis.set_ylim(bottom=floor / 2)
+        _log_ticks(axis.xaxis)
+        _log_ticks(axis.yaxis)
         axis.set_title(_drawn(dataset), fontsize=9)
         axis.set_xlabel("E-step evaluations")
         axis.set_ylabel("relative suboptimality")
@@ -337,14 +443,15 @@ def suboptimality(table: pd.DataFrame, study: dict):
                    ncols=min(len(handles), 4), fontsize=8)  # fmt: skip
     title = "Relative suboptimality against E-step evaluations"
     caption = (
-        "Relative suboptimality (ℓ* − ℓ)/|ℓ*| of each exact-likelihood trainer after a given "
-        "number of E-step evaluations (both axes logarithmic), where ℓ is its penalized "
-        "log-likelihood (4) and ℓ* the best final one any exact-likelihood trainer reached on "
+        "Relative suboptimality $(\\ell^* - \\ell)/|\\ell^*|$ of each exact-likelihood trainer "
+        "after a given number of E-step evaluations (both axes logarithmic), where $\\ell$ is its "
+        "penalized log-likelihood (4) and $\\ell^*$ the best final one any exact-likelihood "
+        "trainer reached on "
         "the same split: median over splits, band from the first to the third quartile. The "
         "E-step is the unit of cost all of them share: EM spends one per iteration, SQUAREM "
         "three or more per cycle, L-BFGS one per function evaluation (line-search trials "
         "included). A run that stopped keeps its final value; a value of 0 (the run that "
-        f"found the split's best) is drawn on the dotted line at {_power(floor)}."
+        f"found the split's best) is drawn on the dotted line at {_math(floor)}."
     )
     return fig, title, caption
 
@@ -398,8 +505,10 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
                                  label="teacher network's own log-loss (floor)"))  # fmt: skip
     fig.legend(handles=legend, loc="outside lower center", ncols=2, fontsize=8)
     title = "Cross-scoring: each method's weights under both predictors"
+    counts = set(table["n_splits"].dropna().astype(int)) if "n_splits" in table else set()
+    over = f"the {_count(counts.pop(), 'split')}" if len(counts) == 1 else "splits"
     caption = (
-        "Mean test log-loss over splits of each method's trained weights under the exact "
+        f"Mean test log-loss over {over} of each method's trained weights under the exact "
         "predictor (3) of the stochastic-unit network (circles) and under the mean-field "
         "predictor of the deterministic network (squares); the filled marker is the predictor "
         "the method was trained for, the hollow one scores the same weights as the other kind "
@@ -407,52 +516,89 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
     )
     if floors:
         caption += (
-            f" The dashed line on {', '.join(floors)} is the teacher network's own test log-loss, "
-            "the floor for data sampled from it."
+            f" The dashed line on {', '.join(_text(d) for d in floors)} is the teacher "
+            "network's own test log-loss, the floor for data sampled from it."
         )
     return fig, title, caption
+
+
+SIZE_PER_SPLIT = 14.0  # marker area (points squared) grows with the square root of the count
+
+
+def _splits_legend(n_splits: int) -> list:
+    """Marker sizes for one split, a round number of splits and all of them, each labelled
+    with its count."""
+    n_splits = max(int(n_splits), 1)
+    shown = sorted({1, *(n for n in (5, 10, 20, 50, 100) if n < n_splits), n_splits})
+    if len(shown) > 3:
+        shown = [shown[0], shown[len(shown) // 2], shown[-1]]
+    return [
+        plt.scatter([], [], s=SIZE_PER_SPLIT * np.sqrt(n), color="0.45", lw=0,
+                    label=_count(n, "split"))
+        for n in shown
+    ]  # fmt: skip
 
 
 def paired_accuracy(runs: pd.DataFrame, study: dict):
     main = study["main"]
     baseline = main["baseline"]
     others = [m for m in main["methods"] if m != baseline]
+    datasets = main["datasets"]
     hidden = study["n_hidden"]
     rows, columns = _grid(len(others))
     fig, axes = plt.subplots(
-        rows, columns, figsize=(min(2.4 * columns + 1.6, 7.2), 0.6 + 2.3 * rows),
-        layout="constrained", squeeze=False, sharex=True, sharey=True,
+        rows, columns, figsize=(7.2, 0.8 + 2.2 * rows), layout="constrained", squeeze=False,
+        sharey=True,
     )  # fmt: skip
-    markers = "osD^v<>p"
+    differences, n_splits = [], 1
     for axis, method in zip(axes.flat, others, strict=False):
-        for k, dataset in enumerate(main["datasets"]):
+        for k, dataset in enumerate(datasets):
             pair = [
                 main_runs(runs, dataset, name, hidden).set_index("split")["test_accuracy"]
                 for name in (baseline, method)
             ]
-            joined = pd.concat(pair, axis=1, keys=["x", "y"]).dropna()
-            counts = joined.groupby(["x", "y"]).size().reset_index(name="count")
+            joined = pd.concat(pair, axis=1, keys=["base", "method"]).dropna()
+            if joined.empty:
+                continue
+            # Percentage points, rounded so that splits with the same difference stack.
+            change = (100 * (joined["method"] - joined["base"])).round(9)
+            counts = change.value_counts().sort_index()
             axis.scatter(
-                counts["x"], counts["y"], s=14 * np.sqrt(counts["count"]), marker=markers[k % 8],
-                color=COLORS[k % len(COLORS)], alpha=0.7, label=_drawn(dataset), lw=0,
+                np.full(len(counts), k), counts.index, s=SIZE_PER_SPLIT * np.sqrt(counts),
+                color=COLORS[k % len(COLORS)], alpha=0.75, lw=0, zorder=3,
             )  # fmt: skip
+            axis.plot([k - 0.3, k + 0.3], [change.mean()] * 2, color="0.15", lw=1.4, zorder=4)
+            differences += list(change)
+            n_splits = max(n_splits, len(change))
+        axis.axhline(0, color="0.4", lw=0.8, ls="--", zorder=2)
         axis.set_title(_drawn(_label(study, method)), fontsize=9)
-    low = min(axes.flat[0].get_xlim()[0], axes.flat[0].get_ylim()[0])
-    for axis in axes.flat[: len(others)]:
-        axis.plot([low, 1], [low, 1], color="0.4", lw=0.8, ls="--")
-        axis.xaxis.set_tick_params(labelbottom=True)
+        axis.set_xticks(range(len(datasets)), [_drawn(d) for d in datasets], rotation=30,
+                        ha="right", rotation_mode="anchor", fontsize=8)  # fmt: skip
+        axis.set_xlim(-0.6, len(datasets) - 0.4)
+        axis.grid(axis="x", visible=False)
+        axis.yaxis.set_tick_params(labelleft=True)
     for axis in axes.flat[len(others) :]:
         axis.remove()
-    fig.supxlabel(_drawn(f"{_label(study, baseline)} test accuracy"), fontsize=9)
-    fig.supylabel("the method's test accuracy", fontsize=9)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    if differences:
+        low, high = min(*differences, 0.0), max(*differences, 0.0)
+        pad = 0.08 * (high - low) if high > low else 1.0
+        axes.flat[0].set_ylim(low - pad, high + pad)
+    fig.supylabel(
+        _drawn(f"test accuracy minus {_label(study, baseline)}'s (percentage points)"),
+        fontsize=9,
+    )
+    handles = [
+        *_splits_legend(n_splits),
+        plt.Line2D([], [], color="0.15", lw=1.4, label="mean difference"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
     title = "Paired per-split test accuracy"
     caption = (
-        f"Test accuracy of each method (vertical, one panel per method) against "
-        f"{_label(study, baseline)} (horizontal) on the same split; marker area grows with the "
-        f"number of splits at a point. Points above the dashed diagonal are splits the method "
-        f"wins."
+        f"Per split, each method's test accuracy minus that of {_text(_label(study, baseline))} "
+        f"on the same split, in percentage points (one panel per method, one column per "
+        f"dataset); marker area grows with the number of splits with that difference, and "
+        f"the bar marks the mean difference. Points above the dashed zero line are splits the "
+        f"method wins, points on it ties."
     )
     return fig, title, caption
 
@@ -464,25 +610,30 @@ def sweep_accuracy(sweep: pd.DataFrame, study: dict):
         1, len(datasets), figsize=(3.4 * len(datasets), 2.8), layout="constrained", squeeze=False
     )
     for axis, dataset in zip(axes[0], datasets, strict=True):
+        shown = sweep[sweep["dataset"] == dataset]
         for method in study["sweep"]["methods"]:
-            line = sweep[(sweep["dataset"] == dataset) & (sweep["method"] == method)]
-            line = line.sort_values("n_hidden")
+            line = shown[shown["method"] == method].sort_values("n_hidden")
+            mean = 100 * line["accuracy_mean"]
             error = np.vstack(
-                [line["accuracy_mean"] - line["accuracy_ci_low"],
-                 line["accuracy_ci_high"] - line["accuracy_mean"]]
-            )  # fmt: skip
+                [mean - 100 * line["accuracy_ci_low"], 100 * line["accuracy_ci_high"] - mean]
+            )
             axis.errorbar(
-                line["n_hidden"], line["accuracy_mean"], yerr=np.nan_to_num(error), capsize=2,
+                line["n_hidden"], mean, yerr=np.nan_to_num(error), capsize=2,
                 marker="o", ms=3, lw=1.2, color=colors[method], label=_drawn(_label(study, method)),
             )  # fmt: skip
+        values = shown[["accuracy_mean", "accuracy_ci_low", "accuracy_ci_high"]]
+        _zoom(axis, 100 * values.to_numpy(dtype=float))
         axis.set_title(_drawn(dataset))
-        axis.set_xlabel("hidden units m")
-        axis.set_ylabel("test accuracy")
+        axis.set_xlabel("hidden units $m$")
+        axis.set_ylabel("test accuracy (%)")
+        axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axes[0][-1].legend(loc="lower right", fontsize=8)
+    counts = sorted(set(sweep["n_splits"].dropna().astype(int))) if "n_splits" in sweep else []
+    over = f"the {_count(counts[0], 'split')}" if len(counts) == 1 else "splits"
     title = "Test accuracy against the number of hidden units"
     caption = (
-        "Mean test accuracy over splits with its corrected 95 % confidence interval "
-        "(Nadeau and Bengio), against the number of hidden units m."
+        f"Mean test accuracy over {over} with its corrected 95 % confidence interval "
+        f"(Nadeau and Bengio), against the number of hidden units $m$."
     )
     return fig, title, caption
 
@@ -491,7 +642,8 @@ def initializations(table: pd.DataFrame, study: dict):
     reported = ablations.REPORTED_CORRECT
     rows = [("em-bug-compatible", "em"), ("backprop-bug-compatible", "backprop")]
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.6), layout="constrained", sharey=True)
-    n_draws = n_test = 0
+    n_draws = n_test = tallest = 0
+    lowest = 100.0
     for axis, (key, model) in zip(axes, rows, strict=True):
         shown = table[table["row"] == key]
         n_draws, n_test = len(shown), int(shown["n_test"].iloc[0])
@@ -501,20 +653,31 @@ def initializations(table: pd.DataFrame, study: dict):
         mark = 100 * reported[model] / n_test
         axis.axvline(mark, color=COLORS[1], lw=1.2, ls="--")
         reaching = int((shown["n_correct"] >= reported[model]).sum())
-        axis.text(mark, 0.97, f" reported {reported[model]}/{n_test}\n {reaching} of "
-                  f"{n_draws} draws reach it", transform=axis.get_xaxis_transform(),
-                  ha="right", va="top", fontsize=7, color=COLORS[1])  # fmt: skip
+        axis.annotate(
+            f"reported {reported[model]}/{n_test}\nreached by {reaching} of "
+            f"{_count(n_draws, 'draw')}", xy=(mark, 0.97), xycoords=axis.get_xaxis_transform(),
+            xytext=(-4, 0), textcoords="offset points", ha="right", va="top", fontsize=7,
+            color=COLORS[1], bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )  # fmt: skip
+        tallest = max(tallest, int(counts.max()))
         axis.set_title(_drawn(ablations.ablation_row(key).name), fontsize=9)
         axis.set_xlabel("test accuracy (%) on the original split")
-        axis.set_xlim(-2, 102)
+        lowest = min(lowest, 100 * shown["n_correct"].min() / n_test, mark)
+    # Accuracy from the lowest draw to 100 %, half a bar's width beyond either end.
+    half = 100 / n_test / 2 if n_test else 1.0
+    for axis in axes:
+        axis.set_xlim(max(lowest - 3 * half, -half), 100 + half)
+        axis.xaxis.set_major_locator(_Bounded(0, 100, nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    # Headroom above the tallest bar for the two lines that mark the reported accuracy.
+    axes[0].set_ylim(0, 1.3 * max(tallest, 1))
     axes[0].set_ylabel("initializations")
     title = "The originating results over random initializations"
     caption = (
         f"Test accuracy on the originating study's split of its two notebooks rebuilt bug for "
-        f"bug, from {n_draws} random initializations each (everything else as originally "
-        f"run); the dashed line marks the accuracy the originating study reported from its "
-        f"one initialization, {reported['em']}/{n_test} for EM and {reported['backprop']}/"
-        f"{n_test} for back-propagation."
+        f"bug, from {_count(n_draws, 'random initialization')} each (everything else as "
+        f"originally run); the dashed line marks the accuracy the originating study reported "
+        f"from its one initialization, {reported['em']}/{n_test} for EM and "
+        f"{reported['backprop']}/{n_test} for back-propagation."
     )
     return fig, title, caption
 
@@ -530,14 +693,16 @@ def estep_cost(cost: pd.DataFrame, study: dict):
     anchor = 1e3 * cost["e_step_seconds"].iloc[-1] / 2.0 ** m[-1]
     axis.plot(m, anchor * 2.0**m, color="0.4", ls="--", lw=0.8, label=r"$\propto 2^m$")
     axis.set_yscale("log")
-    axis.set_xlabel("hidden units m")
+    _log_ticks(axis.yaxis)
+    axis.set_xlabel("hidden units $m$")
+    axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axis.set_ylabel("milliseconds")
     axis.legend(fontsize=8)
     n = int(cost["n"].iloc[0])
     title = "Cost of one exact EM iteration"
     caption = (
         f"Wall-clock time of one exact E-step and one Newton M-step on {n} examples against "
-        "m (log scale), best of repeated calls on one core, with a 2^m trend through the "
+        "$m$ (log scale), best of repeated calls on one core, with a $2^m$ trend through the "
         "largest E-step."
     )
     return fig, title, caption

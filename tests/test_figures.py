@@ -8,6 +8,8 @@ teacher's floor.
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -31,8 +33,9 @@ def curves() -> pd.DataFrame:
     for dataset in STUDY["main"]["datasets"]:
         for method in METHODS:
             for value in ("train_loss", "train_accuracy", "test_accuracy", "test_log_loss"):
-                for iteration in range(6):
-                    level = 1.0 / (1 + iteration)
+                # Up to 1,000 iterations, as a run at its cap records them.
+                for iteration in (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000):
+                    level = 1.0 / (1 + iteration) ** 0.3
                     rows.append(
                         (dataset, method, value, iteration, level, 1.1 * level, 1.2 * level)
                     )
@@ -71,8 +74,8 @@ def test_learning_curves_never_put_two_objectives_on_one_axis():
         assert len(kinds) == 1, (axis.get_ylabel(), drawn)
     exact = next(a for a in loss_axes if "exact" in a.get_ylabel())
     assert {line.get_label() for line in exact.get_lines()} == {"EM", "L-BFGS"}
-    labels = {panel.get_supxlabel() for panel in fig.subfigs}
-    assert labels == {figures.STEP_LABELS["exact"], figures.STEP_LABELS["mean-field"]}
+    for panel, kind in zip(fig.subfigs, ("exact", "mean-field"), strict=True):
+        assert {axis.get_xlabel() for axis in panel.axes} == {figures.STEP_LABELS[kind]}
     assert "never share an axis" in caption and title == "Learning curves on iris"
 
 
@@ -99,7 +102,7 @@ def test_suboptimality_draws_zeros_on_a_labelled_floor():
     lbfgs = next(line for line in panels[0].get_lines() if line.get_label() == "L-BFGS")
     # Zero sits on the floor a decade below the smallest positive value, not off the axis.
     assert lbfgs.get_ydata()[-1] == pytest.approx(1e-5)
-    assert "dotted line at 1e-5" in caption and title.startswith("Relative suboptimality")
+    assert "dotted line at $10^{-5}$" in caption and title.startswith("Relative suboptimality")
 
 
 def test_cross_scoring_marks_the_teacher_floor():
@@ -123,3 +126,250 @@ def test_cross_scoring_marks_the_teacher_floor():
     assert floors["iris"] == [] and len(floors["teacher"]) == 1
     assert floors["teacher"][0].get_xdata()[0] == pytest.approx(0.45)
     assert "dashed line on teacher" in caption
+
+
+# ------------------------------------------------------------ what a reader can read
+#
+# Every figure drawn from small tables, then checked as a referee reads it: labelled
+# ticks on log axes, accuracy axes zoomed to the data, split counts in words, math in
+# captions, one x quantity per panel.
+
+
+def runs(differences: dict | None = None, n_splits: int = 20) -> pd.DataFrame:
+    """Per-split test accuracies: the baseline at 0.96 (0.60 on teacher), each other
+    method off it by a few thirtieths."""
+    rows = []
+    for dataset in STUDY["main"]["datasets"]:
+        base = 0.6 if dataset == "teacher" else 0.96
+        for k, method in enumerate(METHODS):
+            for split in range(n_splits):
+                shift = 0.0 if method == "sgd" else ((split + k) % 3 - 1) / 30
+                rows.append((dataset, method, 3, split, min(base + shift, 1.0)))
+    return pd.DataFrame(rows, columns=["dataset", "method", "n_hidden", "split", "test_accuracy"])
+
+
+def sweep(low: float = 0.95) -> pd.DataFrame:
+    rows = [
+        (d, m, h, 20, mean, max(mean - 0.02, 0), min(mean + 0.02, 1))
+        for d in ("iris", "wine") for m in ("lbfgs", "sgd")
+        for h, mean in zip((1, 2, 4), (low, 0.97, 0.98), strict=True)
+    ]  # fmt: skip
+    columns = ["dataset", "method", "n_hidden", "n_splits", "accuracy_mean", "accuracy_ci_low",
+               "accuracy_ci_high"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def inits(n_draws: int = 200) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(row, draw, 10 + draw % 20, 30)
+         for row in ("em-bug-compatible", "backprop-bug-compatible") for draw in range(n_draws)],
+        columns=["row", "draw", "n_correct", "n_test"],
+    )  # fmt: skip
+
+
+def cost() -> pd.DataFrame:
+    m = np.arange(2, 17, 2)
+    return pd.DataFrame(
+        {"n_hidden": m, "n": 150, "e_step_seconds": 1e-5 * 2.0**m, "m_step_seconds": 1e-4 * m}
+    )
+
+
+SWEEP_STUDY = {**STUDY, "sweep": {"datasets": ["iris", "wine"], "methods": ["lbfgs", "sgd"]}}
+
+
+def every_figure():
+    """(name, figure, caption) of each kind of figure, from the tables above."""
+    for dataset in STUDY["main"]["datasets"]:
+        fig, _, caption = figures.learning_curves(curves(), convergence(), STUDY, dataset)
+        yield f"learning-{dataset}", fig, caption
+    grid = np.array([1, 3, 10, 30, 100, 300])
+    table = pd.DataFrame(
+        [(d, m, n, 0.5 * q, q, 2 * q) for d in STUDY["main"]["datasets"] for m in ("em", "lbfgs")
+         for n, q in zip(grid, 10.0 ** -np.arange(len(grid)), strict=True)],
+        columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
+    )  # fmt: skip
+    yield "suboptimality", *figures.suboptimality(table, STUDY)[::2]
+    yield "paired-accuracy", *figures.paired_accuracy(runs(), STUDY)[::2]
+    yield "sweep-accuracy", *figures.sweep_accuracy(sweep(), SWEEP_STUDY)[::2]
+    yield "initializations", *figures.initializations(inits(), STUDY)[::2]
+    yield "timing/estep-cost", *figures.estep_cost(cost(), STUDY)[::2]
+
+
+def labelled(axis) -> list:
+    """The tick labels drawn inside an axis's limits that carry text, major and minor."""
+    axis.axes.figure.canvas.draw()
+    return [
+        tick.label1 for tick in axis._update_ticks()
+        if tick.label1.get_visible() and tick.label1.get_text().strip()
+    ]  # fmt: skip
+
+
+def overlapping(labels) -> bool:
+    boxes = sorted((label.get_window_extent() for label in labels), key=lambda b: b.x0)
+    return any(a.overlaps(b) for a, b in itertools.pairwise(boxes))
+
+
+def test_every_log_axis_of_every_figure_has_enough_labelled_ticks():
+    seen = 0
+    for name, fig, _ in every_figure():
+        for axes in fig.axes:
+            for axis, scale in ((axes.xaxis, axes.get_xscale()), (axes.yaxis, axes.get_yscale())):
+                if scale in ("log", "symlog"):
+                    seen += 1
+                    labels = labelled(axis)
+                    assert len(labels) >= 3, (name, [t.get_text() for t in labels])
+                    assert not overlapping(labels), (name, [t.get_text() for t in labels])
+        plt.close(fig)
+    # Per dataset, learning curves have 3 log axes per row and suboptimality 2; E-step cost 1.
+    assert seen == 2 * 2 * 3 + 2 * 2 + 1
+
+
+@pytest.mark.parametrize(
+    "low, high",
+    [(0.66, 1.27), (0.11, 0.19), (0.03, 2.5), (0.14, 1.3), (6, 20), (1, 8), (1e-15, 30),
+     (2e-4, 0.5), (1e3, 1e9)],
+)  # fmt: skip
+def test_a_log_axis_over_any_range_has_four_labelled_ticks(low, high):
+    _, axes = plt.subplots(figsize=(2.5, 2.2))
+    axes.plot([1, 2], [low, high])
+    axes.set_yscale("log")
+    axes.set_ylim(low, high)
+    figures._log_ticks(axes.yaxis)
+    labels = labelled(axes.yaxis)
+    assert len(labels) >= 4, [t.get_text() for t in labels]
+    assert len({t.get_text() for t in labels}) == len(labels)
+
+
+@pytest.mark.parametrize("high", [3, 8, 30, 250, 1000, 5000])
+def test_a_count_axis_from_zero_has_uncrowded_labels(high):
+    _, axes = plt.subplots(figsize=(2.6, 2.2))
+    axes.plot([0, high], [0, 1])
+    axes.set_xscale("symlog", linthresh=1.0, linscale=0.4)
+    axes.set_xlim(left=0)
+    figures._count_ticks(axes.xaxis)
+    labels = labelled(axes.xaxis)
+    assert len(labels) >= 3 and labels[0].get_text() == "0"
+    assert not overlapping(labels), [t.get_text() for t in labels]
+
+
+def accuracy_limits(fig):
+    return [a.get_ylim() for a in fig.axes if "test accuracy" in a.get_ylabel()]
+
+
+def test_accuracy_axes_are_zoomed_to_the_data():
+    # Learning curves between 95 % and 100 % fill their axes: nothing down to 30 %.
+    high = curves().assign(
+        q25=lambda t: 0.95, median=lambda t: 0.97 + 0.005 * (t["iteration"] % 2), q75=1.0
+    )
+    fig, _, _ = figures.learning_curves(high, convergence(), STUDY, "iris")
+    limits = accuracy_limits(fig)
+    assert len(limits) == 2 and len(set(limits)) == 1  # the two rows read alike
+    bottom, top = limits[0]
+    assert 94 <= bottom < 95 and 100 < top <= 100.5
+    for axes in (a for a in fig.axes if "test accuracy" in a.get_ylabel()):
+        values = [float(t.get_text().replace("\u2212", "-")) for t in labelled(axes.yaxis)]
+        assert len(values) >= 3 and max(values) <= 100  # no tick past what accuracy can be
+    # Sweep: the limits follow the lowest interval, not a fixed 0.3.
+    for low in (0.95, 0.6):
+        fig, _, _ = figures.sweep_accuracy(sweep(low), SWEEP_STUDY)
+        span = 100 - 100 * (low - 0.02)  # from the lowest interval to 100 %
+        for bottom, top in accuracy_limits(fig):
+            assert bottom == pytest.approx(100 * (low - 0.02) - 0.06 * span)
+            assert top == pytest.approx(100 + 0.06 * span)
+    # Paired differences: limits from the differences, which are a few points here.
+    fig, _, _ = figures.paired_accuracy(runs(), STUDY)
+    bottom, top = fig.axes[0].get_ylim()
+    assert -4 < bottom < -3.3 and 3.3 < top < 4
+    assert all(axes.get_ylim() == (bottom, top) for axes in fig.axes)
+
+
+def test_zoom_clips_the_data_range_to_what_accuracy_can_be():
+    _, axes = plt.subplots()
+    figures._zoom(axes, [96.0, 99.0, 100.0, 103.0])  # an interval reaching past 100 %
+    bottom, top = axes.get_ylim()
+    assert bottom == pytest.approx(96 - 0.06 * 4) and top == pytest.approx(100 + 0.06 * 4)
+    figures._zoom(axes, [100.0, 100.0])
+    assert axes.get_ylim() == pytest.approx((99, 101))
+
+
+def legend_texts(fig) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def test_legends_count_splits_in_words():
+    fig, _, _ = figures.paired_accuracy(runs(), STUDY)
+    assert legend_texts(fig)[:3] == ["1 split", "10 splits", "20 splits"]
+    fig, _, _ = figures.paired_accuracy(runs(n_splits=1), STUDY)
+    assert legend_texts(fig)[:1] == ["1 split"] and "1 splits" not in legend_texts(fig)
+    fig, _, _ = figures.paired_accuracy(runs(n_splits=7), STUDY)
+    assert legend_texts(fig)[:3] == ["1 split", "5 splits", "7 splits"]
+    assert figures._count(1, "split") == "1 split" and figures._count(0, "split") == "0 splits"
+    # The one-initialization study says so in the singular.
+    fig, _, caption = figures.initializations(inits(n_draws=1), STUDY)
+    drawn = [t.get_text() for axes in fig.axes for t in axes.texts]
+    assert all(text.endswith("reached by 0 of 1 draw") for text in drawn), drawn
+    assert "from 1 random initialization each" in caption
+
+
+def test_no_figure_writes_split_s():
+    for name, fig, caption in every_figure():
+        texts = [t.get_text() for t in fig.findobj(plt.Text)] + [caption]
+        assert not [t for t in texts if "(s)" in t], name
+        plt.close(fig)
+
+
+def outside_math(text: str) -> str:
+    """A caption with its $...$ parts taken out ("\\$" is a literal dollar sign)."""
+    parts = text.replace(r"\$", "").split("$")
+    assert len(parts) % 2 == 1, f"unbalanced $ in {text!r}"
+    return "".join(parts[::2])
+
+
+def math_parts(text: str) -> list[str]:
+    return text.replace(r"\$", "").split("$")[1::2]
+
+
+def test_captions_write_mathematics_as_tex_between_dollars():
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("agg")
+    captions = {name: caption for name, fig, caption in every_figure()}
+    plt.close("all")
+    assert "$2^m$" in captions["timing/estep-cost"] and "$m$" in captions["timing/estep-cost"]
+    assert r"$(\ell^* - \ell)/|\ell^*|$" in captions["suboptimality"]
+    assert "$m$" in captions["sweep-accuracy"]
+    for name, caption in captions.items():
+        prose = outside_math(caption)
+        for symbol in ("^", "ℓ", "\\", "2^m"):
+            assert symbol not in prose, (name, symbol)
+        for part in math_parts(caption):
+            parser.parse(f"${part}$")  # well-formed TeX, as far as mathtext reads it
+
+
+def test_a_dollar_in_a_name_stays_a_dollar_in_the_caption():
+    study = {**STUDY, "labels": {**STUDY["labels"], "sgd": "SGD $5"}}
+    _, _, caption = figures.paired_accuracy(runs(), study)
+    assert r"SGD \$5" in caption and outside_math(caption)
+
+
+def test_one_x_quantity_per_panel():
+    for name, fig, _ in every_figure():
+        for axes in fig.axes:
+            label = axes.get_xlabel()
+            assert " or " not in label and "(EM)" not in label, (name, label)
+            assert not ("iteration" in label and "epoch" in label), (name, label)
+        plt.close(fig)
+    fig, _, _ = figures.learning_curves(curves(), convergence(), STUDY, "iris")
+    labels = [{axes.get_xlabel() for axes in panel.axes} for panel in fig.subfigs]
+    assert labels == [{"iteration"}, {"epoch"}]
+
+
+def test_the_reported_accuracy_label_clears_the_bars():
+    # A tall bar right under the label, as the EM rebuild's 63 % bar is.
+    table = inits().assign(n_correct=lambda t: np.where(t["draw"] % 4 == 0, 10, 20))
+    fig, _, _ = figures.initializations(table, STUDY)
+    fig.canvas.draw()
+    for axes in fig.axes:
+        (label,) = axes.texts
+        box = label.get_window_extent()
+        assert not [bar for bar in axes.patches if bar.get_window_extent().overlaps(box)]

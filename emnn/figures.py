@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -180,9 +181,10 @@ def _count(n: int, noun: str) -> str:
 
 
 def _text(text: str) -> str:
-    """A name quoted in a caption: captions write mathematics between dollar signs, so a
-    dollar sign of the name itself is escaped."""
-    return text.replace("$", r"\$")
+    """A name quoted in a caption, shown as typed. Captions are prose markup: mathematics
+    between dollar signs, "[@key]" a citation; so the name's backslashes, dollar signs and
+    brackets are escaped with a backslash (the rule of emnn.report.markup.literal)."""
+    return re.sub(r"([\\$\[])", r"\\\1", str(text))
 
 
 def _plain(value: float) -> str:

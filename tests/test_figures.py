@@ -9,6 +9,7 @@ teacher's floor.
 from __future__ import annotations
 
 import itertools
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -319,14 +320,14 @@ def test_no_figure_writes_split_s():
 
 
 def outside_math(text: str) -> str:
-    """A caption with its $...$ parts taken out ("\\$" is a literal dollar sign)."""
-    parts = text.replace(r"\$", "").split("$")
+    """A caption with its $...$ parts taken out (a backslash escapes the next character)."""
+    parts = re.sub(r"\\.", "", text).split("$")
     assert len(parts) % 2 == 1, f"unbalanced $ in {text!r}"
     return "".join(parts[::2])
 
 
 def math_parts(text: str) -> list[str]:
-    return text.replace(r"\$", "").split("$")[1::2]
+    return re.sub(r"\\[\\$\[]", "", text).split("$")[1::2]
 
 
 def test_captions_write_mathematics_as_tex_between_dollars():
@@ -346,10 +347,25 @@ def test_captions_write_mathematics_as_tex_between_dollars():
             parser.parse(f"${part}$")  # well-formed TeX, as far as mathtext reads it
 
 
-def test_a_dollar_in_a_name_stays_a_dollar_in_the_caption():
-    study = {**STUDY, "labels": {**STUDY["labels"], "sgd": "SGD $5"}}
+HOSTILE = r"SGD $5 [@fisher1936] a\b"
+
+
+def test_a_name_in_a_caption_is_neither_math_nor_a_citation():
+    study = {**STUDY, "labels": {**STUDY["labels"], "sgd": HOSTILE}}
     _, _, caption = figures.paired_accuracy(runs(), study)
-    assert r"SGD \$5" in caption and outside_math(caption)
+    assert r"SGD \$5 \[@fisher1936] a\\b" in caption and outside_math(caption)
+
+
+def test_captions_read_as_the_report_reads_them():
+    markup = pytest.importorskip("emnn.report.markup")
+    for name, fig, caption in every_figure():
+        plt.close(fig)
+        pieces = markup.segments(caption)
+        assert [v for kind, v in pieces if kind == "math"] == math_parts(caption), name
+        assert not [v for kind, v in pieces if kind == "cite"], name
+    study = {**STUDY, "labels": {**STUDY["labels"], "sgd": HOSTILE}}
+    _, _, caption = figures.paired_accuracy(runs(), study)
+    assert HOSTILE in markup.plain(caption)
 
 
 def test_one_x_quantity_per_panel():

@@ -82,6 +82,11 @@ if PLAN.ablation:
     include: "workflow/rules/ablation.smk"
 
 
+if PLAN.moe:
+
+    include: "workflow/rules/moe.smk"
+
+
 rule all:
     default_target: True
     input:

@@ -23,6 +23,9 @@ the approximate E-steps at scale (emnn.bench_scale: m = 64 on digits), and
 the iterations each M-step variant needs on standardized Iris (m = 7) to come
 within 1e-4 (relative) of its own final objective.
 
+It also times one iteration of each mixture-of-experts algorithm (emnn.models.moe)
+on standardized digits, n = 1,797, K = 5 experts (`moe_iteration_times`).
+
 Last, time to convergence of every trainer of the exact likelihood, on
 standardized Iris and breast_cancer (m = 7, l2 = 0.1, five stratified 80/20
 splits, the training part only, initial weights of random_state = split):
@@ -49,7 +52,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -59,6 +62,7 @@ from .bench_scale import scale_section
 from .estep_cost import best_time, initial_model, iteration_times
 from .models import EMMLPClassifier, LBFGSMLPClassifier, estep, naive
 from .models._common import one_hot, with_ones
+from .models.moe import MoEClassifier
 
 SIZES = {120: load_iris, 455: load_breast_cancer}
 HIDDEN = (4, 7, 8, 10, 12, 14, 16, 18, 20)
@@ -188,6 +192,47 @@ def print_m_step_target(rows: list[dict]) -> None:
         f"default M-step (one Newton step per half) {1e3 * row['gem_m_step']:.1f} ms: "
         f"{verdict(row['gem_m_step'] <= row['e_step'])}; M-step solved to 1e-12 "
         f"{1e3 * row['m_step']:.1f} ms: {verdict(row['m_step'] <= row['e_step'])}"
+    )
+
+
+# One iteration of each mixture-of-experts algorithm (irls_rate does not change the cost).
+MOE_ALGORITHMS = {"em-irls": "IRLS-EM", "ecm": "ECM", "sgd": "SGD (one epoch, batch 16)"}
+MOE_EXPERTS = 5
+
+
+def moe_iteration_times(X=None, y=None, n_experts=MOE_EXPERTS, repeats=3) -> dict[str, float]:
+    """Seconds of one iteration of each MoE algorithm, by default on standardized digits
+    (n = 1,797): the M-step (SGD: one epoch) and the E-step of the objective after it,
+    the best of `repeats` iterations timed between fit's monitor calls (the first
+    iteration, which also holds the initial E-step, is left out)."""
+    if X is None:
+        X, y = load_digits(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+    times = {}
+    for algorithm in MOE_ALGORITHMS:
+        stamps = []
+
+        def monitor(iteration, estimator, stamps=stamps):
+            stamps.append(time.perf_counter())
+            return False
+
+        model = MoEClassifier(
+            n_experts=n_experts, algorithm=algorithm, max_iter=repeats + 1, tol=0.0, random_state=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y, monitor=monitor)
+        times[algorithm] = float(np.diff(stamps)[1:].min()) if len(stamps) > 2 else np.nan
+    return times
+
+
+def print_moe_iteration_times() -> None:
+    times = moe_iteration_times()
+    parts = ", ".join(f"{MOE_ALGORITHMS[a]} {1e3 * t:.0f} ms" for a, t in times.items())
+    print(
+        f"\none mixture-of-experts iteration (M-step + E-step), standardized digits, "
+        f"n = 1,797, p = 64, g = 10, K = {MOE_EXPERTS}: {parts}",
+        flush=True,
     )
 
 
@@ -459,6 +504,9 @@ def main(argv=None):
     parser.add_argument(
         "--scale-only", action="store_true", help="run only the approximate E-steps' part"
     )
+    parser.add_argument(
+        "--moe-only", action="store_true", help="run only the mixture-of-experts iteration line"
+    )
     args = parser.parse_args(argv)
 
     with threadpool_limits(limits=1):
@@ -467,6 +515,9 @@ def main(argv=None):
             return
         if args.scale_only:
             scale_section()
+            return
+        if args.moe_only:
+            print_moe_iteration_times()
             return
         print(
             f"exact EM, one BLAS thread on this {os.cpu_count()}-core machine; times are the "
@@ -496,6 +547,7 @@ def main(argv=None):
                 )
         print("targets: naive/E >= 1000 at m = 8; E/floor <= 3 for m >= 12")
         print_m_step_target(rows)
+        print_moe_iteration_times()
         if args.quick:
             return
         peak, e_seconds, m_seconds = peak_memory()

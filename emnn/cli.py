@@ -65,6 +65,13 @@ def main(argv=None) -> int:
         "--inits-out", required=True, type=Path, help="accuracy over initializations (CSV)"
     )
 
+    moe = commands.add_parser(
+        "moe", help="mixtures of experts by IRLS-EM, ECM and SGD on the paired splits"
+    )
+    moe.add_argument("--spec", required=True, help="seed, methods and datasets (JSON)")
+    moe.add_argument("--out", required=True, type=Path, help="directory of result tables")
+    moe.add_argument("--timing-out", required=True, type=Path, help="directory of timing tables")
+
     report = commands.add_parser("report", help="render the paper as HTML and LaTeX")
     report.add_argument("--config-json", required=True, help="the validated config (JSON)")
     report.add_argument("--runs", nargs="+", required=True, metavar="DIR")
@@ -159,6 +166,13 @@ def _ablation(args, parser) -> int:
     return 0
 
 
+def _moe(args, parser) -> int:
+    from .moe_study import write
+
+    write(json.loads(args.spec), args.out, args.timing_out)
+    return 0
+
+
 def _report(args, parser) -> int:
     from .report import render
 
@@ -193,6 +207,7 @@ COMMANDS = {
     "figure": _figure,
     "estep-cost": _estep_cost,
     "ablation": _ablation,
+    "moe": _moe,
     "report": _report,
     "pdf": _pdf,
     "check": _check,

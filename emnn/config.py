@@ -228,10 +228,34 @@ def check_study(config: dict) -> None:
                 f"config: study.ablation.dataset '{name}' must be Iris (source: iris): the "
                 "originating study's split and data order are Iris's"
             )
+    if "moe" in study:
+        check_moe(config)
     for name in used_datasets(config):
         dataset = load_dataset(name, config["datasets"][name])
         check_splittable(name, dataset.y, dataset.classes, split_spec(config, name))
         check_inner_folds(config, dataset)
+
+
+def check_moe(config: dict) -> None:
+    """study.moe runs on datasets of the main study, on (some of) their splits, and is
+    compared with one of its methods."""
+    moe, main = config["study"]["moe"], config["study"]["main"]
+    for name in moe["datasets"]:
+        if name not in main["datasets"]:
+            raise ConfigError(
+                f"config: study.moe.datasets names '{name}', which is not one of "
+                f"study.main.datasets ({', '.join(main['datasets'])}): the mixture of experts "
+                "runs on the main study's paired splits"
+            )
+    # Limits of datasets the stage does not run are unused (a layered config may drop one).
+    for name in moe["limits"]:
+        if name not in config["datasets"]:
+            raise ConfigError(f"config: study.moe.limits names unknown dataset '{name}'")
+    baseline = moe.get("baseline")
+    if baseline is not None and baseline not in main["methods"]:
+        raise ConfigError(
+            f"config: study.moe.baseline '{baseline}' is not one of study.main.methods"
+        )
 
 
 def check_inner_folds(config: dict, dataset) -> None:

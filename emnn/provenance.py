@@ -29,6 +29,7 @@ STAGE_COMMANDS = {
     "figures": "_figure",
     "estep_cost": "_estep_cost",
     "ablation": "_ablation",
+    "moe": "_moe",
     "report": "_report",
     "pdf": "_pdf",
 }

@@ -10,12 +10,15 @@ from __future__ import annotations
 import functools
 import json
 
-from . import aggregate, figures, methods, pdf, provenance
+import numpy as np
+
+from . import aggregate, figures, methods, moe_study, pdf, provenance
 from .ablations.study import TABLE_NAMES as ABLATION_TABLES
 from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan
 from .datasets import source_of
 from .errors import ConfigError
 from .layout import REPORT, TABLES, TIMING_TABLES, run_dir, slug
+from .splits import n_splits
 
 
 class Plan:
@@ -108,6 +111,44 @@ class Plan:
     def ablation(self) -> bool:
         return "ablation" in self.config["study"]
 
+    def moe_json(self) -> str:
+        """The mixture-of-experts stage: the root seed, each method's MoEClassifier
+        parameters, and each dataset as the main study's jobs see it (its splits with
+        its own overrides), with its iteration cap and number of splits."""
+        moe = self.config["study"]["moe"]
+        first = next(iter(self.config["methods"]))
+        datasets = []
+        for name in moe["datasets"]:
+            data = job_spec(self.config, name, first)["dataset"]
+            limit = moe["limits"].get(name, {})
+            datasets.append(
+                {
+                    "dataset": data,
+                    "max_iter": limit.get("max_iter", moe["max_iter"]),
+                    "n_splits": min(limit.get("n_splits", np.inf), n_splits(data["splits"])),
+                }
+            )
+        spec = {
+            "seed": self.config["seed"],
+            "methods": moe_study.method_params(moe),
+            "datasets": datasets,
+        }
+        return canonical_json(spec)
+
+    def moe_outputs(self) -> list[str]:
+        if not self.moe:
+            return []
+        return [f"{TABLES}/{name}.csv" for name in moe_study.TABLE_NAMES]
+
+    def moe_timing_outputs(self) -> list[str]:
+        if not self.moe:
+            return []
+        return [f"{TIMING_TABLES}/{name}.csv" for name in moe_study.TIMING_NAMES]
+
+    @property
+    def moe(self) -> bool:
+        return "moe" in self.config["study"]
+
     # ------------------------------------------------------------------ report
 
     def config_json(self) -> str:
@@ -138,7 +179,8 @@ class Plan:
         return self.config["report"]["pdf"] != "off" and not self.pdf_unavailable()
 
     def targets(self) -> list[str]:
-        wanted = self.report_outputs()
+        # The mixture-of-experts tables are wanted on their own until the report reads them.
+        wanted = self.report_outputs() + self.moe_outputs() + self.moe_timing_outputs()
         if self.pdf_wanted():
             wanted.append(self.pdf_status())
         return wanted

@@ -1,0 +1,332 @@
+"""The mixture-of-experts part of the study (issue 11): Ng & McLachlan's (2004) claims about
+training ME networks by EM, tested on the main study's paired splits.
+
+A stage of its own (config `study.moe`, rule workflow/rules/moe.smk, `emnn moe`), beside
+the main study: it trains no MLP and imports none of the MLP training code, so editing
+either side re-runs only that side. For every dataset of `study.moe.datasets` it takes
+the main study's splits (the same split seed, the same train/test rows, standardized
+the same way) and, on split k, starts every method from the initial weights of the
+seed the main study's runs on split k use (`job_seeds(...)["init"]`). Methods, all
+MoEClassifier with K = `n_experts` experts and the same l2 penalty:
+
+    moe-irls-1   EM, M-step one IRLS iteration at learning rate 1 (Jordan & Jacobs)
+    moe-irls     the same at `irls_rate` < 1 (0.5 by default), Ng & McLachlan's remedy
+    moe-ecm      ECM: K + g conditional maximizations per iteration, each solved
+    moe-sgd      back-propagation of the same likelihood (minibatch SGD with momentum)
+
+Each runs until its own stopping rule or `max_iter` iterations (SGD: epochs).
+
+Tables (results/tables/, byte-identical across reruns; rows sorted by dataset,
+method, split, iteration):
+
+moe_runs: one row per (dataset, method, split): algorithm, irls_rate, learning_rate,
+    n_experts, max_iter; n_train, n_test; n_correct (test rows classified right),
+    test_accuracy (= n_correct / n_test), test_log_loss (mean -log p(y | x) on the test
+    part, the probability clipped below at machine epsilon as scikit-learn's log_loss
+    does); initial_objective and train_objective (the penalized log-likelihood at the
+    initial and the final weights, summed over the training rows), iterations,
+    converged (met its stopping rule), diverged (stopped on a non-finite objective),
+    ever_decreased (the objective fell between two successive iterates, iteration 0,
+    the initial weights, included, by more than DECREASE_RTOL x its previous |value|),
+    n_decreases (how many times) and largest_decrease (the largest such fall, in
+    objective units; 0 when none).
+moe_summary: one row per (dataset, method): n_splits; accuracy_mean, accuracy_ci_low,
+    accuracy_ci_high and log_loss_mean, log_loss_ci_low, log_loss_ci_high (Nadeau-Bengio
+    corrected 95 % intervals over splits); ever_decreased (runs) and
+    ever_decreased_share; largest_decrease_max; converged and diverged (runs);
+    iterations_median, iterations_max, max_iter; objective_per_example_mean (final
+    objective / n_train, averaged over splits).
+moe_traces: the objective against iteration for every method on split 0 of every
+    dataset (the figure's data): dataset, method, split, n_train, iteration (0 = the
+    initial weights), objective, decreased (it fell from the previous iterate as above).
+
+Timing tables (results/tables/timing/, wall clock, not reproducible):
+
+moe_fit_times: dataset, method, split, fit_seconds (MoEClassifier.fit alone),
+    iterations, seconds_per_iteration.
+moe_fit_summary: dataset, method, n_splits, fit_seconds_median, fit_seconds_total,
+    seconds_per_iteration_median.
+
+Statistics: `comparisons(moe_runs, mlp_runs, baseline)` compares the MoE methods
+with each other and with an MLP method of the main study, split by split (paired):
+the corrected resampled t-test and Holm's adjustment, as emnn.aggregate.compare does.
+`main_mlp_runs` picks the main study's runs out of results/tables/runs.csv.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import records
+from .aggregate import csv_text
+from .datasets import load_dataset
+from .models.moe import MoEClassifier
+from .seeds import job_seeds
+from .splits import prepare, split_indices
+from .stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
+
+# In the order the comparisons read: each later method is compared with every earlier one.
+METHODS = ("moe-irls-1", "moe-irls", "moe-ecm", "moe-sgd")
+TABLE_NAMES = ("moe_runs", "moe_summary", "moe_traces")  # results/tables/<name>.csv
+TIMING_NAMES = ("moe_fit_times", "moe_fit_summary")  # results/tables/timing/<name>.csv
+TRACE_SPLITS = (0,)
+# A fall of the objective counts when it exceeds this times the objective's |value|:
+# far above rounding (~1e-16 relative), far below any step of an iteration.
+DECREASE_RTOL = 1e-10
+EPS = np.finfo(np.float64).eps
+# Metric -> (moe_runs column, higher is better); the objective only between MoE methods.
+METRICS = {
+    "accuracy": ("test_accuracy", True),
+    "log_loss": ("test_log_loss", False),
+    "objective": ("objective_per_example", True),
+}
+
+
+def method_params(moe: dict) -> dict[str, dict]:
+    """MoEClassifier's parameters (all but max_iter and random_state) of each method of
+    the validated `study.moe` section."""
+    common = {"n_experts": moe["n_experts"], "l2": moe["l2"], "tol": moe["tol"]}
+    sgd = moe["sgd"]
+    every = {
+        "moe-irls-1": {"algorithm": "em-irls", "irls_rate": 1.0},
+        "moe-irls": {"algorithm": "em-irls", "irls_rate": moe["irls_rate"]},
+        "moe-ecm": {"algorithm": "ecm"},
+        "moe-sgd": {"algorithm": "sgd", **sgd},
+    }
+    return {name: {**common, **every[name]} for name in METHODS if name in moe["methods"]}
+
+
+def dataset_splits(data_spec: dict, root: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The main study's (train, test) rows of a dataset (`data_spec` as in a job spec)."""
+    dataset = load_dataset(data_spec["name"], data_spec)
+    seed = job_seeds(root, dataset.name, 0)["split"]["seed"]
+    return split_indices(dataset.y, data_spec["splits"], seed)
+
+
+def decreases(objective) -> tuple[bool, int, float]:
+    """Whether, how often and by how much at most a sequence of objectives ever fell."""
+    values = np.asarray(objective, dtype=float)
+    fall = _falls(values)
+    counted = fall[fall > 0]
+    return bool(counted.size), int(counted.size), float(counted.max()) if counted.size else 0.0
+
+
+def _falls(values: np.ndarray) -> np.ndarray:
+    """Per step, the fall of the objective when it counts (see DECREASE_RTOL), else 0."""
+    if values.size < 2:
+        return np.zeros(0)
+    fall = values[:-1] - values[1:]
+    return np.where(fall > DECREASE_RTOL * np.abs(values[:-1]), fall, 0.0)
+
+
+def fit_one(params: dict, max_iter: int, seed: int, X_train, y_train, X_test, y_test, n_classes):
+    """One fit: its row of moe_runs, its objective trace (iteration 0 first) and seconds."""
+    model = MoEClassifier(**params, max_iter=max_iter, random_state=seed)
+    initial = []
+
+    def monitor(iteration, estimator):
+        if iteration == 0:  # the initial weights: not timed
+            entered = time.perf_counter()
+            initial.append(estimator.log_likelihood(X_train, y_train) - estimator._penalty())
+            spent.append(time.perf_counter() - entered)
+        return False
+
+    spent: list[float] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # capped and diverged runs are flagged in the row
+        started = time.perf_counter()
+        model.fit(X_train, y_train, monitor=monitor)
+        seconds = time.perf_counter() - started - sum(spent)
+    trace = np.array(initial + list(model.history_["objective"]), dtype=float)
+    proba = np.zeros((len(X_test), n_classes))
+    proba[:, model.classes_] = model.predict_proba(X_test)
+    chosen = np.clip(proba[np.arange(len(y_test)), y_test], EPS, 1.0)
+    n_correct = int((proba.argmax(axis=1) == y_test).sum())
+    ever, count, largest = decreases(trace)
+    row = {
+        "n_train": len(y_train),
+        "n_test": len(y_test),
+        "n_correct": n_correct,
+        "test_accuracy": n_correct / len(y_test),
+        "test_log_loss": float(-np.log(chosen).mean()),
+        "initial_objective": float(trace[0]),
+        "train_objective": float(trace[-1]),
+        "iterations": int(model.n_iter_),
+        "converged": bool(model.converged_),
+        "diverged": bool(model.diverged_),
+        "ever_decreased": ever,
+        "n_decreases": count,
+        "largest_decrease": largest,
+    }
+    return row, trace, seconds
+
+
+def stage_tables(spec: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The result tables and the timing tables of a stage spec (emnn.workflow.Plan.moe_json):
+    {"seed", "methods": {name: params}, "datasets": [{"dataset", "max_iter", "n_splits"}]}."""
+    root = spec["seed"]
+    rows, traces, timing = [], [], []
+    for entry in spec["datasets"]:
+        data_spec = entry["dataset"]
+        dataset = load_dataset(data_spec["name"], data_spec)
+        pairs = split_indices(
+            dataset.y, data_spec["splits"], job_seeds(root, dataset.name, 0)["split"]["seed"]
+        )
+        for k, (train, test) in enumerate(pairs[: entry["n_splits"]]):
+            seed = job_seeds(root, dataset.name, k)["init"]["seed"]
+            X_train, X_test = prepare(dataset.X, train, test, data_spec["splits"]["standardize"])
+            data = (X_train, dataset.y[train], X_test, dataset.y[test], dataset.n_classes)
+            for name, params in spec["methods"].items():
+                row, trace, seconds = fit_one(params, entry["max_iter"], seed, *data)
+                key = {"dataset": dataset.name, "method": name, "split": k}
+                settings = {
+                    "algorithm": params["algorithm"],
+                    "irls_rate": params.get("irls_rate", np.nan),
+                    "learning_rate": params.get("learning_rate", np.nan),
+                    "n_experts": params["n_experts"],
+                    "max_iter": entry["max_iter"],
+                }
+                rows.append({**key, **settings, **row})
+                timing.append({**key, "fit_seconds": seconds, "iterations": row["iterations"]})
+                if k in TRACE_SPLITS:
+                    fell = np.concatenate([[False], _falls(trace) > 0])
+                    steps = {"iteration": np.arange(trace.size), "objective": trace}
+                    traces.append(
+                        pd.DataFrame({**key, "n_train": row["n_train"], **steps, "decreased": fell})
+                    )
+    order = ["dataset", "method", "split"]
+    runs = pd.DataFrame(rows).sort_values(order, ignore_index=True)
+    trace_table = pd.concat(traces).sort_values([*order, "iteration"], ignore_index=True)
+    times = pd.DataFrame(timing).sort_values(order, ignore_index=True)
+    times["seconds_per_iteration"] = times["fit_seconds"] / times["iterations"].clip(lower=1)
+    results = {"moe_runs": runs, "moe_summary": summarize(runs), "moe_traces": trace_table}
+    timings = {"moe_fit_times": times, "moe_fit_summary": timing_summary(times)}
+    return results, timings
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset and method: test metrics with corrected intervals, and how training went."""
+    lines = []
+    for (dataset, method), group in runs.groupby(["dataset", "method"], sort=True):
+        ratio = float((group["n_test"] / group["n_train"]).mean())
+        line = {"dataset": dataset, "method": method, "n_splits": len(group)}
+        for name, column, bounds in (
+            ("accuracy", "test_accuracy", (0.0, 1.0)),
+            ("log_loss", "test_log_loss", (0.0, np.inf)),
+        ):
+            mean, low, high = corrected_interval(group[column], ratio, bounds)
+            line.update({f"{name}_mean": mean, f"{name}_ci_low": low, f"{name}_ci_high": high})
+        line.update(
+            ever_decreased=int(group["ever_decreased"].sum()),
+            ever_decreased_share=float(group["ever_decreased"].mean()),
+            largest_decrease_max=float(group["largest_decrease"].max()),
+            converged=int(group["converged"].sum()),
+            diverged=int(group["diverged"].sum()),
+            iterations_median=float(group["iterations"].median()),
+            iterations_max=int(group["iterations"].max()),
+            max_iter=int(group["max_iter"].max()),
+            objective_per_example_mean=float((group["train_objective"] / group["n_train"]).mean()),
+        )
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def timing_summary(times: pd.DataFrame) -> pd.DataFrame:
+    return (
+        times.groupby(["dataset", "method"], sort=True)
+        .agg(
+            n_splits=("split", "size"),
+            fit_seconds_median=("fit_seconds", "median"),
+            fit_seconds_total=("fit_seconds", "sum"),
+            seconds_per_iteration_median=("seconds_per_iteration", "median"),
+        )
+        .reset_index()
+    )
+
+
+def write(spec: dict, out_dir, timing_dir) -> None:
+    results, timings = stage_tables(spec)
+    for directory, frames in ((out_dir, results), (timing_dir, timings)):
+        for name, frame in frames.items():
+            records.write_text(Path(directory) / f"{name}.csv", csv_text(frame))
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def main_mlp_runs(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """The main study's runs (results/tables/runs.csv, read with aggregate.read_table):
+    its datasets and methods, each method at its own number of hidden units.
+    `study` is emnn.config.study_plan(config) (it holds "main" and "n_hidden")."""
+    main = study["main"]
+    chosen = (
+        runs["dataset"].isin(main["datasets"])
+        & runs["method"].isin(main["methods"])
+        & (runs["n_hidden"] == runs["method"].map(study["n_hidden"]))
+    )
+    return runs[chosen].reset_index(drop=True)
+
+
+def best_mlp(mlp_runs: pd.DataFrame, dataset: str) -> str:
+    """The MLP method with the highest mean test accuracy on a dataset (ties: by name)."""
+    means = mlp_runs[mlp_runs["dataset"] == dataset].groupby("method")["test_accuracy"].mean()
+    if means.empty:
+        raise ValueError(f"no MLP runs on dataset '{dataset}'")
+    return str(means[means == means.max()].index.sort_values()[0])
+
+
+def comparisons(
+    moe_runs: pd.DataFrame, mlp_runs: pd.DataFrame | None = None, baseline: str | None = None
+) -> pd.DataFrame:
+    """Paired comparisons per dataset, on the splits both sides ran (by split index).
+
+    Every MoE method with every earlier one in METHODS (method - other: moe-irls against
+    moe-irls-1, moe-ecm against both, moe-sgd against all three) on test accuracy,
+    test log-loss and the final objective per training example; and every MoE method
+    with the MLP method `baseline` (None: the best one on the dataset, `best_mlp`) on
+    test accuracy and log-loss, when `mlp_runs` (columns dataset, method, split,
+    test_accuracy, test_log_loss; see main_mlp_runs) is given. Columns: dataset, method,
+    other, other_kind ("moe" or "mlp"), metric, n_splits, mean_difference (method -
+    other), ci_low, ci_high, t, p_value, test (emnn.stats.corrected_paired_test), wins,
+    ties, losses (of method, higher accuracy and objective and lower log-loss winning),
+    p_holm and family_size: one Holm family, every comparison of the table, as in
+    emnn.aggregate.compare.
+    """
+    moe = moe_runs.assign(objective_per_example=moe_runs["train_objective"] / moe_runs["n_train"])
+    lines = []
+    for dataset in sorted(moe["dataset"].unique()):
+        here = moe[moe["dataset"] == dataset]
+        present = [m for m in METHODS if m in set(here["method"])]
+        pairs = [(b, a, "moe", here) for i, a in enumerate(present) for b in present[i + 1 :]]
+        if mlp_runs is not None:
+            other = baseline or best_mlp(mlp_runs, dataset)
+            mlp = mlp_runs[(mlp_runs["dataset"] == dataset) & (mlp_runs["method"] == other)]
+            if mlp.empty:
+                raise ValueError(f"no runs of MLP method '{other}' on dataset '{dataset}'")
+            pairs += [(m, other, "mlp", mlp) for m in present]
+        for method, other, kind, source in pairs:
+            a = here[here["method"] == method].set_index("split")
+            b = source[source["method"] == other].set_index("split")
+            splits = a.index.intersection(b.index).sort_values()
+            ratio = float((a.loc[splits, "n_test"] / a.loc[splits, "n_train"]).mean())
+            for metric, (column, higher_is_better) in METRICS.items():
+                if kind == "mlp" and metric == "objective":
+                    continue
+                x = a.loc[splits, column].to_numpy(float)
+                y = b.loc[splits, column].to_numpy(float)
+                wins, ties, losses = win_tie_loss(x, y, higher_is_better)
+                lines.append(
+                    {"dataset": dataset, "method": method, "other": other, "other_kind": kind,
+                     "metric": metric, "n_splits": len(splits),
+                     **corrected_paired_test(x - y, ratio),
+                     "wins": wins, "ties": ties, "losses": losses}
+                )  # fmt: skip
+    table = pd.DataFrame(lines)
+    table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
+    table["family_size"] = int(table["p_value"].notna().sum())
+    return table

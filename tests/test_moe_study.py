@@ -1,0 +1,231 @@
+"""The mixture-of-experts stage (emnn.moe_study): paired with the main study, reproducible,
+configured and planned like the other stages, and its statistics."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from threadpoolctl import threadpool_limits
+
+from emnn import cli, moe_study, provenance
+from emnn.config import job_spec, load_config, validate
+from emnn.datasets import load_dataset
+from emnn.errors import StudyError
+from emnn.experiment import run_splits
+from emnn.splits import prepare
+from emnn.workflow import Plan
+from tests.conftest import copy_checkout, small_config
+
+MOE = {"datasets": ["iris", "wine"], "max_iter": 4, "limits": {"wine": {"n_splits": 2}}}
+
+
+def moe_config(**moe):
+    return small_config(
+        study={
+            "main": {"datasets": ["iris", "wine"], "methods": ["sgd", "em-newton"]},
+            "moe": {**MOE, **moe},
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return json.loads(Plan(validate(moe_config())).moe_json())
+
+
+def test_the_spec_resolves_methods_caps_and_splits(spec):
+    assert list(spec["methods"]) == sorted(moe_study.METHODS)
+    assert spec["methods"]["moe-irls-1"]["irls_rate"] == 1.0
+    assert spec["methods"]["moe-irls"]["irls_rate"] == 0.5
+    assert spec["methods"]["moe-sgd"]["tol"] == 1e-4  # the main SGD's plateau rule
+    assert {m["n_experts"] for m in spec["methods"].values()} == {3}
+    counts = {d["dataset"]["name"]: (d["max_iter"], d["n_splits"]) for d in spec["datasets"]}
+    assert counts == {"iris": (4, 3), "wine": (4, 2)}
+
+
+def test_the_stage_runs_on_the_main_studys_splits_from_its_seeds(spec):
+    """Split k's rows and initial-weight seed are those of the main study's job on split k."""
+    config = validate(moe_config())
+    with threadpool_limits(limits=1):
+        results, _ = moe_study.stage_tables(spec)
+        runs = results["moe_runs"]
+        for entry in spec["datasets"]:
+            name = entry["dataset"]["name"]
+            main = run_splits(job_spec(config, name, "sgd"))
+            assert len(main) == 3
+            stage = moe_study.dataset_splits(entry["dataset"], spec["seed"])
+            for (record, _), (train, test) in zip(main, stage, strict=True):
+                assert record["split"]["train_indices"] == train.tolist()
+                assert record["split"]["test_indices"] == test.tolist()
+            record = main[1][0]  # refit split 1 from the record's rows and seed
+            dataset = load_dataset(name, entry["dataset"])
+            train, test = (np.array(record["split"][f"{p}_indices"]) for p in ("train", "test"))
+            X_train, X_test = prepare(dataset.X, train, test, standardize=True)
+            row, _, _ = moe_study.fit_one(
+                spec["methods"]["moe-ecm"], entry["max_iter"], record["seeds"]["init"]["seed"],
+                X_train, dataset.y[train], X_test, dataset.y[test], dataset.n_classes,
+            )  # fmt: skip
+            line = runs[(runs["dataset"] == name) & (runs["method"] == "moe-ecm")]
+            line = line[line["split"] == 1].iloc[0]
+            for key, value in row.items():
+                assert line[key] == value, key
+    assert sorted(runs.groupby("dataset")["split"].nunique().items()) == [("iris", 3), ("wine", 2)]
+
+
+def test_a_rerun_writes_byte_identical_tables(spec, tmp_path):
+    text = json.dumps(spec)
+    outputs = []
+    for name in ("first", "second"):
+        out, timing = tmp_path / name, tmp_path / name / "timing"
+        args = ["moe", "--spec", text, "--out", str(out), "--timing-out", str(timing)]
+        assert cli.main(args) == 0
+        outputs.append({t: (out / f"{t}.csv").read_bytes() for t in moe_study.TABLE_NAMES})
+        assert all((timing / f"{t}.csv").is_file() for t in moe_study.TIMING_NAMES)
+    assert outputs[0] == outputs[1]
+    runs = pd.read_csv(tmp_path / "first/moe_runs.csv")
+    assert list(runs[["dataset", "method", "split"]].itertuples(index=False)) == sorted(
+        runs[["dataset", "method", "split"]].itertuples(index=False)
+    )
+    assert (runs["test_accuracy"] == runs["n_correct"] / runs["n_test"]).all()
+    traces = pd.read_csv(tmp_path / "first/moe_traces.csv")
+    assert set(traces["split"]) == {0}
+    last = traces.groupby(["dataset", "method"]).last()
+    final = runs[runs["split"] == 0].set_index(["dataset", "method"])
+    assert np.array_equal(last["objective"], final.loc[last.index, "train_objective"])
+    assert np.array_equal(last["iteration"], final.loc[last.index, "iterations"])
+
+
+def test_ever_decreased_counts_a_fall_beyond_rounding():
+    assert moe_study.decreases([-10.0, -5.0, -6.5, -4.0, -4.2, -3.0]) == (True, 2, 1.5)
+    assert moe_study.decreases([-10.0, -5.0, -5.0, -4.0, -3.0]) == (False, 0, 0.0)
+    assert moe_study.decreases([-1e3, -1e3 * (1 + 1e-13), -999.0]) == (False, 0, 0.0)
+    assert moe_study.decreases([-7.0]) == (False, 0, 0.0)
+
+
+def test_an_irls_step_at_rate_one_is_caught_falling():
+    """The recorded case of tests/test_moe.py: IRLS at rate 1 on iris, K = 3, seed 2."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = {"algorithm": "em-irls", "irls_rate": 1.0, "n_experts": 3, "l2": 0.1, "tol": 0.0}
+    row, trace, _ = moe_study.fit_one(params, 10, 2, X, y, X, y, 3)
+    assert row["ever_decreased"] and row["largest_decrease"] == -np.diff(trace).min() > 0
+    assert trace.size == 11 and row["train_objective"] == trace[-1]
+    row, _, _ = moe_study.fit_one({**params, "irls_rate": 0.5}, 100, 2, X, y, X, y, 3)
+    assert not row["ever_decreased"] and row["largest_decrease"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("moe", "message"),
+    [
+        ({"datasets": ["iris", "digits"]}, "study.moe.datasets names 'digits', which is not one"),
+        ({"methods": ["moe-irls", "moe-newton"]}, "study.moe.methods.1: 'moe-newton' is not one"),
+        ({"baseline": "lbfgs"}, "study.moe.baseline 'lbfgs' is not one of study.main.methods"),
+        ({"limits": {"digits": {"max_iter": 3}}}, "study.moe.limits names unknown dataset"),
+        ({"irls_rate": 1.0}, "study.moe.irls_rate: 1.0 is greater than or equal to the maximum"),
+        ({"n_expert": 3}, "unknown key 'n_expert' under study.moe"),
+    ],
+)
+def test_a_bad_moe_section_stops_with_one_clear_message(write_config, moe, message):
+    with pytest.raises(StudyError, match=re.escape(message)):
+        load_config([write_config(moe_config(**moe))])
+
+
+def test_the_stage_depends_on_the_moe_model_and_no_mlp_training_code():
+    files = provenance.stage_sources("moe")
+    assert {"emnn/models/moe.py", "emnn/moe_study.py", "emnn/stats.py"} <= set(files)
+    assert not {"emnn/models/em.py", "emnn/experiment.py", "emnn/scoring.py"} & set(files)
+
+
+def test_no_moe_section_no_moe_outputs():
+    plan = Plan(validate(small_config()))
+    assert not plan.moe and plan.moe_outputs() == plan.moe_timing_outputs() == []
+    with_moe = Plan(validate(moe_config()))
+    assert "results/tables/moe_runs.csv" in with_moe.targets()
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def fake_moe_runs(n_splits=6):
+    rng = np.random.default_rng(0)
+    lines = []
+    for dataset in ("iris", "wine"):
+        for shift, method in enumerate(moe_study.METHODS):
+            for k in range(n_splits):
+                lines.append({"dataset": dataset, "method": method, "split": k,
+                              "n_train": 120, "n_test": 30,
+                              "test_accuracy": 0.8 + 0.02 * shift + 0.01 * rng.random(),
+                              "test_log_loss": 0.5 - 0.01 * shift + 0.01 * rng.random(),
+                              "train_objective": -20.0 + shift + rng.random()})  # fmt: skip
+    return pd.DataFrame(lines)
+
+
+def fake_mlp_runs():
+    lines = [{"dataset": d, "method": m, "n_hidden": 7, "split": k,
+              "test_accuracy": acc + 0.001 * k, "test_log_loss": 0.4}
+             for d in ("iris", "wine") for m, acc in (("sgd", 0.85), ("lbfgs", 0.9))
+             for k in range(20)]  # fmt: skip
+    return pd.DataFrame(lines)
+
+
+def test_comparisons_pair_every_method_and_the_best_mlp_under_one_holm_family():
+    moe, mlp = fake_moe_runs(), fake_mlp_runs()
+    table = moe_study.comparisons(moe, mlp)
+    per_dataset = table[table["dataset"] == "iris"]
+    pairs = set(zip(per_dataset["method"], per_dataset["other"], strict=True))
+    assert ("moe-ecm", "moe-irls") in pairs and ("moe-irls", "moe-irls-1") in pairs
+    assert {o for m, o in pairs if o not in moe_study.METHODS} == {"lbfgs"}  # the best
+    # 6 MoE pairs x 3 metrics + 4 MLP pairs x 2 metrics, per dataset.
+    assert len(per_dataset) == 6 * 3 + 4 * 2 and len(table) == 2 * 26
+    assert set(table.loc[table["other_kind"] == "mlp", "metric"]) == {"accuracy", "log_loss"}
+    assert (table["n_splits"] == 6).all()  # the splits both sides ran
+    assert (table["p_holm"] >= table["p_value"]).all() and (table["family_size"] == 52).all()
+    ecm = table.set_index(["dataset", "method", "other", "metric"]).loc[
+        ("iris", "moe-ecm", "moe-irls-1", "accuracy")
+    ]
+    assert ecm["mean_difference"] > 0 and ecm["wins"] == 6
+    fixed = moe_study.comparisons(moe, mlp, baseline="sgd")
+    assert set(fixed.loc[fixed["other_kind"] == "mlp", "other"]) == {"sgd"}
+    alone = moe_study.comparisons(moe)
+    assert set(alone["other_kind"]) == {"moe"} and len(alone) == 2 * 18
+
+
+def test_main_mlp_runs_keeps_each_main_method_at_its_own_width():
+    runs = pd.concat([fake_mlp_runs(), fake_mlp_runs().assign(n_hidden=3)])
+    study = {"main": {"datasets": ["iris"], "methods": ["sgd", "lbfgs"]},
+             "n_hidden": {"sgd": 7, "lbfgs": 7}}  # fmt: skip
+    chosen = moe_study.main_mlp_runs(runs, study)
+    assert set(chosen["dataset"]) == {"iris"} and set(chosen["n_hidden"]) == {7}
+    assert len(chosen) == 2 * 20
+
+
+# ------------------------------------------------------------------ workflow
+
+
+@pytest.mark.slow
+def test_the_dry_run_plans_the_moe_rule_only_when_configured(tmp_path):
+    root = copy_checkout(tmp_path / "repo")
+    run = [sys.executable, "-m", "snakemake", "-n", "--configfile", "config/smoke.yaml"]
+
+    def planned():
+        done = subprocess.run(run, cwd=root, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+    out = planned()
+    assert re.search(r"^rule moe:", out, re.M)
+    assert "results/tables/moe_runs.csv" in out
+    for name in ("config/config.yaml", "config/smoke.yaml"):
+        config = yaml.safe_load((root / name).read_text())
+        del config["study"]["moe"]
+        (root / name).write_text(yaml.safe_dump(config))
+    out = planned()
+    assert "rule moe:" not in out and "moe_runs" not in out

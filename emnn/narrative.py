@@ -1,6 +1,8 @@
 """The paper's Introduction, Discussion, Limitations and Conclusion, written once for both
-formats. Citations are marked [@key]; every number and verdict comes from the plan and
-the result tables (emnn.verdicts), so the sentences change when the data do."""
+formats. They are prose markup (emnn.report.markup): citations are marked [@key],
+mathematics $...$, and every name from the study is put in with literal(). Every number
+and verdict comes from the plan and the result tables (emnn.verdicts), so the sentences
+change when the data do."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pandas as pd
 from . import verdicts
 from .ablations.common import REPORTED_CORRECT
 from .datasets import source_of
+from .report.markup import literal
 
 N_TEST = 30  # test examples of the originating study's one split
 COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
@@ -33,7 +36,8 @@ def described(config: dict, datasets: list[str]) -> str:
     out = []
     for name in datasets:
         source = source_of(name, config["datasets"][name])
-        out.append(f"{name} [@{DATASET_CITES[source]}]" if source in DATASET_CITES else name)
+        shown = literal(name)
+        out.append(f"{shown} [@{DATASET_CITES[source]}]" if source in DATASET_CITES else shown)
     return verdicts.join(out)
 
 
@@ -108,20 +112,20 @@ def findings(config: dict, plan: dict, tables: dict) -> list[str]:
     sentence = verdicts.convergence_verdict(tables["convergence"], labels)
     if sentence:
         out.append(sentence)
-    return out
+    return [literal(sentence) for sentence in out]  # verdicts name methods as typed
 
 
 def limitations(plan: dict, runs: pd.DataFrame) -> list[str]:
     hidden = sorted({plan["n_hidden"][m] for m in plan["main"]["methods"]})
-    widths = ", ".join(f"m = {m}" for m in hidden)
+    widths = ", ".join(f"$m = {m}$" for m in hidden)
     main = runs[runs["dataset"].isin(plan["main"]["datasets"])]
     smallest = main.loc[main["n_test"].idxmin()]
     return [
-        f"The main comparison uses one width ({widths}): the exact E-step weighs every "
-        "configuration of the hidden layer, whose number doubles with every hidden unit, so "
-        "the sweep over m is limited to small datasets.",
+        f"The main comparison uses one width ({widths}): the exact E-step weighs all $2^m$ "
+        "configurations of the hidden layer, so the sweep over $m$ is limited to small "
+        "datasets.",
         f"The datasets are small to moderate, and accuracies near 100 % leave few test "
-        f"examples to tell methods apart: on {smallest['dataset']}, one of the "
+        f"examples to tell methods apart: on {literal(smallest['dataset'])}, one of the "
         f"{int(smallest['n_test'])} test examples moves the accuracy by "
         f"{100 / smallest['n_test']:.2f} points.",
         "Back-propagation's learning rate is chosen by inner cross-validation from a short "

@@ -31,6 +31,7 @@ from emnn.errors import StudyError
 from emnn.estep_cost import cost_table
 from emnn.experiment import run_splits
 from emnn.layout import REPORT, TABLES, TIMING_TABLES, run_dir
+from emnn.report import markup
 from emnn.workflow import Plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,7 +90,12 @@ def tiny_config(path: Path) -> dict:
             "ablation": {"dataset": DATASET, "n_inits": 4},
             "estep_cost": {"dataset": "iris", "n_hidden": [2, 3], "repeats": 1},
         },
-        "report": {"title": "A tiny study of <EM> & SGD", "authors": ["A & B", "C_D"]},
+        "report": {
+            "title": "A tiny study of <EM> & SGD",
+            "authors": ["A & B", "C_D"],
+            "affiliation": "Dept. of <Tests> & Co",
+            "date": "2025-03-14",
+        },
     }
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
     return load_config([path])
@@ -536,22 +542,142 @@ def test_a_figure_drawn_from_other_tables_stops_the_report(study, tmp_path):
 
 # ------------------------------------------------------------------ the PDF
 
+PDFTOTEXT = shutil.which("pdftotext")
 
-@pytest.mark.skipif(pdf.tex_engine() is None, reason="no latexmk and pdflatex on PATH")
-def test_pdf_builds_and_keeps_its_log(study, tmp_path):
+
+@pytest.fixture(scope="module")
+def built_pdf(study, tmp_path_factory):
+    """The tiny study's PDF, built once: its path, its build log and its text, page by page
+    (pdftotext separates pages by form feeds)."""
+    if pdf.tex_engine() is None:
+        pytest.skip("no latexmk and pdflatex on PATH")
     root, _, _ = study
-    built = pdf.build_pdf(root / REPORT / "report.tex", tmp_path / "pdf.log")
+    log = tmp_path_factory.mktemp("pdf") / "pdf.log"
+    built = pdf.build_pdf(root / REPORT / "report.tex", log)
+    pages = None
+    if PDFTOTEXT:
+        text = subprocess.run([PDFTOTEXT, str(built), "-"], capture_output=True, check=True)
+        pages = text.stdout.decode("utf-8", "replace").split("\f")
+    return built, log, pages
+
+
+def test_pdf_builds_and_keeps_its_log(study, built_pdf):
+    root, _, _ = study
+    built, log, pages = built_pdf
     assert built == root / REPORT / "report.pdf"
     assert built.read_bytes().startswith(b"%PDF")
     assert [p.name for p in (root / REPORT).iterdir() if p.name.startswith(".")] == []
-    assert "Output written on" in (tmp_path / "pdf.log").read_text()
-    if shutil.which("pdftotext"):
+    assert "Output written on" in log.read_text()
+    if pages is not None:
         # Commands copied from the PDF run: two ASCII hyphens, never an en dash.
-        text = subprocess.run(
-            ["pdftotext", str(built), "-"], capture_output=True, check=True
-        ).stdout.decode("utf-8", "replace")
+        text = "".join(pages)
         assert "snakemake --cores 1 --force results/figures/" in text
-        assert "–cores" not in text
+        assert "–cores" not in text and "–force" not in text
+
+
+CAPTION_LABEL = re.compile(r"^(Table|Figure) (\d+): (.*)")
+
+
+def caption_list(lines) -> list[tuple[str, int, str]]:
+    """(kind, number, first three words) of each numbered caption, in order."""
+    found = []
+    for line in lines:
+        match = CAPTION_LABEL.match(" ".join(line.split()))
+        if match:
+            words = match.group(3).replace("’", "'").split()[:3]
+            found.append((match.group(1), int(match.group(2)), " ".join(words)))
+    return found
+
+
+def html_captions(page: str) -> list[tuple[str, int, str]]:
+    texts = [
+        html.unescape(re.sub(r"<[^>]+>", "", body))
+        for body in re.findall(r"<(?:figcaption|caption)>(.*?)</(?:figcaption|caption)>", page,
+                               re.DOTALL)
+    ]  # fmt: skip
+    return caption_list(texts)
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="needs pdftotext (poppler-utils)")
+def test_html_and_pdf_number_and_caption_every_table_and_figure_alike(study, built_pdf):
+    root, _, _ = study
+    _, _, pages = built_pdf
+    from_html = html_captions(output(root, "report.html"))
+    from_pdf = caption_list("\n".join(pages).splitlines())
+    # The same numbers and captions; LaTeX may set a float after the next one of the
+    # other kind, so each list is compared in the order of its numbers.
+    assert sorted(from_pdf) == sorted(from_html)
+    for kind in ("Table", "Figure"):
+        numbers = [n for k, n, _ in from_html if k == kind]
+        assert numbers == list(range(1, len(numbers) + 1)), kind  # each shown once, in order
+    assert len(from_html) >= 20
+
+
+def destinations(path: Path) -> dict[str, int]:
+    """hyperref's named destinations of a PDF (section.3, appendix.A, cite.key), with the
+    page (from 0) each is on."""
+    listing = subprocess.run(
+        [shutil.which("pdfinfo"), "-dests", str(path)], capture_output=True, check=True
+    ).stdout.decode("utf-8", "replace")
+    found = re.findall(r'^\s*(\d+) \[[^\]]*\] "([^"]+)"', listing, re.MULTILINE)
+    return {name: int(page) - 1 for page, name in found}
+
+
+@pytest.mark.skipif(
+    PDFTOTEXT is None or shutil.which("pdfinfo") is None, reason="needs poppler-utils"
+)
+def test_the_pdf_body_ends_before_the_appendices_and_floats_stay_in_their_section(study, built_pdf):
+    root, _, _ = study
+    built, _, pages = built_pdf
+    dests = destinations(built)
+    page = output(root, "report.html")
+    heading = r'<section id="([^"]+)"[^>]*>\s*<h2>([0-9A-Z]+) ([^<]+)</h2>(.*?)</section>'
+    sections = re.findall(heading, page, re.DOTALL)
+    assert [number for _, number, _, _ in sections][-3:] == ["A", "B", "C"]
+    starts = [
+        dests[f"appendix.{number}" if number.isalpha() else f"section.{number}"]
+        for _, number, _, _ in sections
+    ]
+    assert starts == sorted(starts)
+    bibliography = [p for name, p in dests.items() if name.startswith("cite.")]
+    appendix = starts[-3]
+    # The body, then the references, then the appendices from a page of their own.
+    assert max(starts[:-3]) <= min(bibliography) and max(bibliography) < appendix
+    assert re.match(r"\s*A\s+Figure provenance", pages[appendix])
+
+    def page_of(kind: str, number: int) -> int:
+        found = [k for k, text in enumerate(pages)
+                 if re.search(rf"^{kind} {number}: ", text, re.MULTILINE)]  # fmt: skip
+        assert len(found) == 1, (kind, number)
+        return found[0]
+
+    shown = 0
+    for k, (_, _, _, body) in enumerate(sections):
+        end = starts[k + 1] if k + 1 < len(starts) else len(pages) - 1
+        for kind, number, _ in html_captions(body):
+            assert starts[k] <= page_of(kind, number) <= end, (kind, number)  # in its section
+            shown += 1
+    assert shown == len(html_captions(page))
+
+
+def test_the_outline_numbers_floats_in_the_order_latex_sets_them(study):
+    """Without building the PDF: the HTML numbers its figures and tables 1, 2, ... in the
+    order of the LaTeX source's labels, which is the order LaTeX numbers them in."""
+    root, _, _ = study
+    tex = output(root, "report.tex").replace(
+        r"\InputIfFileExists{timing.tex}{}{}", output(root, "timing.tex")
+    )
+    page = output(root, "report.html")
+    labels = re.findall(r"\\label\{((?:fig|tab)-[^}]+)\}", tex)
+    figures_shown = re.findall(r'<figure id="([^"]+)"', page)
+    tables_shown = re.findall(r'<table id="(tab-[^"]+)"', page)
+    assert [a for a in labels if a.startswith("fig-")] == figures_shown
+    assert [a for a in labels if a.startswith("tab-")] == tables_shown
+    shown = re.findall(r'<span class="label">(Table|Figure) (\d+):</span>', page)
+    for kind in ("Table", "Figure"):
+        numbers = [int(n) for k, n in shown if k == kind]
+        assert numbers == list(range(1, len(numbers) + 1)), kind
+    assert len(shown) == len(labels)
 
 
 @pytest.mark.skipif(shutil.which("kpsewhich") is None, reason="no TeX installed")
@@ -562,20 +688,84 @@ def test_every_package_the_rendered_tex_loads_is_installed(study):
     assert pdf.missing_files(loaded) == []
 
 
-def test_references_are_read_from_the_bib_file():
+def test_the_title_block_comes_from_the_config(study):
+    root, _, _ = study
+    page, tex = output(root, "report.html"), output(root, "report.tex")
+    header = re.search(r"<header>.*?</header>", page, re.DOTALL).group(0)
+    assert '<p class="authors">A &amp; B, C_D</p>' in header
+    assert '<p class="affiliation">Dept. of &lt;Tests&gt; &amp; Co</p>' in header
+    assert '<p class="date">14 March 2025</p>' in header
+    assert r"{\itshape Dept. of \textless{}Tests\textgreater{} \& Co\par}" in tex
+    assert "14 March 2025" in tex and r"\today" not in tex
+    citation = re.search(r'<pre class="bibtex">(.*?)</pre>', page, re.DOTALL).group(1)
+    assert "year        = {2025}" in citation
+    assert "institution = {Dept. of \\textless{}Tests\\textgreater{} \\&amp; Co}" in citation
+
+
+def test_the_date_defaults_to_the_schema_and_must_be_a_date(tmp_path):
+    path = tmp_path / "c.yaml"
+    base = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
+    base["report"] = {"title": "t"}
+    path.write_text(yaml.safe_dump(base))
+    assert load_config([path])["report"]["date"] == "2026-11-21"
+    assert load_config([path])["report"]["affiliation"] == ""
+    base["report"]["date"] = "21 November 2026"
+    path.write_text(yaml.safe_dump(base))
+    with pytest.raises(Exception, match=r"report\.date"):
+        load_config([path])
+
+
+def test_references_are_read_with_pybtex():
     entries = report.references((REPO / "emnn/templates/references.bib").read_text())
     keys = [e["key"] for e in entries]
     assert keys[0] == "ng2004em" and len(keys) == len(set(keys)) == 18
-    ng = entries[0]
-    assert ng["title"].startswith("Using the EM algorithm to train neural networks")
-    assert ng["venue"] == "IEEE Transactions on Neural Networks 15(3), 738–749"
     assert [e["position"] for e in entries] == list(range(1, 19))
-    assert "et al." in next(e for e in entries if e["key"] == "molder2021snakemake")["authors"]
-    lbfgs = next(e for e in entries if e["key"] == "liu1989lbfgs")
-    assert lbfgs["venue"] == "Mathematical Programming 45(1–3), 503–528"
-    assert {"varadhan2008squarem", "holm1979simple", "byrd1995lbfgsb"} <= set(keys)
-    origin = next(e for e in entries if e["key"] == "choiwhn2025em")
-    assert origin["venue"].endswith("github.com/choiwhn/EM-algorithm-to-train-Neural-Network")
+    ng = entries[0]
+    assert ng["text"] == (
+        "Shu-Kay Ng and Geoffrey J. McLachlan. Using the EM algorithm to train neural networks: "
+        "misconceptions and a new algorithm for multiclass classification. IEEE Transactions on "
+        "Neural Networks, 15(3):738–749, 2004. doi:10.1109/TNN.2004.826217"
+    )
+    assert ("em", "IEEE Transactions on Neural Networks") in ng["parts"]
+    by_key = {e["key"]: e for e in entries}
+    assert by_key["molder2021snakemake"]["authors"].endswith("Brice Letcher et al.")
+    assert by_key["harris2020numpy"]["authors"] == (  # "and others" in the file
+        "Charles R. Harris, K. Jarrod Millman, Stéfan J. van der Walt et al."
+    )
+    assert "Mathematical Programming, 45(1–3):503–528, 1989." in by_key["liu1989lbfgs"]["text"]
+    origin = by_key["choiwhn2025em"]["text"]
+    assert origin.endswith("github.com/choiwhn/EM-algorithm-to-train-Neural-Network, undated.")
+    assert "Computing in Science & Engineering" in by_key["hunter2007matplotlib"]["text"]
+    with pytest.raises(StudyError, match=r"references\.bib"):
+        report.references("@article{broken,\n  title = {unclosed\n}")
+
+
+def no_stray_punctuation(text: str) -> None:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        assert depth >= 0, text
+    assert depth == 0, text
+    for bad in ("..", " .", " ,", ",.", ".,", "( ", " )", "  "):
+        assert bad not in text.replace("...", ""), (bad, text)
+
+
+def test_the_bibliography_renders_without_stray_punctuation(study, built_pdf):
+    root, _, _ = study
+    page = output(root, "report.html")
+    items = re.findall(r'<li id="ref-[^"]+">(.*?)</li>', page, re.DOTALL)
+    assert len(items) == 18
+    for item in items:
+        no_stray_punctuation(html.unescape(re.sub(r"<[^>]+>", "", item)))
+    _, _, pages = built_pdf
+    if pages is None:
+        return
+    text = "\n".join(pages)
+    bibliography = text[text.index("\nReferences\n") : text.index("Figure provenance")]
+    entries = re.split(r"\n\[\d+\] ", bibliography)[1:]
+    assert len(entries) == 18
+    for entry in entries:
+        no_stray_punctuation(" ".join(entry.replace("-\n", "-").split()))
 
 
 def test_every_reference_is_cited_in_both_formats(study):
@@ -583,11 +773,53 @@ def test_every_reference_is_cited_in_both_formats(study):
     page, tex = output(root, "report.html"), output(root, "report.tex")
     # A dataset is cited where the study uses it: this one uses Iris only.
     unused = {narrative.DATASET_CITES[d] for d in ("wine", "breast_cancer", "digits")}
-    for entry in report.references((REPO / "emnn/templates/references.bib").read_text()):
+    for entry in report.references():
         if entry["key"] in unused:
             continue
         assert f'href="#ref-{entry["key"]}"' in page, entry["key"]
         assert re.search(rf"\\cite\{{{entry['key']}\}}", tex), entry["key"]
+
+
+def test_figure_captions_typeset_their_mathematics_in_both_formats(study):
+    """Whatever formulas emnn.figures writes between dollar signs are typeset: none is left
+    as TeX source in the HTML, and each reaches the LaTeX as a formula."""
+    root, config, _ = study
+    page, tex = output(root, "report.html"), output(root, "report.tex")
+    names = [*config["datasets"], *config["methods"],
+             *(m.get("label", "") for m in config["methods"].values())]  # fmt: skip
+    formulas = 0
+    for name in figures.figure_names(figure_plan(config)):
+        sidecar = records.read(root / f"{figures.output_prefix(name)}.json")
+        for kind, value in markup.segments(sidecar["caption"]):
+            if kind == "math":
+                formulas += 1
+                source = "timing.tex" if name.startswith("timing/") else "report.tex"
+                assert f"${value}$" in output(root, source), value
+            elif kind == "text":
+                for shown in names:
+                    value = value.replace(shown, "")
+                assert "$" not in value and not re.search(r"\\[A-Za-z]", value), (name, value)
+        caption = re.search(
+            rf'<figure id="{sidecar["anchor"]}".*?<figcaption>(.*?)</figcaption>', page, re.DOTALL
+        ).group(1)
+        text = html.unescape(re.sub(r"<[^>]+>", "", caption))
+        assert not re.search(r"\\(ell|propto|times|mathrm)\b", text), text
+    assert formulas == 0 or '<span class="math">' in page
+    assert tex.count("$") % 2 == 0
+
+
+def test_the_report_stage_depends_on_every_module_of_the_package():
+    sources = set(provenance.stage_sources("report"))
+    package = {f"emnn/report/{p.name}" for p in (REPO / "emnn/report").glob("*.py")}
+    assert package <= sources
+    assert {"emnn/narrative.py", "emnn/latex.py", "emnn/templates/references.bib",
+            "emnn/templates/report.html.j2", "emnn/templates/macros.j2"} <= sources  # fmt: skip
+    assert all(not f.startswith("emnn/report/") for f in provenance.stage_sources("pdf"))
+
+
+def test_no_module_of_the_report_package_is_over_400_lines():
+    for path in (REPO / "emnn/report").glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 400, path.name
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -624,3 +856,20 @@ def test_html_loads_in_chromium_cleanly_with_every_figure_drawn(study):
     assert {figure_id for figure_id, *_ in drawn} == expected
     for figure_id, width, height, paths in drawn:
         assert width > 200 and height > 150 and paths > 10, figure_id
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian package chromium)")
+def test_the_bibtex_box_wraps_instead_of_clipping_at_1280_px(study):
+    playwright = pytest.importorskip("playwright.sync_api")
+    root, _, _ = study
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((root / REPORT / "report.html").resolve().as_uri(), wait_until="load")
+        scroll, client = page.eval_on_selector(
+            "pre.bibtex", "pre => [pre.scrollWidth, pre.clientWidth]"
+        )
+        body = page.evaluate("document.documentElement.scrollWidth")
+        browser.close()
+    assert scroll <= client
+    assert body <= 1280

@@ -1,0 +1,57 @@
+"""The paper: one HTML page and one LaTeX document, both from the study's own files.
+
+Every number, name and sentence with a number in it is read from the result
+tables, the figure sidecars and the run records, so the text cannot drift from
+the results. render() (emnn.report.build) is the one entry point; the modules
+each own one step:
+
+    inputs.py        load the tables, figure sidecars and run records, with hashes
+    context.py       everything the templates show; the one outline that numbers both
+    protocol.py      the protocol section: datasets, seeds, methods, inner CV
+    tables.py        the results: accuracy, log-loss, convergence, cross-scoring, tests
+    prose.py         generated sentences: models, stopping rules, abstract, citation
+    markup.py        prose markup ($math$, [@key]) to HTML and to LaTeX
+    texmath.py       TeX mathematics checked and typeset as HTML
+    bibliography.py  references.bib read with pybtex, formatted for both formats
+    formats.py       numbers, parameters and LaTeX escaping
+    build.py         the Jinja2 environments and render()
+
+The PDF is built from report.tex by emnn.pdf. Wall-clock times are the one
+thing that differs between reruns; they appear only inside <section
+id="timing"> of report.html and in timing.tex, which report.tex inputs, so
+report.tex and the rest of report.html are byte for byte reproducible.
+
+Names are imported on first use, so a module that needs only the prose markup
+(emnn.report.markup) does not load the rest.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "render": ".build",
+    "environments": ".build",
+    "load": ".inputs",
+    "context": ".context",
+    "references": ".bibliography",
+    "literal": ".markup",
+    "model_text": ".prose",
+    "stopping_rule": ".prose",
+    "fixed": ".formats",
+    "number": ".formats",
+    "pct": ".formats",
+    "pvalue": ".formats",
+    "sci": ".formats",
+    "tex_escape": ".formats",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

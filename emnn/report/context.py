@@ -1,0 +1,215 @@
+"""Everything the templates show, and the one outline that numbers both formats.
+
+context() gathers the values of every section; outline() lists the sections,
+figures and tables in the order both templates set them, so that the HTML page
+prints the numbers LaTeX gives (a test compares the captions of report.html with
+those of the PDF).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+from pathlib import Path
+
+import pybtex
+from markupsafe import Markup
+
+from .. import provenance
+from ..config import canonical_json
+from ..layout import FIGURES
+from ..narrative import narrative
+from ..replication import replication
+from .bibliography import references
+from .formats import date_text
+from .markup import literal
+from .prose import abstract, self_citation
+from .protocol import protocol
+from .tables import comparison, headline_method, results
+
+# The sections in print order; comparison and replication only when the study has them.
+BODY = (
+    "introduction", "models", "protocol", "results", "comparison", "replication",
+    "discussion", "conclusion", "reproducibility",
+)  # fmt: skip
+# After the references, lettered as LaTeX's \appendix letters them; wall-clock times last.
+APPENDICES = ("figure-provenance", "artifacts", "timing")
+
+
+def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
+    """Everything the templates show, as plain values and short generated sentences."""
+    plan, tables = data["plan"], data["tables"]
+    main = plan["main"]
+    records_of = first_records(data["runs"])
+    refs = references()
+    values = {
+        "title_block": title_block(config.get("report", {})),
+        "labels": plan["labels"],
+        "main": main,
+        "baseline": main.get("baseline"),
+        "em": headline_method(config, main),
+        "figures": figure_context(data["figures"], root, out_dir),
+        "protocol": protocol(config, plan, records_of, data["runs"]),
+        "results": results(config, plan, tables, records_of),
+        "comparison": comparison(plan, tables["comparisons"]),
+        "replication": replication_context(tables) if "ablation" in plan else None,
+        "timing": timing_context(data, plan),
+        "appendix": appendix(config, data),
+        "references": refs,
+        "refnum": {entry["key"]: entry["position"] for entry in refs},
+    }
+    values["title"] = values["title_block"]["title"]
+    values["authors"] = values["title_block"]["authors"]
+    n_splits = int(tables["main"]["n_splits"].max()) if len(tables["main"]) else 0
+    values["narrative"] = narrative(config, plan, tables, n_splits)
+    values["abstract"] = abstract(plan, tables, values)
+    values["citation"] = self_citation(values)
+    values.update(outline(values))
+    return values
+
+
+def replication_context(tables: dict) -> dict:
+    """The replication section (emnn.replication), its sentences as prose markup."""
+    shown = replication(tables["ablation"], tables["ablation_inits"])
+    for key in ("description", "sentences"):
+        shown[key] = [literal(sentence) for sentence in shown[key]]
+    return shown
+
+
+def title_block(report: dict) -> dict:
+    """Title, authors, affiliation and date, as the config gives them (the date is the
+    config's, never today's, so reruns give the same bytes)."""
+    date = str(report.get("date", "2026-11-21"))
+    return {
+        "title": report.get("title", "emnn report"),
+        "authors": list(report.get("authors", [])),
+        "affiliation": report.get("affiliation", ""),
+        "date": date_text(date),
+        "year": date.split("-")[0],
+    }
+
+
+def first_records(runs: list[dict]) -> dict:
+    """The first record of each dataset and of each method, keyed by name."""
+    by = {"dataset": {}, "method": {}}
+    for run in runs:
+        record = run["first"]
+        by["dataset"].setdefault(record["dataset"]["name"], record)
+        by["method"].setdefault(record["method"]["name"], record)
+    return by
+
+
+def figure_context(figures: dict, root: Path, out_dir: str) -> dict:
+    figure_dir = Path(os.path.relpath(root / FIGURES, root / out_dir)).as_posix()
+    shown = {}
+    for name, figure in figures.items():
+        shown[name] = {
+            "name": name,
+            "anchor": figure["anchor"],
+            "title": figure["title"],
+            "caption": figure["caption"],
+            "svg": inline_svg(figure["svg_text"], figure["anchor"]),
+            "pdf": f"{figure_dir}/{Path(figure['files']['pdf']).relative_to(FIGURES).as_posix()}",
+        }
+    return shown
+
+
+def inline_svg(text: str, anchor: str) -> Markup:
+    """An SVG file as an element of the page: no prolog, no metadata, ids of its own.
+
+    matplotlib names glyphs and clip paths alike in every figure, so each id,
+    and every reference to it, gets the figure's anchor as a prefix.
+    """
+    text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
+    text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{anchor}-\1"', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{anchor}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{anchor}-\1)", text)
+    # The style sheet of each figure would otherwise apply to the whole page.
+    text = re.sub(r"(<style[^>]*>\s*)\*\s*\{", rf"\1#{anchor} svg *{{", text)
+    text = text.replace("<svg ", '<svg role="img" ', 1)
+    return Markup(text.strip())
+
+
+def timing_context(data: dict, plan: dict) -> dict:
+    labels = plan["labels"]
+    fit = [
+        {**row, "label": labels.get(row["method"], row["method"])}
+        for row in data["timing"]["fit_summary"].to_dict("records")
+    ]
+    estep = (
+        data["timing"]["estep_cost"].to_dict("records") if "estep_cost" in data["timing"] else []
+    )
+    figure = data["figures"].get("timing/estep-cost")
+    return {
+        "fit": fit,
+        "estep": estep,
+        "figure": "timing/estep-cost" if figure else None,
+        "figure_provenance": figure_provenance(figure) if figure else None,
+        "machine": {
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "processor": platform.processor() or "unknown",
+            "cpu_count": os.cpu_count(),
+            "python": f"{platform.python_implementation()} {platform.python_version()}",
+        },
+        "listing": data["timing_listing"],
+    }
+
+
+def figure_provenance(figure: dict) -> dict:
+    return {
+        "name": figure["name"],
+        "anchor": figure["anchor"],
+        "command": figure["command"],
+        "code_sha256": figure["code"]["sha256"],
+        "code_files": ", ".join(figure["code"]["files"]),
+        "inputs": sorted(figure["inputs"].items()),
+        "study_sha256": figure["study_sha256"],
+        "seed": figure["seed"],
+        "emnn_version": figure["emnn_version"],
+    }
+
+
+def appendix(config: dict, data: dict) -> dict:
+    return {
+        "versions": sorted({**provenance.versions(), "pybtex": pybtex.__version__}.items()),
+        "commit": provenance.git_commit(),
+        "config_sha256": hashlib.sha256(canonical_json(config).encode()).hexdigest(),
+        "figures": [figure_provenance(f) for f in data["figures"].values() if not f["timing"]],
+        "listing": data["listing"],
+        "n_sums": len(data["sums"]),
+        "report_code_sha256": provenance.code_hash(provenance.stage_sources("report")),
+    }
+
+
+def outline(values: dict) -> dict:
+    """Section numbers (appendices lettered) and the numbers of figures and tables, in the
+    order both templates set them: LaTeX numbers its floats in this order too."""
+    body = [s for s in BODY if s not in ("comparison", "replication") or values[s]]
+    sections = {name: str(k) for k, name in enumerate(body, 1)}
+    sections |= {name: chr(ord("A") + k) for k, name in enumerate(APPENDICES)}
+    results, timing = values["results"], values["timing"]
+    figures = ["suboptimality", *results["learning"], "cross-scoring"]
+    figures += ["sweep-accuracy"] if results["sweep_rows"] else []
+    figures += ["paired-accuracy"] if values["comparison"] else []
+    figures += ["initializations"] if values["replication"] else []
+    figures += [timing["figure"]] if timing["figure"] else []
+    tables = ["tab-datasets", "tab-seeds", "tab-methods"]
+    tables += ["tab-selection"] if values["protocol"]["selection"] else []
+    tables += ["tab-main-accuracy", "tab-main-log-loss", "tab-stopping", "tab-convergence"]
+    tables += ["tab-cross"]
+    tables += ["tab-sweep"] if results["sweep_rows"] else []
+    tables += ["tab-comparisons"] if values["comparison"] else []
+    tables += ["tab-replication"] if values["replication"] else []
+    tables += ["tab-environment", "tab-figures", "tab-artifacts", "tab-fit-times"]
+    tables += ["tab-estep-cost"] if timing["estep"] else []
+    tables += ["tab-timing-artifacts"]
+    anchors = [values["figures"][name]["anchor"] for name in figures if name in values["figures"]]
+    numbers = {anchor: k for k, anchor in enumerate(anchors, 1)}
+    numbers |= {anchor: k for k, anchor in enumerate(tables, 1)}
+    return {"sections": sections, "numbers": numbers, "figure_order": anchors,
+            "table_order": tables}  # fmt: skip

@@ -1,0 +1,185 @@
+"""The paper's generated sentences: what each method trains, its stopping rule, how a
+dataset is split, the abstract and the report's own BibTeX entry.
+
+Sentences are prose markup (emnn.report.markup): `$...$` is mathematics and
+`[@key]` a citation, so every name from the study is marked literal().
+"""
+
+from __future__ import annotations
+
+from .. import provenance
+from .formats import fixed, pct, pvalue, sci, tex_escape
+from .inputs import rows_by
+from .markup import literal
+
+MODELS = {
+    "em": "stochastic binary hidden units, trained by exact EM",
+    "lbfgs": (
+        "stochastic binary hidden units; the same exact penalized likelihood maximized "
+        "directly by L-BFGS (SciPy), its gradient from one E-step by Fisher's identity"
+    ),
+    "sgd": "deterministic sigmoid hidden units, trained by minibatch SGD with momentum",
+    "sklearn-mlp": (
+        "scikit-learn MLPClassifier with logistic hidden units: the deterministic network "
+        "with the same penalty"
+    ),
+}
+
+
+def model_text(model: str, params: dict) -> str:
+    """What a method trains and how, from its model and its effective hyperparameters."""
+    text = MODELS.get(model, model)
+    if model == "em":
+        m_step = params.get("m_step", "newton")
+        if m_step == "newton" and params.get("newton_steps") is None:
+            text += " with Newton M-steps solved to tolerance"
+        elif m_step == "newton":
+            steps = params["newton_steps"]
+            text += (
+                f" with {steps} Newton step{'s' if steps != 1 else ''} per half of the M-step "
+                f"(generalized EM)"
+            )
+        elif m_step == "gradient":
+            steps = params.get("inner_steps", 1)
+            text += f" with {steps} gradient-ascent step{'s' if steps != 1 else ''} per M-step"
+        else:
+            text += f" with M-step {m_step}"
+        if params.get("acceleration", "none") == "squarem":
+            text += ", accelerated by SQUAREM (scheme S3)"
+    elif model == "sklearn-mlp" and params.get("solver"):
+        text += f", trained by its {params['solver']} solver"
+    return text
+
+
+def stopping_rule(model: str, params: dict) -> dict:
+    """A method's own stopping rule, its cap and what one of its iterations is."""
+    tol = sci(params.get("tol"))
+    patience = params.get("n_iter_no_change")
+    if model == "em":
+        if params.get("acceleration", "none") == "squarem":
+            step, unit = "one SQUAREM cycle (three or more E-steps)", "cycle"
+        else:
+            step, unit = "one E-step and one M-step", "iteration"
+        rule = f"relative change of ℓ per {unit} ≤ {tol}"
+        cap = f"{params.get('max_iter')} {unit}s"
+    elif model == "lbfgs":
+        step = "one quasi-Newton step (one or more E-steps)"
+        rule = f"largest |∂ℓ/∂θ| ≤ {tol}"
+        cap = f"{params.get('max_iter')} iterations"
+    elif model == "sgd":
+        step = "one epoch"
+        rule = f"plateau: training ℓ not up by more than {tol} (relative) for {patience} epochs"
+        cap = f"{params.get('max_epochs')} epochs"
+    elif model == "sklearn-mlp":
+        step = "one epoch"
+        rule = (
+            f"plateau: training loss per example not down by more than {tol} for {patience} epochs"
+        )
+        cap = f"{params.get('max_epochs')} epochs"
+    else:
+        step = rule = cap = "–"
+    return {"step": step, "rule": rule, "cap": cap}
+
+
+SCHEMES = {
+    "shuffle": "repeated stratified shuffle splits",
+    "kfold": "repeated stratified k-fold",
+    "original": "the originating study's single split",
+}
+
+
+def split_text(spec: dict, info: dict) -> str:
+    scheme = spec["scheme"]
+    if scheme == "original":
+        text = f"{SCHEMES[scheme]} ({info['n_train']} train / {info['n_test']} test)"
+    elif scheme == "kfold":
+        text = f"{spec['n_splits']} splits: {SCHEMES[scheme]} with {spec['n_folds']} folds"
+    else:
+        text = (
+            f"{spec['n_splits']} {SCHEMES.get(scheme, scheme)}, test fraction {spec['test_size']}"
+        )
+    standardized = "standardized" if spec["standardize"] else "raw features"
+    return f"{text}; {standardized}"
+
+
+def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
+    """The abstract's sentences, with the study's own numbers."""
+    main, labels = plan["main"], plan["labels"]
+    summary = rows_by(tables["main"], ["dataset", "method"])
+    splits = sorted({int(r["n_splits"]) for r in summary.values()}) or [0]
+    n_splits = f"{splits[0]}" if len(splits) == 1 else f"{splits[0]} to {splits[-1]}"
+    datasets = main["datasets"]
+    out = [
+        f"We train a network with one hidden layer of stochastic binary units by the exact EM "
+        f"algorithm and the same architecture by back-propagation on {len(datasets)} "
+        f"dataset{'s' if len(datasets) != 1 else ''} ({', '.join(map(literal, datasets))}), "
+        f"each over "
+        f"{n_splits} paired train/test splits, and compare {len(main['methods'])} methods "
+        f"({', '.join(literal(labels[m]) for m in main['methods'])})."
+    ]
+    em, baseline = values["em"], values["baseline"]
+    comparisons = rows_by(tables["comparisons"], ["dataset", "method", "metric"])
+    if em and baseline:
+        parts = []
+        for dataset in datasets:
+            a, b = summary.get((dataset, em)), summary.get((dataset, baseline))
+            if a is None or b is None:
+                continue
+            acc = comparisons.get((dataset, em, "accuracy"), {})
+            loss = comparisons.get((dataset, em, "log_loss"), {})
+            parts.append(
+                f"on {literal(dataset)}, {pct(a['accuracy_mean'])} % against "
+                f"{pct(b['accuracy_mean'])} % "
+                f"({adjusted_p_text(acc)}) and a test log-loss of "
+                f"{fixed(a['log_loss_mean'])} against {fixed(b['log_loss_mean'])} "
+                f"({adjusted_p_text(loss)})"
+            )
+        if parts:
+            family = values["comparison"]["family_size"] if values["comparison"] else 0
+            out.append(
+                f"Mean test accuracy of {literal(labels[em])} against {literal(labels[baseline])}: "
+                + "; ".join(parts)
+                + f" (Nadeau–Bengio corrected resampled t-test unless a sign test is named; "
+                f"p-values Holm-adjusted over the {family} paired comparisons of the study)."
+            )
+    conv = values["results"]["convergence"]
+    if conv["total"]:
+        out.append(
+            f"Every method runs until its own stopping rule holds or its cap is reached; "
+            f"{conv['converged']} of the {conv['total']} runs of the main comparison met "
+            f"their stopping rule."
+        )
+    rep = values["replication"]
+    if rep:
+        out += rep["sentences"][:2]  # whether the rebuilt notebooks give the reported numbers
+    out.append(
+        "Every number in this report is generated from the study's result tables; wall-clock "
+        "times are confined to one appendix."
+    )
+    return out + values["narrative"]["conclusion"]  # it ends in the verdict
+
+
+def adjusted_p_text(row: dict) -> str:
+    """A comparison's Holm-adjusted p-value as the abstract quotes it, naming a sign test."""
+    text = f"Holm-adjusted p = {pvalue(row.get('p_holm'))}"
+    return text + ", sign test" if row.get("test") == "sign" else text
+
+
+def self_citation(values: dict) -> str:
+    """A BibTeX entry for this report (its fields escaped for LaTeX); its year is that of
+    the report's date in the config, never today's."""
+    title = values["title_block"]
+    authors = " and ".join("{" + tex_escape(a) + "}" for a in title["authors"]) or "{emnn}"
+    version = provenance.versions()["emnn"]
+    commit = values["appendix"]["commit"].split(" ")[0]
+    return (
+        "@techreport{emnn-report,\n"
+        f"  title       = {{{tex_escape(title['title'])}}},\n"
+        f"  author      = {{{authors}}},\n"
+        f"  institution = {{{tex_escape(title['affiliation'] or 'emnn')}}},\n"
+        "  type        = {Reproducible study},\n"
+        f"  year        = {{{title['year']}}},\n"
+        f"  note        = {{emnn {tex_escape(version)}, commit {tex_escape(commit)}, "
+        f"config sha256 {values['appendix']['config_sha256'][:16]}}}\n"
+        "}\n"
+    )

@@ -130,7 +130,7 @@ def limitations(plan: dict, runs: pd.DataFrame) -> list[str]:
         f"{100 / smallest['n_test']:.2f} points.",
         "Back-propagation's learning rate is chosen by inner cross-validation from a short "
         "grid; the protocol marks choices at the grid's edge. Wall-clock times depend on "
-        "the machine and are confined to the timing section.",
+        "the machine and are confined to the timing appendix.",
         "Runs that reach their cap are reported where they stood; the convergence table says "
         "how many there are, and their accuracies are not those of a converged trainer.",
     ]

@@ -688,6 +688,13 @@ def test_every_package_the_rendered_tex_loads_is_installed(study):
     assert pdf.missing_files(loaded) == []
 
 
+def test_sentences_and_references_are_separated_by_a_space(study):
+    root, _, _ = study
+    page = re.sub(r"<(svg|math|code|pre)\b.*?</\1>", " ", output(root, "report.html"), flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert not re.findall(r"\w[.;:](?:Table|Figure|Section|Appendix)\b", text)
+
+
 def test_the_title_block_comes_from_the_config(study):
     root, _, _ = study
     page, tex = output(root, "report.html"), output(root, "report.tex")

@@ -67,6 +67,8 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
     values["abstract"] = abstract(plan, tables, values)
     values["citation"] = self_citation(values)
     values.update(outline(values))
+    # The figure provenance appendix lists the figures in the order of their numbers.
+    values["appendix"]["figures"].sort(key=lambda f: values["numbers"][f["anchor"]])
     return values
 
 

@@ -169,7 +169,11 @@ def _ablation(args, parser) -> int:
 def _moe(args, parser) -> int:
     from .moe_study import write
 
-    write(json.loads(args.spec), args.out, args.timing_out)
+    # main's limit reaches only the BLAS libraries loaded when it was set, before NumPy
+    # was imported: set it again, so that the fits use one thread and give the same bits
+    # on any machine.
+    with threadpool_limits(limits=1):
+        write(json.loads(args.spec), args.out, args.timing_out)
     return 0
 
 

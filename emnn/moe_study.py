@@ -55,6 +55,7 @@ the corrected resampled t-test and Holm's adjustment, as emnn.aggregate.compare 
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from pathlib import Path
@@ -79,6 +80,7 @@ TRACE_SPLITS = (0,)
 # far above rounding (~1e-16 relative), far below any step of an iteration.
 DECREASE_RTOL = 1e-10
 EPS = np.finfo(np.float64).eps
+log = logging.getLogger("emnn.moe")
 # Metric -> (moe_runs column, higher is better); the objective only between MoE methods.
 METRICS = {
     "accuracy": ("test_accuracy", True),
@@ -181,6 +183,7 @@ def stage_tables(spec: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Data
             seed = job_seeds(root, dataset.name, k)["init"]["seed"]
             X_train, X_test = prepare(dataset.X, train, test, data_spec["splits"]["standardize"])
             data = (X_train, dataset.y[train], X_test, dataset.y[test], dataset.n_classes)
+            log.info("%s split %d: fitting %s", dataset.name, k, ", ".join(spec["methods"]))
             for name, params in spec["methods"].items():
                 row, trace, seconds = fit_one(params, entry["max_iter"], seed, *data)
                 key = {"dataset": dataset.name, "method": name, "split": k}

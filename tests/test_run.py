@@ -182,3 +182,25 @@ def test_later_config_files_override_earlier_ones_key_by_key(tmp_path, write_con
     config = load_config(files)
     expected = 4 if layers == 2 else 8
     assert config["methods"]["sgd"]["params"] == {"n_hidden": 3, "max_epochs": expected}
+
+
+def test_every_command_runs_on_one_blas_thread():
+    """`emnn`'s one-thread limit must reach NumPy's BLAS: set before NumPy is loaded it
+    reaches nothing, and a job then uses every core (and its bits can depend on how many)."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import emnn.cli as cli, threadpoolctl\n"
+        "cli.COMMANDS['check'] = lambda args, parser: print(sorted({"
+        "p['num_threads'] for p in threadpoolctl.threadpool_info() "
+        "if p['user_api'] == 'blas'})) or 0\n"
+        "raise SystemExit(cli.main(['check', '--config', 'unused.yaml']))\n"
+    )
+    limits = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in limits}  # no limit but emnn's
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.strip() == "[1]", done.stdout + done.stderr

@@ -1,7 +1,8 @@
 """emnn: an MLP with stochastic binary hidden units trained by exact EM, versus backprop."""
 
-import importlib
 from importlib.metadata import PackageNotFoundError, version
+
+from ._lazy import lazy_exports
 
 try:
     __version__ = version("emnn")
@@ -18,12 +19,4 @@ _EXPORTS = {
 
 __all__ = [*_EXPORTS, "__version__"]
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

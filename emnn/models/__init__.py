@@ -5,7 +5,7 @@ loads the modules it needs and no other model, so a training job depends on its
 own model's code only.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "EMMLPClassifier": ".em",
@@ -15,12 +15,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

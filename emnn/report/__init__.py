@@ -25,7 +25,7 @@ Names are imported on first use, so a module that needs only the prose markup
 (emnn.report.markup) does not load the rest.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "render": ".build",
@@ -46,12 +46,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -10,6 +10,7 @@ to nothing, hyperparameters a model does not take, data that cannot be split.
 from __future__ import annotations
 
 import copy
+import datetime
 import hashlib
 import json
 import re
@@ -44,6 +45,11 @@ def load_config(paths) -> dict:
             content = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as error:
             raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+        except ValueError as error:  # an unquoted date that is no date: 2026-13-01
+            raise ConfigError(
+                f"config file {path}: {error}: an unquoted value YAML reads as a date? "
+                "Write dates as YYYY-MM-DD, or quote them"
+            ) from None
         if not isinstance(content, dict):
             raise ConfigError(f"config file {path} must hold a mapping of keys, not {content!r}")
         update_config(merged, content)
@@ -60,6 +66,7 @@ def validate(config: dict) -> dict:
 
     config = copy.deepcopy(config)
     check_names(config)
+    _date_as_text(config)
     try:
         snakemake_validate(config, str(SCHEMA))
     except WorkflowError as error:
@@ -81,7 +88,16 @@ def describe(error) -> str:
         where = f"under {path}" if path else "at the top level"
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
         return f"config: unknown key {', '.join(map(repr, unknown))} {where}{hint}"
+    if error.validator == "pattern" and path == "report.date":
+        return f"config: report.date: {error.instance!r} is not a date written as YYYY-MM-DD"
     return f"config: {path or 'top level'}: {error.message}"
+
+
+def _date_as_text(config: dict) -> None:
+    """YAML reads an unquoted 2026-11-21 as a date, not text; it means the same date."""
+    report = config.get("report")
+    if isinstance(report, dict) and isinstance(report.get("date"), datetime.date):
+        report["date"] = report["date"].isoformat()
 
 
 # YAML reads some unquoted words as other things than text: 007 as 7, no as False.

@@ -1,5 +1,7 @@
 """Bad configurations stop before anything runs, with one message naming the culprit."""
 
+import datetime
+
 import pytest
 import yaml
 
@@ -88,3 +90,25 @@ def test_the_smoke_config_alone_is_the_smoke_study_of_the_workflow():
     assert runs(alone) == runs(layered)
     for job in runs(alone):
         assert job_spec(alone, *job) == job_spec(layered, *job)
+
+
+def test_an_unquoted_yaml_date_is_the_same_date(tmp_path):
+    path = tmp_path / "dated.yaml"
+    path.write_text(yaml.safe_dump(small_config()) + "report:\n  date: 2026-11-21\n")
+    assert isinstance(yaml.safe_load(path.read_text())["report"]["date"], datetime.date)
+    assert load_config([path])["report"]["date"] == "2026-11-21"
+
+
+def test_an_unquoted_impossible_date_names_the_file(tmp_path):
+    path = tmp_path / "dated.yaml"
+    path.write_text(yaml.safe_dump(small_config()) + "report:\n  date: 2026-13-01\n")
+    with pytest.raises(ConfigError, match=r"dated\.yaml: month must be in 1\.\.12: .*YYYY-MM-DD"):
+        load_config([path])
+
+
+@pytest.mark.parametrize("date", ['"2026-13-01"', "21 November 2026", "2026-11-21 10:00:00"])
+def test_a_date_that_is_not_yyyy_mm_dd_is_named(tmp_path, date):
+    path = tmp_path / "dated.yaml"
+    path.write_text(yaml.safe_dump(small_config()) + f"report:\n  date: {date}\n")
+    with pytest.raises(ConfigError, match=r"report\.date: .* is not a date written as YYYY-MM-DD"):
+        load_config([path])

@@ -77,19 +77,29 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
     ]
 
 
-def findings(config: dict, plan: dict, tables: dict) -> list[str]:
-    """The study's verdicts, each computed from a table."""
+def findings(config: dict, plan: dict, tables: dict) -> dict:
+    """The study's verdicts by topic, each computed from a table: accuracy and log-loss of
+    the exact-likelihood trainers against the baseline, the other methods' accuracy, speed
+    in E-steps, and convergence."""
     main, labels = plan["main"], plan["labels"]
     baseline = main.get("baseline")
-    out = []
     comparisons = tables["comparisons"]
     exact = by_model(config, main["methods"], "em", "lbfgs")
-    headline = verdicts.most_converged(tables["convergence"], exact)
-    if baseline is not None:
-        for method in headline:
-            sentence = verdicts.difference_verdict(comparisons, method, labels, "accuracy")
-            if sentence:
-                out.append(sentence)
+    others = [m for m in main["methods"] if m not in exact and m != baseline]
+    who = (
+        f"The {count(len(exact), 'trainer')} of the exact likelihood"
+        if len(exact) > 1
+        else verdicts.join([labels.get(m, m) for m in exact])
+    )
+    found = {"accuracy": None, "log_loss": None, "others": [], "speed": [], "convergence": None}
+    if baseline is not None and exact:
+        for metric in ("accuracy", "log_loss"):
+            found[metric] = verdicts.family_verdict(comparisons, exact, labels, metric, who)
+        for method in others:
+            label = labels.get(method, method)
+            found["others"].append(
+                verdicts.family_verdict(comparisons, [method], labels, "accuracy", label)
+            )
     exact_em = [
         m
         for m in by_model(config, main["methods"], "em")
@@ -104,15 +114,16 @@ def findings(config: dict, plan: dict, tables: dict) -> list[str]:
     ]
     for slow in exact_em[:1]:
         for fast in faster:
-            sentence = verdicts.speed_verdict(
-                tables["suboptimality"], fast, slow, labels, main["datasets"]
+            found["speed"].append(
+                verdicts.speed_verdict(
+                    tables["suboptimality"], fast, slow, labels, main["datasets"]
+                )
             )
-            if sentence:
-                out.append(sentence)
-    sentence = verdicts.convergence_verdict(tables["convergence"], labels)
-    if sentence:
-        out.append(sentence)
-    return [literal(sentence) for sentence in out]  # verdicts name methods as typed
+    found["convergence"] = verdicts.convergence_verdict(tables["convergence"], labels)
+    # The verdicts name methods and datasets as typed.
+    shown = {k: literal(v) for k, v in found.items() if isinstance(v, str)}
+    shown |= {k: [literal(v) for v in found[k] if v] for k in ("others", "speed")}
+    return shown
 
 
 def limitations(plan: dict, runs: pd.DataFrame) -> list[str]:
@@ -138,11 +149,14 @@ def limitations(plan: dict, runs: pd.DataFrame) -> list[str]:
 
 def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     found = findings(config, plan, tables)
-    accuracy = [s for s in found if "indistinguishable" in s]
-    speed = [s for s in found if "E-step evaluations" in s]
+    accuracy = [found[k] for k in ("accuracy", "log_loss") if found.get(k)]
     return {
         "introduction": introduction(config, plan, n_splits),
-        "discussion": found,
+        "findings": found,
+        "discussion": accuracy
+        + found["others"]
+        + found["speed"]
+        + ([found["convergence"]] if found.get("convergence") else []),
         "limitations": limitations(plan, tables["runs"]),
-        "conclusion": accuracy[:1] + speed[:1],
+        "conclusion": accuracy + found["speed"][:1],
     }

@@ -16,40 +16,81 @@ def join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def difference_verdict(
-    comparisons: pd.DataFrame, method: str, labels: dict, metric: str = "accuracy"
+def family_verdict(
+    comparisons: pd.DataFrame, methods: list[str], labels: dict, metric: str, who: str
 ) -> str | None:
-    """Whether a method and the baseline differ on each dataset, after Holm's correction
-    over the table's whole family of comparisons."""
-    rows = comparisons[(comparisons["method"] == method) & (comparisons["metric"] == metric)]
-    rows = rows[rows["p_holm"].notna()]
+    """One sentence for several methods against the baseline: how many of their comparisons
+    show no difference after Holm's correction, and which differ, in whose favour."""
+    rows = comparisons[
+        comparisons["method"].isin(methods)
+        & (comparisons["metric"] == metric)
+        & comparisons["p_holm"].notna()
+    ]
     if rows.empty:
         return None
     baseline = rows["baseline"].iloc[0]
-    a, b = labels.get(method, method), labels.get(baseline, baseline)
+    b, n = labels.get(baseline, baseline), len(rows)
     differ = rows[rows["p_holm"] < ALPHA]
-    # Accuracy: a positive difference favours the method; log-loss: a negative one does.
-    favours_method = (
+    if differ.empty:
+        return (
+            f"{who} and {b} are indistinguishable in {METRIC_TEXT[metric]} on every dataset "
+            f"after Holm's correction: all {n} comparisons have adjusted p ≥ {ALPHA:g}."
+        )
+    better = (
         differ["mean_difference"] > 0 if metric == "accuracy" else (differ["mean_difference"] < 0)
     )
-    sentence = (
-        f"{a} and {b} are indistinguishable in {METRIC_TEXT[metric]} on "
-        f"{len(rows) - len(differ)} of {len(rows)} datasets after Holm's correction "
-        f"(adjusted p ≥ {ALPHA:g})"
-    )
-    for who, chosen in ((a, differ[favours_method]), (b, differ[~favours_method])):
-        if len(chosen):
-            sentence += f"; {who} is better on {join(list(chosen['dataset']))}"
-    return sentence + "."
+    parts = []
+    for method in [m for m in methods if m in set(differ["method"])]:
+        a = labels.get(method, method)
+        mine = differ["method"] == method
+        for winner, loser, chosen in (
+            (a, b, differ[mine & better]),
+            (b, a, differ[mine & ~better]),
+        ):
+            if len(chosen):
+                parts.append(f"{winner} is better than {loser} on {join(list(chosen['dataset']))}")
+    return (
+        f"{n - len(differ)} of the {n} comparisons of {who} with {b} in {METRIC_TEXT[metric]} "
+        f"show no difference after Holm's correction (adjusted p ≥ {ALPHA:g}); "
+        + "; ".join(parts) + "."
+    )  # fmt: skip
 
 
-def estep_to_reach(suboptimality: pd.DataFrame, dataset: str, method: str) -> float | None:
-    """E-step evaluations after which the median split is within REACHED of its optimum."""
+def _median_curve(suboptimality: pd.DataFrame, dataset: str, method: str) -> pd.DataFrame:
     rows = suboptimality[
         (suboptimality["dataset"] == dataset) & (suboptimality["method"] == method)
     ]
-    reached = rows[rows["median"] <= REACHED]
+    return rows.sort_values("n_estep")
+
+
+def estep_to_reach(
+    suboptimality: pd.DataFrame, dataset: str, method: str, level: float = REACHED
+) -> float | None:
+    """E-step evaluations after which the median split is within `level` of its optimum."""
+    rows = _median_curve(suboptimality, dataset, method)
+    reached = rows[rows["median"] <= level]
     return float(reached["n_estep"].iloc[0]) if len(reached) else None
+
+
+def catch_up(suboptimality: pd.DataFrame, dataset: str, fast: str, slow: str):
+    """How many E-steps `fast` needs to reach where `slow` ends (median split), and how many
+    `slow` spent to get there: the speed-up when `slow` never reaches the optimum."""
+    end = _median_curve(suboptimality, dataset, slow)
+    if end.empty:
+        return None
+    level, spent = float(end["median"].iloc[-1]), float(end["n_estep"].iloc[-1])
+    needed = estep_to_reach(suboptimality, dataset, fast, level)
+    return None if needed is None else (needed, spent)
+
+
+def fewer(ratios: np.ndarray, spec: str) -> str:
+    """ "3× to 5× fewer", or "about as many" when no ratio reaches 1.5 (never "1× fewer")."""
+    low, high = ratios.min(), ratios.max()
+    if high < 1.5:
+        return "about as many"
+    if format(low, spec) == format(high, spec):
+        return f"{low:{spec}}× fewer"
+    return f"{low:{spec}}× to {high:{spec}}× fewer"
 
 
 def speed_verdict(
@@ -58,39 +99,48 @@ def speed_verdict(
     """How many times fewer E-steps one exact-likelihood trainer needs than another to come
     within REACHED of the best objective found on the split (median split)."""
     a, b = labels.get(fast, fast), labels.get(slow, slow)
-    ratios, missed = [], []
+    ratios, missed, neither = [], [], []
     for dataset in datasets:
+        if any(_median_curve(suboptimality, dataset, m).empty for m in (fast, slow)):
+            continue
         x, y = (
             estep_to_reach(suboptimality, dataset, fast),
             estep_to_reach(suboptimality, dataset, slow),
         )
         if x is None and y is None:
-            continue
-        if y is None:
+            neither.append(dataset)
+        elif y is None:
             missed.append(dataset)
         elif x is not None:
             ratios.append((dataset, y / x))
-    if not ratios and not missed:
+    if not (ratios or missed or neither):
         return None
+    near = f"within a relative {REACHED:.0e} of the split's best objective"
     parts = []
     if ratios:
         values = np.array([r for _, r in ratios])
         first, second = a, b
         if np.median(values) < 1:  # the "fast" one is slower: say so the other way round
             values, first, second = 1 / values, b, a
-        low, high = values.min(), values.max()
-        spread = f"{low:.1f}×" if np.isclose(low, high) else f"{low:.1f}× to {high:.1f}×"
         parts.append(
-            f"{first} comes within a relative {REACHED:.0e} of the split's best objective in "
-            f"{spread} fewer E-step evaluations than {second} (median split) on "
-            f"{len(ratios)} of {len(datasets)} datasets"
+            f"{first} comes {near} in {fewer(values, '.1f')} E-step evaluations than {second} "
+            f"(median split) on {len(ratios)} of {len(datasets)} datasets"
         )
     if missed:
+        parts.append(f"{b} does not come {near} before its cap on {join(missed)}, where {a} does")
+    if neither:
+        parts.append(f"neither comes {near} on {join(neither)}")
+    stuck = missed + neither
+    caught = [catch_up(suboptimality, dataset, fast, slow) for dataset in stuck]
+    if stuck and all(caught):
+        values = np.array([spent / needed for needed, spent in caught])
+        where = "there" if len(stuck) == 1 else "on those datasets"
         parts.append(
-            f"{b} does not come within a relative {REACHED:.0e} of the split's best objective "
-            f"before its cap on {join(missed)}, where {a} does"
+            f"{a} reaches the objective at which {b} stops in {fewer(values, '.0f')} E-step "
+            f"evaluations {where} (median split)"
         )
-    return "; ".join(parts).replace("e-0", "e-") + "."
+    sentence = "; ".join(parts).replace("e-0", "e-")
+    return sentence[0].upper() + sentence[1:] + "."
 
 
 def convergence_verdict(convergence: pd.DataFrame, labels: dict) -> str | None:
@@ -115,11 +165,3 @@ def convergence_verdict(convergence: pd.DataFrame, labels: dict) -> str | None:
         )
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
-
-
-def most_converged(convergence: pd.DataFrame, methods: list[str]) -> list[str]:
-    """Methods ordered by their share of runs that met the stopping rule (ties keep their
-    order): the headline verdict is about a trainer that finished, not one at its cap."""
-    totals = convergence.groupby("method")[["converged", "n_splits"]].sum()
-    share = {m: totals.loc[m, "converged"] / totals.loc[m, "n_splits"] for m in totals.index}
-    return sorted(methods, key=lambda m: -share.get(m, 0.0))

@@ -20,25 +20,38 @@ def comparisons(p_holm, differences):
     )
 
 
-def test_the_difference_verdict_counts_datasets_after_holm():
-    same = verdicts.difference_verdict(
-        comparisons([1.0, 0.5, 0.2], [0.0, 0.01, -0.02]), "em", LABELS
+def test_the_family_verdict_counts_comparisons_after_holm():
+    same = verdicts.family_verdict(
+        comparisons([1.0, 0.5, 0.2], [0.0, 0.01, -0.02]), ["em"], LABELS, "accuracy", "EM"
     )
     assert same == (
-        "EM and SGD are indistinguishable in test accuracy on 3 of 3 datasets after Holm's "
-        "correction (adjusted p ≥ 0.05)."
+        "EM and SGD are indistinguishable in test accuracy on every dataset after Holm's "
+        "correction: all 3 comparisons have adjusted p ≥ 0.05."
     )
-    split = verdicts.difference_verdict(
-        comparisons([1.0, 0.01, 0.001], [0.0, 0.02, -0.03]), "em", LABELS
+    split = verdicts.family_verdict(
+        comparisons([1.0, 0.01, 0.001], [0.0, 0.02, -0.03]), ["em"], LABELS, "accuracy", "EM"
     )
-    assert "on 1 of 3 datasets" in split
-    assert "; EM is better on wine; SGD is better on digits." in split
+    assert split.startswith("1 of the 3 comparisons of EM with SGD in test accuracy show no")
+    assert "; EM is better than SGD on wine; SGD is better than EM on digits." in split
+
+
+def test_the_family_verdict_names_each_method_that_differs():
+    table = pd.concat(
+        [
+            comparisons([1.0, 1.0, 1.0], [0.0, 0.0, 0.0]),
+            comparisons([0.001, 1.0, 0.001], [0.05, 0.0, 0.04]).assign(method="lbfgs"),
+        ]
+    )
+    sentence = verdicts.family_verdict(table, ["em", "lbfgs"], LABELS, "accuracy", "Both")
+    assert sentence.startswith("4 of the 6 comparisons of Both with SGD")
+    assert sentence.endswith("; L-BFGS is better than SGD on iris and digits.")
 
 
 def test_for_log_loss_a_lower_value_is_better():
     table = comparisons([0.01, 0.5, 0.5], [-0.1, 0.0, 0.0]).assign(metric="log_loss")
-    sentence = verdicts.difference_verdict(table, "em", LABELS, metric="log_loss")
-    assert "test log-loss on 2 of 3 datasets" in sentence and "EM is better on iris" in sentence
+    sentence = verdicts.family_verdict(table, ["em"], LABELS, "log_loss", "EM")
+    assert "in test log-loss show no difference" in sentence
+    assert sentence.endswith("EM is better than SGD on iris.")
 
 
 def suboptimality(fast_reaches, slow_reaches):
@@ -63,8 +76,32 @@ def test_the_speed_verdict_is_a_ratio_of_e_steps():
     missed = verdicts.speed_verdict(suboptimality(10, None), "lbfgs", "em", LABELS, ["iris"])
     assert missed == (
         "EM does not come within a relative 1e-6 of the split's best objective before its cap "
-        "on iris, where L-BFGS does."
+        "on iris, where L-BFGS does; L-BFGS reaches the objective at which EM stops in 1000× "
+        "fewer E-step evaluations there (median split)."
     )
+
+
+def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they_stop():
+    curves = {"lbfgs": [1e-2, 1e-4, 1e-5, 1e-5], "em": [1e-1, 1e-2, 1e-3, 1e-4]}
+    table = pd.DataFrame(
+        [{"dataset": "iris", "method": method, "n_estep": n_estep, "median": value}
+         for method, values in curves.items()
+         for n_estep, value in zip((1, 10, 100, 1000), values, strict=True)]
+    )  # fmt: skip
+    sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
+    assert sentence == (
+        "Neither comes within a relative 1e-6 of the split's best objective on iris; L-BFGS "
+        "reaches the objective at which EM stops in 100× fewer E-step evaluations there "
+        "(median split)."
+    )
+    curves["lbfgs"] = [1e-1, 1e-2, 1e-3, 1e-4]  # the same curve: no speed-up to claim
+    table["median"] = [v for values in curves.values() for v in values]
+    sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
+    assert sentence.endswith("in about as many E-step evaluations there (median split).")
+    curves["lbfgs"] = [1e-2, 1e-3, 1e-3, 1e-3]  # it never gets as far as EM: no claim
+    table["median"] = [v for values in curves.values() for v in values]
+    sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
+    assert sentence == "Neither comes within a relative 1e-6 of the split's best objective on iris."
 
 
 def test_the_convergence_verdict_names_who_stopped_at_the_cap():
@@ -77,13 +114,3 @@ def test_the_convergence_verdict_names_who_stopped_at_the_cap():
     assert "by EM in 3 of 40 runs" in sentence
     table["converged"] = 20
     assert "cap" not in verdicts.convergence_verdict(table, LABELS)
-
-
-def test_the_headline_trainer_is_the_one_that_converged_most():
-    table = pd.DataFrame(
-        {"method": ["em", "em", "lbfgs", "lbfgs"], "converged": [1, 0, 20, 19],
-         "n_splits": [20] * 4}
-    )  # fmt: skip
-    assert verdicts.most_converged(table, ["em", "lbfgs"]) == ["lbfgs", "em"]
-    table["converged"] = 0
-    assert verdicts.most_converged(table, ["em", "lbfgs"]) == ["em", "lbfgs"]

@@ -8,7 +8,7 @@ Sentences are prose markup (emnn.report.markup): `$...$` is mathematics and
 from __future__ import annotations
 
 from .. import provenance
-from .formats import fixed, pct, pvalue, sci, tex_escape
+from .formats import sci, tex_escape
 from .inputs import rows_by
 from .markup import literal
 
@@ -103,7 +103,8 @@ def split_text(spec: dict, info: dict) -> str:
 
 
 def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
-    """The abstract's sentences, with the study's own numbers."""
+    """What was trained, on what, and then the verdicts: every one computed from the tables,
+    the last ones the answer to the paper's question."""
     main, labels = plan["main"], plan["labels"]
     summary = rows_by(tables["main"], ["dataset", "method"])
     splits = sorted({int(r["n_splits"]) for r in summary.values()}) or [0]
@@ -117,31 +118,6 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
         f"{n_splits} paired train/test splits, and compare {len(main['methods'])} methods "
         f"({', '.join(literal(labels[m]) for m in main['methods'])})."
     ]
-    em, baseline = values["em"], values["baseline"]
-    comparisons = rows_by(tables["comparisons"], ["dataset", "method", "metric"])
-    if em and baseline:
-        parts = []
-        for dataset in datasets:
-            a, b = summary.get((dataset, em)), summary.get((dataset, baseline))
-            if a is None or b is None:
-                continue
-            acc = comparisons.get((dataset, em, "accuracy"), {})
-            loss = comparisons.get((dataset, em, "log_loss"), {})
-            parts.append(
-                f"on {literal(dataset)}, {pct(a['accuracy_mean'])} % against "
-                f"{pct(b['accuracy_mean'])} % "
-                f"({adjusted_p_text(acc)}) and a test log-loss of "
-                f"{fixed(a['log_loss_mean'])} against {fixed(b['log_loss_mean'])} "
-                f"({adjusted_p_text(loss)})"
-            )
-        if parts:
-            family = values["comparison"]["family_size"] if values["comparison"] else 0
-            out.append(
-                f"Mean test accuracy of {literal(labels[em])} against {literal(labels[baseline])}: "
-                + "; ".join(parts)
-                + f" (Nadeau–Bengio corrected resampled t-test unless a sign test is named; "
-                f"p-values Holm-adjusted over the {family} paired comparisons of the study)."
-            )
     conv = values["results"]["convergence"]
     if conv["total"]:
         out.append(
@@ -152,17 +128,9 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     rep = values["replication"]
     if rep:
         out += rep["sentences"][:2]  # whether the rebuilt notebooks give the reported numbers
-    out.append(
-        "Every number in this report is generated from the study's result tables; wall-clock "
-        "times are confined to one appendix."
-    )
-    return out + values["narrative"]["conclusion"]  # it ends in the verdict
-
-
-def adjusted_p_text(row: dict) -> str:
-    """A comparison's Holm-adjusted p-value as the abstract quotes it, naming a sign test."""
-    text = f"Holm-adjusted p = {pvalue(row.get('p_holm'))}"
-    return text + ", sign test" if row.get("test") == "sign" else text
+    found = values["narrative"]["findings"]
+    verdicts = [found.get("accuracy"), found.get("log_loss"), *found["speed"][:1]]
+    return out + [sentence for sentence in verdicts if sentence]
 
 
 def self_citation(values: dict) -> str:

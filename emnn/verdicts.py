@@ -56,6 +56,30 @@ def family_verdict(
     )  # fmt: skip
 
 
+def family_verdicts(
+    comparisons: pd.DataFrame, methods: list[str], labels: dict, who: str, metrics=METRIC_TEXT
+) -> list[str]:
+    """The family verdict of each metric, or one sentence for all of them when no
+    comparison of any differs after Holm's correction."""
+    rows = comparisons[
+        comparisons["method"].isin(methods)
+        & comparisons["metric"].isin(list(metrics))
+        & comparisons["p_holm"].notna()
+    ]
+    if rows.empty:
+        return []
+    if (rows["p_holm"] >= ALPHA).all() and rows["metric"].nunique() > 1:
+        baseline = rows["baseline"].iloc[0]
+        shown = join([METRIC_TEXT[m] for m in metrics if m in set(rows["metric"])])
+        return [
+            f"{who} and {labels.get(baseline, baseline)} are indistinguishable in {shown} on "
+            f"every dataset after Holm's correction: all {len(rows)} comparisons have "
+            f"adjusted p ≥ {ALPHA:g}."
+        ]
+    found = (family_verdict(comparisons, methods, labels, m, who) for m in metrics)
+    return [sentence for sentence in found if sentence]
+
+
 def _median_curve(suboptimality: pd.DataFrame, dataset: str, method: str) -> pd.DataFrame:
     rows = suboptimality[
         (suboptimality["dataset"] == dataset) & (suboptimality["method"] == method)
@@ -129,7 +153,7 @@ def speed_verdict(
     if missed:
         parts.append(f"{b} does not come {near} before its cap on {join(missed)}, where {a} does")
     if neither:
-        parts.append(f"neither comes {near} on {join(neither)}")
+        parts.append(f"neither {a} nor {b} comes {near} on {join(neither)}")
     stuck = missed + neither
     caught = [catch_up(suboptimality, dataset, fast, slow) for dataset in stuck]
     if stuck and all(caught):

@@ -90,7 +90,8 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     )  # fmt: skip
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
     assert sentence == (
-        "Neither comes within a relative 1e-6 of the split's best objective on iris; L-BFGS "
+        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split's best objective on "
+        "iris; L-BFGS "
         "reaches the objective at which EM stops in 100× fewer E-step evaluations there "
         "(median split)."
     )
@@ -101,7 +102,9 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     curves["lbfgs"] = [1e-2, 1e-3, 1e-3, 1e-3]  # it never gets as far as EM: no claim
     table["median"] = [v for values in curves.values() for v in values]
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
-    assert sentence == "Neither comes within a relative 1e-6 of the split's best objective on iris."
+    assert sentence == (
+        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split's best objective on iris."
+    )
 
 
 def test_the_convergence_verdict_names_who_stopped_at_the_cap():
@@ -114,3 +117,19 @@ def test_the_convergence_verdict_names_who_stopped_at_the_cap():
     assert "by EM in 3 of 40 runs" in sentence
     table["converged"] = 20
     assert "cap" not in verdicts.convergence_verdict(table, LABELS)
+
+
+def test_metrics_that_all_agree_share_one_sentence():
+    both = pd.concat(
+        [comparisons([1.0, 0.5, 0.2], [0.0, 0.01, -0.02]).assign(metric=m)
+         for m in ("accuracy", "log_loss")], ignore_index=True
+    )  # fmt: skip
+    (sentence,) = verdicts.family_verdicts(both, ["em"], LABELS, "EM")
+    assert sentence == (
+        "EM and SGD are indistinguishable in test accuracy and test log-loss on every dataset "
+        "after Holm's correction: all 6 comparisons have adjusted p ≥ 0.05."
+    )
+    both.loc[both.index[-1], "p_holm"] = 0.001  # one log-loss comparison differs
+    accuracy, log_loss = verdicts.family_verdicts(both, ["em"], LABELS, "EM")
+    assert "indistinguishable in test accuracy on every dataset" in accuracy
+    assert log_loss.startswith("2 of the 3 comparisons of EM with SGD in test log-loss")

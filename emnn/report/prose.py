@@ -129,8 +129,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     if rep:
         out += rep["sentences"][:2]  # whether the rebuilt notebooks give the reported numbers
     found = values["narrative"]["findings"]
-    verdicts = [found.get("accuracy"), found.get("log_loss"), *found["speed"][:1]]
-    return out + [sentence for sentence in verdicts if sentence]
+    return out + found["accuracy"] + found["speed"][:1]
 
 
 def self_citation(values: dict) -> str:

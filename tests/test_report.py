@@ -820,7 +820,7 @@ def test_the_report_stage_depends_on_every_module_of_the_package():
     package = {f"emnn/report/{p.name}" for p in (REPO / "emnn/report").glob("*.py")}
     assert package <= sources
     assert {"emnn/narrative.py", "emnn/latex.py", "emnn/templates/references.bib",
-            "emnn/templates/report.html.j2", "emnn/templates/macros.j2"} <= sources  # fmt: skip
+            "emnn/templates/report.html.j2", "emnn/templates/text/models.j2"} <= sources  # fmt: skip
     assert all(not f.startswith("emnn/report/") for f in provenance.stage_sources("pdf"))
 
 

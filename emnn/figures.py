@@ -513,9 +513,9 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
     caption = (
         f"Mean test log-loss over {over} of each method's trained weights under the exact "
         "predictor [#eq-marginal] of the stochastic-unit network (circles) and under the "
-        "mean-field predictor of the deterministic network (squares); the filled marker is the predictor "
-        "the method was trained for, the hollow one scores the same weights as the other kind "
-        "of model. A long segment means the weights are a poor model of the other kind."
+        "mean-field predictor of the deterministic network (squares); the filled marker is the "
+        "predictor the method was trained for, the hollow one scores the same weights as the "
+        "other kind of model. A long segment means the weights are a poor model of the other kind."
     )
     if floors:
         caption += (

@@ -111,7 +111,7 @@ XREFS = {"tab-main": ("Table 3", "tab-main"), "eq-objective": ("(4)", "eq-object
     [
         ("see [#tab-main]", 'see <a href="#tab-main">Table 3</a>', r"see Table~\ref{tab-main}"),
         ("[#eq-objective]", '<a href="#eq-objective">(4)</a>', r"\eqref{eq-objective}"),
-        ("in [#app-timing]", 'in <a href="#timing">Appendix C</a>', r"in Appendix~\ref{sec-timing}"),
+        ("[#app-timing]", '<a href="#timing">Appendix C</a>', r"Appendix~\ref{sec-timing}"),
         ("[#sub-convergence]", '<a href="#sub-convergence">Section 4.1</a>',
          r"Section~\ref{sub-convergence}"),
         ("[#fig-x]", '<a href="#fig-x">Figure 2</a>', r"Figure~\ref{fig-x}"),

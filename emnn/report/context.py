@@ -27,6 +27,7 @@ from .markup import literal
 from .prose import abstract, self_citation
 from .protocol import protocol
 from .sections import outline, texts
+from .setup_tables import figure_provenance as figure_provenance_table
 from .tables import comparison, headline_method, results
 
 
@@ -65,7 +66,7 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
         raise StudyError(f"report: the text places table {missing[0]!r}, which no code builds")
     # The figure provenance appendix lists the figures in the order of their numbers.
     values["appendix"]["figures"].sort(key=lambda f: values["numbers"][f["anchor"]])
-    values["tables"]["tab-figures"] = floats.figure_provenance(values["appendix"]["figures"])
+    values["tables"]["tab-figures"] = figure_provenance_table(values["appendix"]["figures"])
     return values
 
 
@@ -175,8 +176,13 @@ def figure_provenance(figure: dict) -> dict:
 
 def appendix(config: dict, data: dict) -> dict:
     return {
-        "versions": sorted({**provenance.versions(), "pybtex": pybtex.__version__,
-                            "latex2mathml": metadata.version("latex2mathml")}.items()),
+        "versions": sorted(
+            {
+                **provenance.versions(),
+                "pybtex": pybtex.__version__,
+                "latex2mathml": metadata.version("latex2mathml"),
+            }.items()
+        ),
         "commit": provenance.git_commit(),
         "config_sha256": hashlib.sha256(canonical_json(config).encode()).hexdigest(),
         "figures": [figure_provenance(f) for f in data["figures"].values() if not f["timing"]],

@@ -113,8 +113,10 @@ def outline(sections: list[dict], figures: dict) -> dict:
                 anchor = block.text if block.kind == "table" else block.anchor
                 if block.kind == "figure":
                     if block.text not in figures:
-                        raise StudyError(f"report: section '{section['name']}' places figure "
-                                         f"'{block.text}', which the study did not draw")  # fmt: skip
+                        raise StudyError(
+                            f"report: section '{section['name']}' places figure "
+                            f"'{block.text}', which the study did not draw"
+                        )
                     anchor = figures[block.text]["anchor"]
                 counts[block.kind] += 1
                 k = counts[block.kind]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from emnn.report import blocks, markup, mathml, texmath
+from emnn.report.sections import outline
 from tests.test_hostile import ACCEPTED, LABEL
 
 REFNUM = {"ng2004em": 1, "holm1979simple": 10}
@@ -216,3 +217,35 @@ def prose_runs(template: str) -> list[str]:
 def test_the_format_templates_hold_no_prose(name):
     assert prose_runs((TEMPLATES / name).read_text()) == []
     assert prose_runs("<p>All methods fit the same architecture: p inputs</p>")
+
+
+# ------------------------------------------------------------------ the outline
+
+
+def test_the_outline_numbers_floats_in_the_order_the_texts_place_them():
+    figures = {"a": {"anchor": "fig-a"}, "b": {"anchor": "fig-b"}}
+
+    def numbered(first: str, second: str) -> dict:
+        texts = (
+            f"$$ x $$ {{#eq-x}}\n\n::: {first}\n\n### Sub {{#sub-s}}\n\n::: table tab-t\n",
+            f"::: {second}\n\n::: figure b\n",
+            "Text.",
+        )
+        shown = [
+            {"name": name, "title": name, "appendix": name == "app", "blocks": blocks.parse(text)}
+            for name, text in zip(("one", "two", "app"), texts, strict=True)
+        ]
+        return outline(shown, figures)
+
+    found = numbered("table tab-u", "figure a")
+    assert found["table_order"] == ["tab-u", "tab-t"]
+    assert found["figure_order"] == ["fig-a", "fig-b"]
+    assert found["numbers"] == {"eq-x": 1, "tab-u": 1, "tab-t": 2, "fig-a": 1, "fig-b": 2}
+    assert found["xrefs"]["sub-s"] == ("Section 1.1", "sub-s")
+    assert found["xrefs"]["app-app"] == ("Appendix A", "app")
+    assert found["xrefs"]["fig-b"] == ("Figure 2", "fig-b")
+    # A text that places the floats the other way round numbers them the other way round.
+    swapped = numbered("figure a", "table tab-u")
+    assert swapped["table_order"] == ["tab-t", "tab-u"]
+    assert swapped["numbers"]["tab-t"] == 1 and swapped["numbers"]["tab-u"] == 2
+    assert [b.number for b in swapped["sections"][0]["blocks"]] == ["1", "1", "1.1", "1"]

@@ -31,6 +31,7 @@ from .formats import tex_escape, tex_path_text
 
 _CITATION = re.compile(r"\[@([A-Za-z0-9_:-]+)\]")
 _REFERENCE = re.compile(r"\[#([A-Za-z][\w:.-]*)\]")
+_HASH = re.compile(r"[0-9a-f]{32,}")
 _ESCAPABLE = "\\$[*`'"
 # How LaTeX refers to each kind of anchor; appendices are labelled as sections.
 _TEX_REFS = {
@@ -173,6 +174,8 @@ def html(text, refnum: dict, labels: dict | None = None) -> Markup:
             parts.append(Markup('<a href="#{0}">{1}</a>').format(target, shown))
         elif kind == "ref":
             parts.append(escape(f"[#{value}]"))
+        elif kind == "code" and _HASH.fullmatch(value):  # a digest may break anywhere
+            parts.append(Markup('<code class="hash">{0}</code>').format(value))
         elif kind == "code":
             parts.append(Markup("<code>{0}</code>").format(value))
         elif kind in _HTML_TAGS:

@@ -182,9 +182,10 @@ def _count(n: int, noun: str) -> str:
 
 def _text(text: str) -> str:
     """A name quoted in a caption, shown as typed. Captions are prose markup: mathematics
-    between dollar signs, "[@key]" a citation; so the name's backslashes, dollar signs and
-    brackets are escaped with a backslash (the rule of emnn.report.markup.literal)."""
-    return re.sub(r"([\\$\[])", r"\\\1", str(text))
+    between dollar signs, "[@key]" a citation, stars and backquotes emphasis and code, an
+    apostrophe typographic; so each of these characters in the name is escaped with a
+    backslash (the rule of emnn.report.markup.literal)."""
+    return re.sub(r"([\\$\[*`'])", r"\\\1", str(text))
 
 
 def _plain(value: float) -> str:
@@ -373,7 +374,7 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
         _zoom(row[1], 100 * accuracy[["q25", "median", "q75"]].to_numpy(dtype=float))
     n_splits = _n_splits(convergence, dataset)
     over = f"the {_count(n_splits, 'split')}" if n_splits else "splits"
-    title = f"Learning curves on {dataset}"
+    title = f"Learning curves on {_text(dataset)}"
     caption = (
         f"Each method's own training objective (penalized log-loss per training example, log "
         f"scale) and test accuracy under its own predictor on {_text(dataset)}, against its "
@@ -447,9 +448,9 @@ def suboptimality(table: pd.DataFrame, study: dict):
     caption = (
         "Relative suboptimality $(\\ell^* - \\ell)/|\\ell^*|$ of each exact-likelihood trainer "
         "after a given number of E-step evaluations (both axes logarithmic), where $\\ell$ is its "
-        "penalized log-likelihood (4) and $\\ell^*$ the best final one any exact-likelihood "
-        "trainer reached on "
-        "the same split: median over splits, band from the first to the third quartile. The "
+        "penalized log-likelihood [#eq-objective] and $\\ell^*$ the best final one any "
+        "exact-likelihood trainer reached on the same split: median over splits, band from the "
+        "first to the third quartile. The "
         "E-step is the unit of cost all of them share: EM spends one per iteration, SQUAREM "
         "three or more per cycle, L-BFGS one per function evaluation (line-search trials "
         "included). A run that stopped keeps its final value; a value of 0 (the run that "
@@ -511,10 +512,10 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
     over = f"the {_count(counts.pop(), 'split')}" if len(counts) == 1 else "splits"
     caption = (
         f"Mean test log-loss over {over} of each method's trained weights under the exact "
-        "predictor (3) of the stochastic-unit network (circles) and under the mean-field "
-        "predictor of the deterministic network (squares); the filled marker is the predictor "
-        "the method was trained for, the hollow one scores the same weights as the other kind "
-        "of model. A long segment means the weights are a poor model of the other kind."
+        "predictor [#eq-marginal] of the stochastic-unit network (circles) and under the "
+        "mean-field predictor of the deterministic network (squares); the filled marker is the "
+        "predictor the method was trained for, the hollow one scores the same weights as the "
+        "other kind of model. A long segment means the weights are a poor model of the other kind."
     )
     if floors:
         caption += (

@@ -32,7 +32,7 @@ from emnn.errors import ConfigError, StudyError
 from emnn.layout import run_dir, slug
 from emnn.names import RULE
 from emnn.pdf import build_report_pdf, preflight
-from emnn.report import tex_escape
+from emnn.report import markup, tex_escape
 from tests.conftest import copy_checkout, small_config
 
 PDF = preflight() is None  # this machine can build the PDF
@@ -615,10 +615,10 @@ def test_every_accepted_name_goes_through_the_whole_study(tmp_path):
     main = read_table(root / "results/tables/main.csv")
     assert set(main["dataset"]) == set(names)
     assert set(main["method"]) == {METHOD}
-    # Figures: file names by slug, the name as typed in the title.
+    # Figures: file names by slug, the name as typed in the title (paper markup).
     for name in names:
         sidecar = json.loads((root / f"results/figures/learning-{slug(name)}.json").read_text())
-        assert name in sidecar["title"]
+        assert name in markup.plain(sidecar["title"])
 
     html = (root / "report/build/report.html").read_text(encoding="utf-8")
     text = html_text(html)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 
-from emnn.report import markup, texmath
+from emnn.report import blocks, markup, mathml, texmath
+from emnn.report.sections import outline
 from tests.test_hostile import ACCEPTED, LABEL
 
 REFNUM = {"ng2004em": 1, "holm1979simple": 10}
@@ -96,3 +98,154 @@ def test_only_known_commands_are_mathematics():
         assert not texmath.is_math(source), source
     with pytest.raises(texmath.NotMath):
         texmath.html(r"\write18{rm}")
+
+
+# ------------------------------------------------------------------ the marks of paper markup
+
+XREFS = {"tab-main": ("Table 3", "tab-main"), "eq-objective": ("(4)", "eq-objective"),
+         "app-timing": ("Appendix C", "timing"), "sub-convergence": ("Section 4.1",
+         "sub-convergence"), "fig-x": ("Figure 2", "fig-x")}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("source", "shown_html", "shown_tex"),
+    [
+        ("see [#tab-main]", 'see <a href="#tab-main">Table 3</a>', r"see Table~\ref{tab-main}"),
+        ("[#eq-objective]", '<a href="#eq-objective">(4)</a>', r"\eqref{eq-objective}"),
+        ("[#app-timing]", '<a href="#timing">Appendix C</a>', r"Appendix~\ref{sec-timing}"),
+        ("[#sub-convergence]", '<a href="#sub-convergence">Section 4.1</a>',
+         r"Section~\ref{sub-convergence}"),
+        ("[#fig-x]", '<a href="#fig-x">Figure 2</a>', r"Figure~\ref{fig-x}"),
+        ("[#tab-unknown]", "[#tab-unknown]", r"[\#tab-unknown]"),
+        ("a **bold** word", "a <b>bold</b> word", r"a \textbf{bold} word"),
+        ("an *italic* word", "an <i>italic</i> word", r"an \emph{italic} word"),
+        ("**E-step of $m$**", '<b>E-step of <span class="math"><i>m</i></span></b>',
+         r"\textbf{E-step of $m$}"),
+        ("run `snakemake --cores 1`", "run <code>snakemake --cores 1</code>",
+         r"run \texttt{snakemake -{}-cores 1}"),
+        ("`a/b_c`", "<code>a/b_c</code>", r"\texttt{a/\allowbreak{}b\_c}"),
+        ("2 * 3 and a * b", "2 * 3 and a * b", "2 * 3 and a * b"),
+        ("\\*not\\* \\`code\\`", "*not* `code`", "*not* \\textasciigrave{}code\\textasciigrave{}"),
+    ],
+)  # fmt: skip
+def test_each_inline_mark_in_both_formats(source, shown_html, shown_tex):
+    assert str(markup.html(source, REFNUM, XREFS)) == shown_html
+    assert markup.tex(source, REFNUM, XREFS) == shown_tex
+
+
+def test_code_is_pasted_as_typed_from_both_formats():
+    command = "snakemake --cores 1 --force results/figures/x.svg"
+    assert "--" not in markup.tex(f"`{command}`", REFNUM).replace("-{}-", "")
+    assert text_of(markup.html(f"`{command}`", REFNUM)) == command
+    name = "-rf * '; echo $(id) `id`; '"
+    assert text_of(markup.html(f"`{markup.literal(name)}`", REFNUM)) == name
+    assert text_of(markup.html(f"*{markup.literal(name)}*", REFNUM)) == name
+
+
+# ------------------------------------------------------------------ blocks
+
+TEXT = """First paragraph
+on two lines with [#tab-a].
+
+### A subsection {#sub-a}
+$$ a = b $$ {#eq-a}
+
+$$ \\begin{gathered}
+x \\\\
+y
+\\end{gathered} $$
+
+- one item
+  continued
+- two
+::: table tab-a
+::: figure learning-iris
+
+```bibtex
+@misc{x,
+  title = {y}
+}
+```
+Last."""
+
+
+def test_the_block_parser_finds_every_kind_of_block():
+    found = blocks.parse(TEXT)
+    assert [b.kind for b in found] == [
+        "paragraph", "heading", "equation", "equation", "list", "table", "figure", "code",
+        "paragraph",
+    ]  # fmt: skip
+    assert found[0].text == "First paragraph on two lines with [#tab-a]."
+    assert (found[1].text, found[1].anchor) == ("A subsection", "sub-a")
+    assert (found[2].text, found[2].anchor) == ("a = b", "eq-a")
+    assert found[3].anchor is None and "\\\\\ny" in found[3].text
+    assert found[4].items == ("one item continued", "two")
+    assert (found[5].text, found[6].text) == ("tab-a", "learning-iris")
+    assert found[7].info == "bibtex" and found[7].text == "@misc{x,\n  title = {y}\n}"
+    assert [b.kind for b in blocks.floats(found)] == ["table", "figure"]
+
+
+@pytest.mark.parametrize("text", ["$$ a = b", "```\ncode"])
+def test_an_unclosed_block_is_an_error(text):
+    with pytest.raises(blocks.MarkupError):
+        blocks.parse(text)
+
+
+def test_a_display_equation_is_mathml_in_html_and_an_equation_in_latex():
+    shown = str(mathml.mathml(r"\frac{\lambda}{2} \lVert \mathbf{W} \rVert^2"))
+    assert shown.startswith('<math display="block">') and "<mfrac>" in shown
+    gathered = str(mathml.mathml("\\begin{gathered} a \\\\ b \\end{gathered}"))
+    assert '<mtable displaystyle="true">' in gathered and gathered.count("<mtr>") == 2
+
+
+# ------------------------------------------------------------------ the format templates
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "emnn/templates"
+
+
+def prose_runs(template: str) -> list[str]:
+    """Runs of six or more ordinary words left once Jinja, tags, TeX commands, TeX
+    comments and CSS are taken out of a format template."""
+    text = re.sub(r"\(\(=.*?=\)\)|\(\(\*.*?\*\)\)|\(\(\(.*?\)\)\)", " ", template, flags=re.S)
+    text = re.sub(r"<style>.*?</style>|<[^>]*>", " ", text, flags=re.S)
+    text = re.sub(r"(?m)(?<!\\)%.*$", " ", text)
+    text = re.sub(r"\\[A-Za-z]+\*?(\[[^\]]*\])?", " ", text)
+    return re.findall(r"\b[A-Za-z']+(?: [A-Za-z']+){5,}", text)
+
+
+@pytest.mark.parametrize("name", ["report.html.j2", "report.tex.j2"])
+def test_the_format_templates_hold_no_prose(name):
+    assert prose_runs((TEMPLATES / name).read_text()) == []
+    assert prose_runs("<p>All methods fit the same architecture: p inputs</p>")
+
+
+# ------------------------------------------------------------------ the outline
+
+
+def test_the_outline_numbers_floats_in_the_order_the_texts_place_them():
+    figures = {"a": {"anchor": "fig-a"}, "b": {"anchor": "fig-b"}}
+
+    def numbered(first: str, second: str) -> dict:
+        texts = (
+            f"$$ x $$ {{#eq-x}}\n\n::: {first}\n\n### Sub {{#sub-s}}\n\n::: table tab-t\n",
+            f"::: {second}\n\n::: figure b\n",
+            "Text.",
+        )
+        shown = [
+            {"name": name, "title": name, "appendix": name == "app", "blocks": blocks.parse(text)}
+            for name, text in zip(("one", "two", "app"), texts, strict=True)
+        ]
+        return outline(shown, figures)
+
+    found = numbered("table tab-u", "figure a")
+    assert found["table_order"] == ["tab-u", "tab-t"]
+    assert found["figure_order"] == ["fig-a", "fig-b"]
+    assert found["numbers"] == {"eq-x": 1, "tab-u": 1, "tab-t": 2, "fig-a": 1, "fig-b": 2}
+    assert found["xrefs"]["sub-s"] == ("Section 1.1", "sub-s")
+    assert found["xrefs"]["app-app"] == ("Appendix A", "app")
+    assert found["xrefs"]["fig-b"] == ("Figure 2", "fig-b")
+    # A text that places the floats the other way round numbers them the other way round.
+    swapped = numbered("figure a", "table tab-u")
+    assert swapped["table_order"] == ["tab-t", "tab-u"]
+    assert swapped["numbers"]["tab-t"] == 1 and swapped["numbers"]["tab-u"] == 2
+    assert [b.number for b in swapped["sections"][0]["blocks"]] == ["1", "1", "1.1", "1"]

@@ -1,11 +1,10 @@
 """render(): the paper's files from the study's files, through two Jinja2 environments.
 
-Both template environments share one Jinja2 syntax, ((* block *)), ((( variable )))
-and ((= comment =)), which neither LaTeX nor CSS uses, so that macros.j2 can
-serve both. The HTML environment escapes every value; the LaTeX one escapes
-with the `tex` filter. Generated sentences go through the `prose` filter of
-either format (emnn.report.markup), which typesets their mathematics and
-citations.
+The section texts (emnn.report.sections) and both format templates share one Jinja2
+syntax, ((* block *)), ((( variable ))) and ((= comment =)), which neither LaTeX nor
+CSS uses. The HTML environment escapes every value; the LaTeX one escapes with the
+`tex` filter. Paper markup goes through the `prose` filter of either format
+(emnn.report.markup), which typesets its mathematics, citations and references.
 """
 
 from __future__ import annotations
@@ -21,15 +20,8 @@ from . import markup
 from .context import context
 from .formats import finite, number, tex_escape, tex_path_text
 from .inputs import load
-
-SYNTAX = {
-    "block_start_string": "((*",
-    "block_end_string": "*))",
-    "variable_start_string": "(((",
-    "variable_end_string": ")))",
-    "comment_start_string": "((=",
-    "comment_end_string": "=))",
-}
+from .mathml import mathml
+from .sections import SYNTAX
 
 
 def render(
@@ -67,11 +59,15 @@ def environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     # Characters the PDF's fonts lack get a fallback that still reads as typed (emnn.latex).
     tex.filters["tex"] = lambda value: latex.text(tex_escape(value))
     tex.filters["texpath"] = lambda value: latex.text(tex_path_text(value))
-    # Prose markup: $math$ typeset, [@key] cited by the number of the bibliography.
+    # Paper markup: $math$ typeset, [@key] cited by the number of the bibliography, [#anchor]
+    # referred to by the outline's number, display equations as MathML.
     html.filters["prose"] = jinja2.pass_context(
-        lambda ctx, value: markup.html(value, ctx["refnum"])
+        lambda ctx, value: markup.html(value, ctx["refnum"], ctx["xrefs"])
     )
-    tex.filters["prose"] = jinja2.pass_context(lambda ctx, value: markup.tex(value, ctx["refnum"]))
+    tex.filters["prose"] = jinja2.pass_context(
+        lambda ctx, value: markup.tex(value, ctx["refnum"], ctx["xrefs"])
+    )
+    html.filters["mathml"] = mathml
     for env in (html, tex):
         env.tests["finite"] = finite
     return html, tex

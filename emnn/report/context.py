@@ -1,9 +1,5 @@
-"""Everything the templates show, and the one outline that numbers both formats.
-
-context() gathers the values of every section; outline() lists the sections,
-figures and tables in the order both templates set them, so that the HTML page
-prints the numbers LaTeX gives (a test compares the captions of report.html with
-those of the PDF).
+"""Everything the paper shows: the values of every section, its tables as data, and the
+sections' texts numbered by the one outline (emnn.report.sections) both formats print.
 """
 
 from __future__ import annotations
@@ -12,6 +8,7 @@ import hashlib
 import os
 import platform
 import re
+from importlib import metadata
 from pathlib import Path
 
 import pybtex
@@ -19,23 +16,19 @@ from markupsafe import Markup
 
 from .. import provenance
 from ..config import canonical_json
+from ..errors import StudyError
 from ..layout import FIGURES
 from ..narrative import narrative
 from ..replication import replication
+from . import floats
 from .bibliography import references
 from .formats import date_text
 from .markup import literal
 from .prose import abstract, self_citation
 from .protocol import protocol
+from .sections import outline, texts
+from .setup_tables import figure_provenance as figure_provenance_table
 from .tables import comparison, headline_method, results
-
-# The sections in print order; comparison and replication only when the study has them.
-BODY = (
-    "introduction", "models", "protocol", "results", "comparison", "replication",
-    "discussion", "conclusion", "reproducibility",
-)  # fmt: skip
-# After the references, lettered as LaTeX's \appendix letters them; wall-clock times last.
-APPENDICES = ("figure-provenance", "artifacts", "timing")
 
 
 def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
@@ -66,9 +59,14 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
     values["narrative"] = narrative(config, plan, tables, n_splits)
     values["abstract"] = abstract(plan, tables, values)
     values["citation"] = self_citation(values)
-    values.update(outline(values))
+    values["tables"] = floats.tables(values)
+    values.update(outline(texts(values), values["figures"]))
+    missing = [a for a in values["table_order"] if a not in values["tables"]]
+    if missing:
+        raise StudyError(f"report: the text places table {missing[0]!r}, which no code builds")
     # The figure provenance appendix lists the figures in the order of their numbers.
     values["appendix"]["figures"].sort(key=lambda f: values["numbers"][f["anchor"]])
+    values["tables"]["tab-figures"] = figure_provenance_table(values["appendix"]["figures"])
     return values
 
 
@@ -178,7 +176,13 @@ def figure_provenance(figure: dict) -> dict:
 
 def appendix(config: dict, data: dict) -> dict:
     return {
-        "versions": sorted({**provenance.versions(), "pybtex": pybtex.__version__}.items()),
+        "versions": sorted(
+            {
+                **provenance.versions(),
+                "pybtex": pybtex.__version__,
+                "latex2mathml": metadata.version("latex2mathml"),
+            }.items()
+        ),
         "commit": provenance.git_commit(),
         "config_sha256": hashlib.sha256(canonical_json(config).encode()).hexdigest(),
         "figures": [figure_provenance(f) for f in data["figures"].values() if not f["timing"]],
@@ -186,32 +190,3 @@ def appendix(config: dict, data: dict) -> dict:
         "n_sums": len(data["sums"]),
         "report_code_sha256": provenance.code_hash(provenance.stage_sources("report")),
     }
-
-
-def outline(values: dict) -> dict:
-    """Section numbers (appendices lettered) and the numbers of figures and tables, in the
-    order both templates set them: LaTeX numbers its floats in this order too."""
-    body = [s for s in BODY if s not in ("comparison", "replication") or values[s]]
-    sections = {name: str(k) for k, name in enumerate(body, 1)}
-    sections |= {name: chr(ord("A") + k) for k, name in enumerate(APPENDICES)}
-    results, timing = values["results"], values["timing"]
-    figures = ["suboptimality", *results["learning"], "cross-scoring"]
-    figures += ["sweep-accuracy"] if results["sweep_rows"] else []
-    figures += ["paired-accuracy"] if values["comparison"] else []
-    figures += ["initializations"] if values["replication"] else []
-    figures += [timing["figure"]] if timing["figure"] else []
-    tables = ["tab-datasets", "tab-seeds", "tab-methods"]
-    tables += ["tab-selection"] if values["protocol"]["selection"] else []
-    tables += ["tab-main-accuracy", "tab-main-log-loss", "tab-stopping", "tab-convergence"]
-    tables += ["tab-cross"]
-    tables += ["tab-sweep"] if results["sweep_rows"] else []
-    tables += ["tab-comparisons"] if values["comparison"] else []
-    tables += ["tab-replication"] if values["replication"] else []
-    tables += ["tab-environment", "tab-figures", "tab-artifacts", "tab-fit-times"]
-    tables += ["tab-estep-cost"] if timing["estep"] else []
-    tables += ["tab-timing-artifacts"]
-    anchors = [values["figures"][name]["anchor"] for name in figures if name in values["figures"]]
-    numbers = {anchor: k for k, anchor in enumerate(anchors, 1)}
-    numbers |= {anchor: k for k, anchor in enumerate(tables, 1)}
-    return {"sections": sections, "numbers": numbers, "figure_order": anchors,
-            "table_order": tables}  # fmt: skip

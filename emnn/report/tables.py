@@ -36,8 +36,8 @@ FLOOR_LABEL = "teacher network (floor)"
 
 
 OBJECTIVES = {
-    "exact": "exact ℓ (4): stochastic units",
-    "mean-field": "mean-field ℓ: deterministic network",
+    "exact": "exact $\\ell$ [#eq-objective]: stochastic units",
+    "mean-field": "mean-field $\\ell$: deterministic network",
 }
 
 

@@ -149,13 +149,12 @@ def limitations(plan: dict, runs: pd.DataFrame) -> list[str]:
 def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     found = findings(config, plan, tables)
     accuracy = found["accuracy"]
+    convergence = [found["convergence"]] if found.get("convergence") else []
+    paragraphs = [accuracy + found["others"], found["speed"] + convergence]
     return {
         "introduction": introduction(config, plan, n_splits),
         "findings": found,
-        "discussion": accuracy
-        + found["others"]
-        + found["speed"]
-        + ([found["convergence"]] if found.get("convergence") else []),
+        "discussion": [" ".join(p) for p in paragraphs if p],
         "limitations": limitations(plan, tables["runs"]),
         "conclusion": accuracy + found["speed"][:1],
     }

@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import figures as base
 from .layout import TABLES
-from .moe_study import METHODS, labels
+from .moe_study import DECREASE_RTOL, METHODS, labels
 
 NAME = "moe-objective"
 INPUTS = [f"{TABLES}/moe_traces.csv"]
@@ -52,20 +52,24 @@ def objective_traces(traces: pd.DataFrame, study: dict):
                 )
                 fell = line["decreased"].map(_true).to_numpy(bool)
                 if fell.any():
-                    handles["fell"] = axis.scatter(
-                        x[fell], loss[fell], marker=FELL, s=14, lw=0.9, color=colors[method],
-                        zorder=4, label="objective fell",
+                    axis.scatter(x[fell], loss[fell], marker=FELL, s=14, lw=0.9,
+                                 color=colors[method], zorder=4)  # fmt: skip
+                    handles["fell"] = plt.Line2D(
+                        [], [], ls="none", marker=FELL, ms=4, mew=0.9, color="0.3",
+                        label="objective fell",
                     )  # fmt: skip
             axis.set_yscale("log")
             axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
             axis.set_xlim(left=0)
             base._count_ticks(axis.xaxis)
-            base._log_ticks(axis.yaxis)
             axis.set_title(base._drawn(f"{dataset}: {x_label}s"), fontsize=8, loc="left")
-            if axis is row[0]:
-                axis.set_ylabel("$-\\ell/n$")
+        # The same loss scale across a row: one dataset, one objective.
+        low = min(axis.get_ylim()[0] for axis in row)
+        high = max(axis.get_ylim()[1] for axis in row)
         for axis in row:
-            axis.set_xlabel("")
+            axis.set_ylim(low, high)
+            base._log_ticks(axis.yaxis)
+        row[0].set_ylabel("$-\\ell/n$")
     for axis, (x_label, _) in zip(axes[-1], columns, strict=True):
         axis.set_xlabel(x_label)
     order = [m for m in METHODS if m in handles] + (["fell"] if "fell" in handles else [])
@@ -74,6 +78,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
         fontsize=8, handlelength=1.5,
     )  # fmt: skip
     which = "the first split" if splits == [0] else base._count(len(splits), "split")
+    threshold = base._math(DECREASE_RTOL)
     title = "Mixture of experts: the objective against iteration"
     caption = (
         f"Penalized loss per training example $-\\ell/n$ (the objective with its sign "
@@ -81,7 +86,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
         f"dataset, one row per dataset: the EM algorithms against EM iterations (left), "
         f"back-propagation against epochs (right), each axis 0 then logarithmic; iteration "
         f"0 is the initial weights, the same for all four. A cross marks an iteration at "
-        f"which the objective fell (the loss rose) by more than $10^{{-10}}$ of its size: "
+        f"which the objective fell (the loss rose) by more than {threshold} of its size: "
         f"an EM algorithm that increases the likelihood monotonically has none, while SGD "
         f"makes no such promise. A curve ends where its run met its stopping rule or the "
         f"cap of iterations."

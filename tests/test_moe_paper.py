@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 
 from emnn import moe_figures, moe_study, moe_verdicts, templates
+from emnn.config import validate
+from emnn.report import inputs
 from emnn.report.markup import literal
 from emnn.report.moe import FIGURE, moe_context
+from tests.conftest import small_config
 
 DATASETS = ("iris", "digits")
 MOE = {
@@ -234,3 +237,28 @@ def test_the_figure_separates_iterations_from_epochs_and_marks_every_fall():
     fig, _, _ = moe_figures.objective_traces(fake_traces(), study)
     assert not [c for a in fig.axes for c in a.collections if len(c.get_offsets())]
     plt.close(fig)
+
+
+# ------------------------------------------------------------------ wiring
+
+
+def test_the_report_reads_the_moe_tables_and_lists_their_hashes(monkeypatch, tmp_path):
+    """inputs.load reads moe_* (result tables with the artifacts, wall times with the timing
+    listing) when the study has a moe section, and only then."""
+    read = []
+    monkeypatch.setattr(inputs, "read_table", lambda root, path: read.append(path) or path)
+    monkeypatch.setattr(inputs, "read_figure", lambda *a: {"timing": False, "paths": []})
+    monkeypatch.setattr(inputs, "read_runs", lambda root, dirs: [])
+    monkeypatch.setattr(inputs, "sha256_file", lambda path: "0" * 64)
+    config = validate(small_config(study={"main": {"datasets": ["iris"], "methods": ["sgd"]},
+                                          "moe": {"datasets": ["iris"]}}))  # fmt: skip
+    data = inputs.load(config, [], tmp_path)
+    assert {"moe_runs", "moe_summary", "moe_traces"} <= set(data["tables"])
+    assert {"moe_fit_times", "moe_fit_summary"} <= set(data["timing"])
+    listed = [path for _, path in data["listing"]]
+    timed = [path for _, path in data["timing_listing"]]
+    assert "results/tables/moe_runs.csv" in listed and "results/tables/moe_runs.csv" not in timed
+    assert "results/tables/timing/moe_fit_summary.csv" in timed
+    assert not [p for p in listed if "timing" in p]
+    del config["study"]["moe"]
+    assert not [p for p in inputs.load(config, [], tmp_path)["tables"] if "moe" in p]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import moe_verdicts
-from ..moe_study import METHODS, labels, main_mlp_runs
+from ..moe_study import DECREASE_RTOL, METHODS, labels, main_mlp_runs
 from ..stats import corrected_interval
 from ..verdicts import ALPHA, join
 from .formats import number, pct, sci
@@ -133,6 +133,11 @@ def setup(moe: dict, runs: pd.DataFrame, datasets: list[str]) -> dict:
     }
 
 
+def power(value: float) -> str:
+    """A power of ten as mathematics: $10^{-10}$."""
+    return f"$10^{{{round(float(np.log10(value)))}}}$"
+
+
 def count_splits(n: int) -> str:
     return f"the {n} split" if n == 1 else f"the {n} splits"
 
@@ -213,13 +218,14 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
             )
         if group:
             groups.append(group)
+    threshold = power(DECREASE_RTOL)
     return {
         "anchor": "tab-moe-training",
         "caption": (
             "How each mixture-of-experts algorithm trained, per dataset: the runs in which "
             "the penalized log-likelihood ever fell between two successive iterations "
-            "(the initial weights included; a fall counts when it exceeds $10^{-10}$ of "
-            "the objective's size) and those in which it stopped being finite, the runs "
+            f"(the initial weights included; a fall counts when it exceeds {threshold} of the "
+            "objective's size) and those in which it stopped being finite, the runs "
             "that met their stopping rule before the cap, the median number of iterations "
             "(SGD: epochs) with the cap in parentheses, and the final objective per "
             "training example (mean over all splits, at the cap where a run did not "

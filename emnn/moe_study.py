@@ -315,8 +315,10 @@ def comparisons(
 
     converged_only: test accuracy and log-loss are paired over the splits on which both
     runs met their stopping rule (column `converged` on both sides) only - an unconverged
-    run is no result - while the final objective stays paired over every split, an equal
-    budget of iterations. A pair with fewer than two such splits gets no test (NaN).
+    run is no result - while the final objective of two EM algorithms stays paired over
+    every split, an equal budget of EM iterations (SGD's objective, after its own count of
+    epochs, pairs over the converged splits). A pair with fewer than two splits gets no
+    test (NaN).
     """
     moe = moe_runs.assign(objective_per_example=moe_runs["train_objective"] / moe_runs["n_train"])
     lines = []
@@ -338,7 +340,9 @@ def comparisons(
             for metric, (column, higher_is_better) in METRICS.items():
                 if kind == "mlp" and metric == "objective":
                     continue
-                splits = every if metric == "objective" else both
+                # One cap of EM iterations is an equal budget between EM algorithms only.
+                equal = metric == "objective" and "moe-sgd" not in (method, other)
+                splits = every if equal else both
                 x = a.loc[splits, column].to_numpy(float)
                 y = b.loc[splits, column].to_numpy(float)
                 wins, ties, losses = win_tie_loss(x, y, higher_is_better)

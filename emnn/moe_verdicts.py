@@ -171,28 +171,58 @@ def judged(rows: pd.DataFrame, metric: str) -> dict[str, list[str]]:
     return out
 
 
-def paired_sentence(rows: pd.DataFrame, metric: str, a: str, b: str) -> str | None:
+def paired_sentence(
+    rows: pd.DataFrame, metric: str, a: str, b: str, every_split: bool | None = None
+) -> str | None:
     """One comparison (method a against b) on one metric over datasets, as a sentence:
     where a is better, where worse (Holm-adjusted p < ALPHA), where the two are
-    indistinguishable and where too few splits were paired to test."""
+    indistinguishable and where too few splits were paired to test. `every_split`: the
+    metric was paired over every split, not the converged ones only (by default, the
+    objective is: between EM algorithms, at their equal cap)."""
     if rows.empty:
         return None
+    every_split = metric == "objective" if every_split is None else every_split
     found = judged(rows, metric)
+    return _sentence(found, METRIC_TEXT[metric], a, b, every_split)
+
+
+def _sentence(found: dict, metric_text: str, a: str, b: str, every_split: bool) -> str:
     sides = [f"{word} on {names(found[word])}" for word in ("better", "worse") if found[word]]
     clauses = []
     if sides:
-        clauses.append(f"{a} is {join(sides)} than {b} (Holm-adjusted $p < {ALPHA:g}$)")
+        first, *rest = sides
+        word, where = first.split(" on ", 1)
+        text = f"{a} is {word} than {b} on {where}" + "".join(f" and {r}" for r in rest)
+        clauses.append(f"{text} (Holm-adjusted $p < {ALPHA:g}$)")
     if found["same"]:
         who = "the two are" if clauses else f"{a} and {b} are"
         clauses.append(f"{who} indistinguishable on {names(found['same'])}")
     if found["untested"]:
         who = "they" if clauses else f"{a} and {b}"
-        why = "were run" if metric == "objective" else "have both runs converged"
+        why = "were run" if every_split else "have both runs converged"
         clauses.append(
             f"{who} are not compared on {names(found['untested'])}, where fewer than two "
             f"splits {why}"
         )
-    return f"In {METRIC_TEXT[metric]}, " + "; ".join(clauses) + "."
+    return f"In {metric_text}, " + "; ".join(clauses) + "."
+
+
+def test_sentences(table: pd.DataFrame, a_method: str, a: str, b: str, other=None) -> list[str]:
+    """Test accuracy and log-loss of one pair (other=None: against the MLP), paired over
+    converged splits: one sentence when both metrics give the same outcome everywhere."""
+    found = {m: judged(_rows(table, a_method, other, m), m) for m in ("accuracy", "log_loss")}
+    if not len(_rows(table, a_method, other, "accuracy")):
+        return []
+    if found["accuracy"] == found["log_loss"]:
+        text = f"{METRIC_TEXT['accuracy']} and in {METRIC_TEXT['log_loss']}"
+        return [_sentence(found["accuracy"], text, a, b, False)]
+    return [_sentence(found[m], METRIC_TEXT[m], a, b, False) for m in found]
+
+
+def in_order(table: pd.DataFrame, datasets) -> pd.DataFrame:
+    """A comparison table's rows with the datasets in the study's order."""
+    rank = {d: k for k, d in enumerate(datasets)}
+    return table.sort_values("dataset", key=lambda c: c.map(rank), kind="stable")
 
 
 def _rows(table: pd.DataFrame, method: str, other: str | None, metric: str) -> pd.DataFrame:
@@ -207,17 +237,17 @@ def claim_ecm_better(runs: pd.DataFrame, table: pd.DataFrame, datasets, irls_rat
     """Claim 3: ECM does better than IRLS, in three senses (module docstring), against
     IRLS-EM at the rate below one and at rate one."""
     names_of = labels(irls_rate)
+    table = in_order(table, datasets)
     ecm = fell_counts(runs, "moe-ecm", datasets)
     sentences = [f"With ECM, {_fell_clause(ecm)}; {_diverged_clause(ecm)}."]
     better: dict[str, dict[str, list[str]]] = {}
     for other in ("moe-irls", "moe-irls-1"):
         if not len(_rows(table, "moe-ecm", other, "objective")):
             continue
-        found = {}
-        for metric in ("objective", "accuracy", "log_loss"):
-            rows = _rows(table, "moe-ecm", other, metric)
-            sentences.append(paired_sentence(rows, metric, "ECM", names_of[other]))
-            found[metric] = judged(rows, metric)
+        rows = _rows(table, "moe-ecm", other, "objective")
+        sentences.append(paired_sentence(rows, "objective", "ECM", names_of[other]))
+        sentences += test_sentences(table, "moe-ecm", "ECM", names_of[other], other)
+        found = {m: judged(_rows(table, "moe-ecm", other, m), m) for m in HIGHER_IS_BETTER}
         irls = {d: fell or diverged for d, fell, diverged, _ in fell_counts(runs, other, datasets)}
         steady = {d for d, fell, diverged, _ in ecm if not (fell or diverged)}
         found["monotone"] = {"better": [d for d in irls if irls[d] and d in steady]}
@@ -228,9 +258,9 @@ def claim_ecm_better(runs: pd.DataFrame, table: pd.DataFrame, datasets, irls_rat
 
 SENSES = {
     "monotone": "monotonicity",
-    "objective": "final objective",
-    "accuracy": "test accuracy",
-    "log_loss": "test log-loss",
+    "objective": "final objective at an equal cap of iterations",
+    "accuracy": "test accuracy over converged runs",
+    "log_loss": "test log-loss over converged runs",
 }
 
 
@@ -262,9 +292,5 @@ def mlp_sentences(table: pd.DataFrame, irls_rate: float) -> list[str]:
     """Each MoE method against the best MLP trainer of each dataset, accuracy and log-loss."""
     out = []
     for method in METHODS:
-        for metric in ("accuracy", "log_loss"):
-            rows = _rows(table, method, None, metric)
-            sentence = paired_sentence(rows, metric, labels(irls_rate)[method], "the MLP")
-            if sentence:
-                out.append(sentence)
+        out += test_sentences(table, method, labels(irls_rate)[method], "the MLP")
     return out

@@ -32,7 +32,7 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
     names = labels(moe["irls_rate"])
     mlp = mlp_runs(tables["runs"], plan) if "runs" in tables else None
     baseline = moe.get("baseline")
-    paired = moe_verdicts.paired_table(runs, mlp, baseline)
+    paired = moe_verdicts.in_order(moe_verdicts.paired_table(runs, mlp, baseline), datasets)
     chosen = mlp_choice(paired)
     mlp_names = {d: chosen[d] for d in datasets if d in chosen}
     claims = [
@@ -165,17 +165,15 @@ def convergence_sentence(runs, datasets, methods, names) -> str:
 def sgd_sentences(paired: pd.DataFrame, names: dict) -> list[str]:
     """Back-propagation of the same likelihood against ECM (the EM algorithm that is
     monotone by construction), on the objective and on the test metrics."""
-    out = []
-    for metric in ("objective", "accuracy", "log_loss"):
-        rows = paired[
-            (paired["method"] == "moe-sgd")
-            & (paired["other"] == "moe-ecm")
-            & (paired["metric"] == metric)
-        ]
-        sentence = moe_verdicts.paired_sentence(rows, metric, names["moe-sgd"], names["moe-ecm"])
-        if sentence:
-            out.append(sentence)
-    return out
+    rows = paired[
+        (paired["method"] == "moe-sgd")
+        & (paired["other"] == "moe-ecm")
+        & (paired["metric"] == "objective")
+    ]
+    a, b = names["moe-sgd"], names["moe-ecm"]
+    first = moe_verdicts.paired_sentence(rows, "objective", a, b, every_split=False)
+    tests = moe_verdicts.test_sentences(paired, "moe-sgd", a, b, "moe-ecm")
+    return [first, *tests] if first else tests
 
 
 # ------------------------------------------------------------------ tables as data

@@ -114,8 +114,10 @@ def setup(moe: dict, runs: pd.DataFrame, datasets: list[str]) -> dict:
             for (n, max_iter), found in caps.items()
         ]
     )
+    limited = [d for d in datasets if d in moe.get("limits", {})]
     sgd = moe["sgd"]
     return {
+        "limited": join([literal(d) for d in limited]) if limited else None,
         "n_experts": moe["n_experts"],
         "irls_rate": f"{moe['irls_rate']:g}",
         "l2": f"{moe['l2']:g}",

@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import figures as base
 from .layout import TABLES
-from .moe_study import DECREASE_RTOL, METHODS, labels
+from .moe_study import DECREASE_RTOL, METHODS, is_true, labels
 
 NAME = "moe-objective"
 INPUTS = [f"{TABLES}/moe_traces.csv"]
@@ -50,7 +50,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
                 (handles[method],) = axis.plot(
                     x, loss, color=colors[method], lw=1.3, label=base._drawn(names[method])
                 )
-                fell = line["decreased"].map(_true).to_numpy(bool)
+                fell = line["decreased"].map(is_true).to_numpy(bool)
                 if fell.any():
                     axis.scatter(x[fell], loss[fell], marker=FELL, s=14, lw=0.9,
                                  color=colors[method], zorder=4)  # fmt: skip
@@ -92,7 +92,3 @@ def objective_traces(traces: pd.DataFrame, study: dict):
         f"cap of iterations."
     )
     return fig, title, caption
-
-
-def _true(value) -> bool:
-    return value is True or str(value).strip().lower() in ("true", "1")

@@ -365,6 +365,10 @@ def comparisons(
 
 
 def _converged(runs: pd.DataFrame, splits) -> np.ndarray:
-    """Whether each split's run met its stopping rule (a CSV's "True" read as text too)."""
-    values = runs.loc[splits, "converged"]
-    return values.map(lambda v: v is True or str(v).strip().lower() in ("true", "1")).to_numpy(bool)
+    """Whether each split's run met its stopping rule."""
+    return runs.loc[splits, "converged"].map(is_true).to_numpy(bool)
+
+
+def is_true(value) -> bool:
+    """A boolean cell, also when a CSV reader left it as the text "True"."""
+    return value is True or str(value).strip().lower() in ("true", "1")

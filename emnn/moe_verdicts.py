@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .moe_study import METHODS, comparisons, labels
+from .moe_study import METHODS, comparisons, is_true, labels
 from .report.markup import literal
 from .verdicts import ALPHA, join
 
-EM_METHODS = ("moe-irls-1", "moe-irls", "moe-ecm")
 METRIC_TEXT = {
     "accuracy": "test accuracy",
     "log_loss": "test log-loss",
@@ -70,8 +69,8 @@ def fell_counts(runs: pd.DataFrame, method: str, datasets) -> list[tuple[str, in
     for dataset in datasets:
         rows = runs[(runs["dataset"] == dataset) & (runs["method"] == method)]
         if len(rows):
-            fell = int(rows["ever_decreased"].astype(bool).sum())
-            diverged = int(rows["diverged"].astype(bool).sum())
+            fell = int(rows["ever_decreased"].map(is_true).sum())
+            diverged = int(rows["diverged"].map(is_true).sum())
             found.append((dataset, fell, diverged, len(rows)))
     return found
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import moe_verdicts
-from ..moe_study import DECREASE_RTOL, METHODS, labels, main_mlp_runs
+from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels, main_mlp_runs
 from ..stats import corrected_interval
 from ..verdicts import ALPHA, join
 from .formats import number, pct, sci
@@ -152,7 +152,7 @@ def convergence_sentence(runs, datasets, methods, names) -> str:
         for dataset in datasets:
             rows = runs[(runs["dataset"] == dataset) & (runs["method"] == method)]
             if len(rows):
-                counts.append((dataset, int(rows["converged"].map(_true).sum()), len(rows)))
+                counts.append((dataset, int(rows["converged"].map(is_true).sum()), len(rows)))
         groups = moe_verdicts._grouped(counts)
         text = moe_verdicts.series(
             [
@@ -181,10 +181,6 @@ def sgd_sentences(paired: pd.DataFrame, names: dict) -> list[str]:
 # ------------------------------------------------------------------ tables as data
 
 
-def _true(value) -> bool:
-    return value is True or str(value).strip().lower() in ("true", "1")
-
-
 def training_table(summary, runs, datasets, methods, names) -> dict:
     """Per dataset and method: how training went, and test accuracy over converged runs."""
     found = {(r["dataset"], r["method"]): r for r in summary.to_dict("records")}
@@ -196,7 +192,7 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
             if row is None:
                 continue
             mine = runs[(runs["dataset"] == dataset) & (runs["method"] == method)]
-            done = mine[mine["converged"].map(_true)]
+            done = mine[mine["converged"].map(is_true)]
             n = int(row["n_splits"])
             accuracy = "–"
             if len(done):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .moe_study import METHODS, comparisons, is_true, labels
+from .report.formats import number
 from .report.markup import literal
 from .verdicts import ALPHA, join
 
@@ -85,6 +86,17 @@ def _fell_clause(counts) -> str:
     return "the objective fell " + series(parts)
 
 
+def largest_fall(runs: pd.DataFrame, method: str) -> str:
+    """ " (the largest fall: 0.254 per training example)", or "" when none fell."""
+    rows = runs[runs["method"] == method]
+    if not len(rows):
+        return ""
+    largest = float((rows["largest_decrease"] / rows["n_train"]).max())
+    if not largest > 0:
+        return ""
+    return f" (the largest fall: {number(largest, 'gap', minus='−')} per training example)"
+
+
 def _diverged_clause(counts) -> str:
     diverged = [(d, v, n) for d, _, v, n in counts if v]
     if not diverged:
@@ -102,7 +114,8 @@ def claim_monotone(runs: pd.DataFrame, datasets, irls_rate: float) -> dict:
     held = [d for d, fell, diverged, _ in counts if fell == 0 and diverged == 0]
     failed = [d for d, fell, diverged, _ in counts if fell or diverged]
     label = labels(irls_rate)["moe-irls"]
-    evidence = f"With {label}, {_fell_clause(counts)}; {_diverged_clause(counts)}."
+    fell = _fell_clause(counts) + largest_fall(runs, "moe-irls")
+    evidence = f"With {label}, {fell}; {_diverged_clause(counts)}."
     if not counts:
         verdict = "No run of this method was made, so the data say nothing about it."
     elif not failed:
@@ -124,7 +137,8 @@ def claim_can_fail(runs: pd.DataFrame, datasets) -> dict:
     failed = [d for d, fell, diverged, _ in counts if fell or diverged]
     quiet = [d for d, fell, diverged, _ in counts if not (fell or diverged)]
     label = labels(1.0)["moe-irls-1"]
-    evidence = f"With {label}, {_fell_clause(counts)}; {_diverged_clause(counts)}."
+    fell = _fell_clause(counts) + largest_fall(runs, "moe-irls-1")
+    evidence = f"With {label}, {fell}; {_diverged_clause(counts)}."
     if not counts:
         verdict = "No run of this method was made, so the data say nothing about it."
     elif not quiet:

@@ -168,16 +168,21 @@ def paired_table(
     return comparisons(moe_runs, mlp_runs, baseline, converged_only=True)
 
 
-def judged(rows: pd.DataFrame, metric: str) -> dict[str, list[str]]:
+def judged(rows: pd.DataFrame, metric: str) -> dict[str, list]:
     """The datasets of some comparison rows (one metric, one row per dataset) by outcome:
     "better" / "worse" for the method at Holm-adjusted p < ALPHA, "same" otherwise,
-    "untested" with fewer than two paired splits."""
-    out = {"better": [], "worse": [], "same": [], "untested": []}
+    "untested" with fewer than two paired splits; and "unanimous", the "same" datasets
+    on which every split went one way, as (dataset, "better" or "worse", splits): the
+    corrected test is cautious, and a count says what it does not."""
+    out = {"better": [], "worse": [], "same": [], "untested": [], "unanimous": []}
     for row in rows.to_dict("records"):
         if row["n_splits"] < 2 or pd.isna(row["p_holm"]):
             out["untested"].append(row["dataset"])
         elif row["p_holm"] >= ALPHA:
             out["same"].append(row["dataset"])
+            for word, count in (("better", row["wins"]), ("worse", row["losses"])):
+                if count == row["n_splits"]:
+                    out["unanimous"].append((row["dataset"], word, int(count)))
         else:
             gain = row["mean_difference"] if HIGHER_IS_BETTER[metric] else -row["mean_difference"]
             out["better" if gain > 0 else "worse"].append(row["dataset"])
@@ -209,7 +214,12 @@ def _sentence(found: dict, metric_text: str, a: str, b: str, every_split: bool) 
         clauses.append(f"{text} (Holm-adjusted $p < {ALPHA:g}$)")
     if found["same"]:
         who = "the two are" if clauses else f"{a} and {b} are"
-        clauses.append(f"{who} indistinguishable on {names(found['same'])}")
+        text = f"{who} indistinguishable on {names(found['same'])}"
+        notes = [
+            f"{word} on all {count} splits of {literal(dataset)}"
+            for dataset, word, count in found["unanimous"]
+        ]
+        clauses.append(text + (f", although {a} is {join(notes)}" if notes else ""))
     if found["untested"]:
         who = "they" if clauses else f"{a} and {b}"
         why = "were run" if every_split else "have both runs converged"

@@ -13,7 +13,7 @@ from emnn import moe_figures, moe_study, moe_verdicts, templates
 from emnn.config import validate
 from emnn.report import inputs
 from emnn.report.markup import literal
-from emnn.report.moe import FIGURE, moe_context
+from emnn.report.moe import FIGURE, moe_context, objective_text
 from tests.conftest import small_config
 
 DATASETS = ("iris", "digits")
@@ -274,3 +274,24 @@ def test_the_report_reads_the_moe_tables_and_lists_their_hashes(monkeypatch, tmp
     assert not [p for p in listed if "timing" in p]
     del config["study"]["moe"]
     assert not [p for p in inputs.load(config, [], tmp_path)["tables"] if "moe" in p]
+
+
+def test_a_cautious_test_is_told_apart_from_a_split_by_split_sweep():
+    """The corrected t-test can call two methods indistinguishable when one wins every
+    split (a run that blew up inflates the variance): the sentence then says so."""
+    row = {"dataset": "digits", "n_splits": 10, "mean_difference": 3e13, "p_holm": 0.4,
+           "wins": 10, "ties": 0, "losses": 0}  # fmt: skip
+    rows = pd.DataFrame([row, {**row, "dataset": "iris", "wins": 7, "losses": 3}])
+    text = moe_verdicts.paired_sentence(rows, "objective", "ECM", "IRLS")
+    assert text == (
+        "In final objective per training example, ECM and IRLS are indistinguishable on "
+        "digits and iris, although ECM is better on all 10 splits of digits."
+    )
+    significant = moe_verdicts.paired_sentence(rows.assign(p_holm=0.01), "objective", "ECM", "IRLS")
+    assert significant.startswith("In final objective per training example, ECM is better than")
+    assert "although" not in significant
+
+
+def test_an_objective_that_blew_up_prints_in_three_digits():
+    assert objective_text(-0.07921) == "−0.0792"
+    assert objective_text(-359375994876725.75) == "−3.59e14"

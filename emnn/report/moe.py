@@ -135,6 +135,13 @@ def setup(moe: dict, runs: pd.DataFrame, datasets: list[str]) -> dict:
     }
 
 
+def objective_text(value: float) -> str:
+    """An objective per example: four decimals, or three significant digits when a run
+    blew up (a penalty of 1e14 would print fifteen digits)."""
+    kind = "objective" if abs(value) < 1e3 else "gap"
+    return number(value, kind, minus="−")
+
+
 def power(value: float) -> str:
     """A power of ten as mathematics: $10^{-10}$."""
     return f"$10^{{{round(float(np.log10(value)))}}}$"
@@ -207,7 +214,7 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
                     f"{int(row['diverged'])}",
                     f"{int(row['converged'])} of {n}",
                     f"{number(row['iterations_median'], 'median')} ({int(row['max_iter'])})",
-                    number(row["objective_per_example_mean"], "objective", minus="−"),
+                    objective_text(row["objective_per_example_mean"]),
                     accuracy,
                     f"{len(done)}",
                 ]

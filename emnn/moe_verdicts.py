@@ -87,14 +87,16 @@ def _fell_clause(counts) -> str:
 
 
 def largest_fall(runs: pd.DataFrame, method: str) -> str:
-    """ " (the largest fall: 0.254 per training example)", or "" when none fell."""
+    """ " (the largest fall: 0.254 per training example, on iris)", or "" if none fell."""
     rows = runs[runs["method"] == method]
     if not len(rows):
         return ""
-    largest = float((rows["largest_decrease"] / rows["n_train"]).max())
-    if not largest > 0:
+    per_example = (rows["largest_decrease"] / rows["n_train"]).to_numpy(float)
+    if not per_example.max() > 0:
         return ""
-    return f" (the largest fall: {number(largest, 'gap', minus='−')} per training example)"
+    where = literal(rows["dataset"].iloc[int(per_example.argmax())])
+    largest = number(per_example.max(), "gap", minus="−")
+    return f" (the largest fall: {largest} per training example, on {where})"
 
 
 def _diverged_clause(counts) -> str:

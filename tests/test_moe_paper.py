@@ -105,7 +105,7 @@ def test_claim_one_follows_whether_the_rate_below_one_ever_lowered_the_objective
     assert falling["failed"] == ["digits"] and falling["held"] == ["iris"]
     assert falling["verdict"] == "The data support the claim on iris and contradict it on digits."
     assert "in none of 6 runs on iris, and in all 6 runs on digits" in falling["evidence"]
-    assert "(the largest fall: 0.00417 per training example)" in falling["evidence"]
+    assert "(the largest fall: 0.00417 per training example, on digits)" in falling["evidence"]
     assert "largest fall" not in steady["evidence"]
 
 

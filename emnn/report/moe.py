@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 
 from .. import moe_verdicts
+from ..moe_figures import NAME as FIGURE
 from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels, main_mlp_runs
 from ..stats import corrected_interval
 from ..verdicts import ALPHA, join
 from .formats import number, pct, sci
 from .markup import literal
-
-FIGURE = "moe-objective"
 
 
 def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = None) -> dict:

@@ -102,7 +102,7 @@ def largest_fall(runs: pd.DataFrame, method: str) -> str:
 def _diverged_clause(counts) -> str:
     diverged = [(d, v, n) for d, _, v, n in counts if v]
     if not diverged:
-        return "no run diverged"
+        return "the objective stayed finite in every run"
     parts = [
         f"{count_text(count, total)} on {names(chosen)}"
         for chosen, count, total in _grouped(diverged)

@@ -359,7 +359,8 @@ def study_plan(config: dict) -> dict:
 def figure_plan(config: dict) -> dict:
     """The study plan with what figures also show: labels, the root seed, timing parts."""
     labels = {name: m.get("label", name) for name, m in config["methods"].items()}
-    extra = {"estep_cost": config["study"]["estep_cost"]} if "estep_cost" in config["study"] else {}
+    extra = {part: config["study"][part] for part in ("estep_cost", "moe")
+             if part in config["study"]}  # fmt: skip
     return {**study_plan(config), **extra, "labels": labels, "seed": config["seed"]}
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from . import ablations, provenance, records
+from . import ablations, moe_figures, provenance, records
 from .aggregate import main_runs, read_table
 from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
 
@@ -57,6 +57,8 @@ def figure_names(study: dict) -> list[str]:
         names.append("sweep-accuracy")
     if study.get("ablation"):
         names.append("initializations")
+    if study.get("moe"):
+        names.append(moe_figures.NAME)
     if study.get("estep_cost"):
         names.append("timing/estep-cost")
     return names
@@ -73,6 +75,7 @@ def inputs(name: str) -> list[str]:
         "sweep-accuracy": [f"{TABLES}/sweep.csv"],
         "initializations": [f"{TABLES}/ablation_inits.csv"],
         "timing/estep-cost": [f"{TIMING_TABLES}/estep_cost.csv"],
+        moe_figures.NAME: moe_figures.INPUTS,
     }[name]
 
 
@@ -100,6 +103,7 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
                 "sweep-accuracy": sweep_accuracy,
                 "initializations": initializations,
                 "timing/estep-cost": estep_cost,
+                moe_figures.NAME: moe_figures.objective_traces,
             }[name]
             fig, title, caption = painter(*frames, study)
         sidecar = {

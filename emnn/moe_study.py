@@ -89,6 +89,16 @@ METRICS = {
 }
 
 
+def labels(irls_rate: float) -> dict[str, str]:
+    """How the paper and its figures name each method."""
+    return {
+        "moe-irls-1": "IRLS-EM at rate 1",
+        "moe-irls": f"IRLS-EM at rate {irls_rate:g}",
+        "moe-ecm": "ECM",
+        "moe-sgd": "SGD",
+    }
+
+
 def method_params(moe: dict) -> dict[str, dict]:
     """MoEClassifier's parameters (all but max_iter and random_state) of each method of
     the validated `study.moe` section."""
@@ -284,7 +294,10 @@ def best_mlp(mlp_runs: pd.DataFrame, dataset: str) -> str:
 
 
 def comparisons(
-    moe_runs: pd.DataFrame, mlp_runs: pd.DataFrame | None = None, baseline: str | None = None
+    moe_runs: pd.DataFrame,
+    mlp_runs: pd.DataFrame | None = None,
+    baseline: str | None = None,
+    converged_only: bool = False,
 ) -> pd.DataFrame:
     """Paired comparisons per dataset, on the splits both sides ran (by split index).
 
@@ -299,6 +312,13 @@ def comparisons(
     ties, losses (of method, higher accuracy and objective and lower log-loss winning),
     p_holm and family_size: one Holm family, every comparison of the table, as in
     emnn.aggregate.compare.
+
+    converged_only: test accuracy and log-loss are paired over the splits on which both
+    runs met their stopping rule (column `converged` on both sides) only - an unconverged
+    run is no result - while the final objective of two EM algorithms stays paired over
+    every split, an equal budget of EM iterations (SGD's objective, after its own count of
+    epochs, pairs over the converged splits). A pair with fewer than two splits gets no
+    test (NaN).
     """
     moe = moe_runs.assign(objective_per_example=moe_runs["train_objective"] / moe_runs["n_train"])
     lines = []
@@ -315,21 +335,40 @@ def comparisons(
         for method, other, kind, source in pairs:
             a = here[here["method"] == method].set_index("split")
             b = source[source["method"] == other].set_index("split")
-            splits = a.index.intersection(b.index).sort_values()
-            ratio = float((a.loc[splits, "n_test"] / a.loc[splits, "n_train"]).mean())
+            every = a.index.intersection(b.index).sort_values()
+            both = every[_converged(a, every) & _converged(b, every)] if converged_only else every
             for metric, (column, higher_is_better) in METRICS.items():
                 if kind == "mlp" and metric == "objective":
                     continue
+                # One cap of EM iterations is an equal budget between EM algorithms only.
+                equal = metric == "objective" and "moe-sgd" not in (method, other)
+                splits = every if equal else both
                 x = a.loc[splits, column].to_numpy(float)
                 y = b.loc[splits, column].to_numpy(float)
                 wins, ties, losses = win_tie_loss(x, y, higher_is_better)
+                ratio = (a.loc[splits, "n_test"] / a.loc[splits, "n_train"]).to_numpy(float)
+                test = (
+                    corrected_paired_test(x - y, float(ratio.mean()))
+                    if len(splits)
+                    else {"mean_difference": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                          "t": np.nan, "p_value": np.nan, "test": None}
+                )  # fmt: skip
                 lines.append(
                     {"dataset": dataset, "method": method, "other": other, "other_kind": kind,
-                     "metric": metric, "n_splits": len(splits),
-                     **corrected_paired_test(x - y, ratio),
+                     "metric": metric, "n_splits": len(splits), **test,
                      "wins": wins, "ties": ties, "losses": losses}
                 )  # fmt: skip
     table = pd.DataFrame(lines)
     table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
     table["family_size"] = int(table["p_value"].notna().sum())
     return table
+
+
+def _converged(runs: pd.DataFrame, splits) -> np.ndarray:
+    """Whether each split's run met its stopping rule."""
+    return runs.loc[splits, "converged"].map(is_true).to_numpy(bool)
+
+
+def is_true(value) -> bool:
+    """A boolean cell, also when a CSV reader left it as the text "True"."""
+    return value is True or str(value).strip().lower() in ("true", "1")

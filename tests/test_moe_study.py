@@ -147,8 +147,11 @@ def test_the_stage_depends_on_the_moe_model_and_no_mlp_training_code():
 def test_no_moe_section_no_moe_outputs():
     plan = Plan(validate(small_config()))
     assert not plan.moe and plan.moe_outputs() == plan.moe_timing_outputs() == []
+    assert "moe-objective" not in plan.figures
     with_moe = Plan(validate(moe_config()))
-    assert "results/tables/moe_runs.csv" in with_moe.targets()
+    assert "results/tables/moe_runs.csv" in with_moe.moe_outputs()
+    assert "moe-objective" in with_moe.figures  # drawn, and read by the report
+    assert with_moe.figure_inputs("moe-objective") == ["results/tables/moe_traces.csv"]
 
 
 # ------------------------------------------------------------------ statistics

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import aggregate, records
+from .. import aggregate, moe_study, records
 from ..ablations.study import TABLE_NAMES as ABLATION_TABLES
 from ..config import figure_plan
 from ..errors import StudyError
@@ -28,8 +28,10 @@ def load(config: dict, run_dirs, root: Path) -> dict:
     """The tables, figure sidecars and run records the paper is made of, with hashes."""
     plan = figure_plan(config)
     table_names = [*aggregate.RESULT_TABLES, *(ABLATION_TABLES if "ablation" in plan else ())]
+    table_names += moe_study.TABLE_NAMES if "moe" in plan else ()
     tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in table_names}
     timing_names = [n for n in TIMING_TABLE_NAMES if n != "estep_cost" or plan.get("estep_cost")]
+    timing_names += moe_study.TIMING_NAMES if "moe" in plan else ()
     timing = {name: read_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
     plan_sha256 = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
     figures = {name: read_figure(root, name, plan_sha256) for name in figure_names(plan)}

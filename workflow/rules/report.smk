@@ -7,6 +7,7 @@ rule report:
     input:
         tables=PLAN.table_outputs(),
         ablation=PLAN.ablation_outputs(),
+        moe=PLAN.moe_outputs() + PLAN.moe_timing_outputs(),
         timing=PLAN.timing_table_outputs() + ["results/tables/timing/estep_cost.csv"],
         figures=PLAN.figure_outputs(),
         runs=PLAN.run_dirs(),

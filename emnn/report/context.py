@@ -24,6 +24,7 @@ from . import floats
 from .bibliography import references
 from .formats import date_text
 from .markup import literal
+from .moe import moe_context
 from .prose import abstract, self_citation
 from .protocol import protocol
 from .sections import outline, texts
@@ -49,6 +50,7 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
         "comparison": comparison(plan, tables["comparisons"]),
         "replication": replication_context(tables) if "ablation" in plan else None,
         "timing": timing_context(data, plan),
+        "moe": moe_context(config, plan, tables, data["timing"]) if "moe" in plan else None,
         "appendix": appendix(config, data),
         "references": refs,
         "refnum": {entry["key"]: entry["position"] for entry in refs},

@@ -75,6 +75,9 @@ def tables(values: dict) -> dict:
         found.append(comparisons(values["comparison"]))
     if values["replication"]:
         found.append(replication(values["replication"]))
+    if values["moe"]:
+        found += values["moe"]["tables"]
+        found += [values["moe"]["timing_table"]] if values["moe"]["timing_table"] else []
     appendix, timing = values["appendix"], values["timing"]
     found += [setup.environment(appendix), setup.figure_provenance(appendix["figures"])]
     found.append(setup.hashes("tab-artifacts", "Artifacts and their SHA-256.", appendix["listing"]))

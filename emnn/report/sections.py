@@ -31,6 +31,7 @@ BODY = (
     ("results", "Results"),
     ("comparison", "Statistical comparison"),
     ("replication", "Replication of the originating study"),
+    ("moe", "Mixture of experts"),
     ("discussion", "Discussion"),
     ("conclusion", "Conclusion"),
     ("reproducibility", "Reproducibility"),

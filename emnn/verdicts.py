@@ -49,8 +49,9 @@ def family_verdict(
         ):
             if len(chosen):
                 parts.append(f"{winner} is better than {loser} on {join(list(chosen['dataset']))}")
+    inside = who[0].lower() + who[1:] if who.startswith("The ") else who
     return (
-        f"{n - len(differ)} of the {n} comparisons of {who} with {b} in {METRIC_TEXT[metric]} "
+        f"{n - len(differ)} of the {n} comparisons of {inside} with {b} in {METRIC_TEXT[metric]} "
         f"show no difference after Holm's correction (adjusted p ≥ {ALPHA:g}); "
         + "; ".join(parts) + "."
     )  # fmt: skip
@@ -112,6 +113,8 @@ def fewer(ratios: np.ndarray, spec: str) -> str:
     low, high = ratios.min(), ratios.max()
     if high < 1.5:
         return "about as many"
+    if low < 1.5:
+        return f"up to {high:{spec}}× fewer"
     if format(low, spec) == format(high, spec):
         return f"{low:{spec}}× fewer"
     return f"{low:{spec}}× to {high:{spec}}× fewer"

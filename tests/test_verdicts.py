@@ -1,5 +1,6 @@
 """The verdict sentences follow the tables: two different tables, two different sentences."""
 
+import numpy as np
 import pandas as pd
 
 from emnn import verdicts
@@ -42,8 +43,8 @@ def test_the_family_verdict_names_each_method_that_differs():
             comparisons([0.001, 1.0, 0.001], [0.05, 0.0, 0.04]).assign(method="lbfgs"),
         ]
     )
-    sentence = verdicts.family_verdict(table, ["em", "lbfgs"], LABELS, "accuracy", "Both")
-    assert sentence.startswith("4 of the 6 comparisons of Both with SGD")
+    sentence = verdicts.family_verdict(table, ["em", "lbfgs"], LABELS, "accuracy", "The two")
+    assert sentence.startswith("4 of the 6 comparisons of the two with SGD")
     assert sentence.endswith("; L-BFGS is better than SGD on iris and digits.")
 
 
@@ -99,6 +100,8 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     table["median"] = [v for values in curves.values() for v in values]
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
     assert sentence.endswith("in about as many E-step evaluations there (median split).")
+    assert verdicts.fewer(np.array([1.1, 2.4]), ".0f") == "up to 2× fewer"
+    assert verdicts.fewer(np.array([3.0, 5.2]), ".0f") == "3× to 5× fewer"
     curves["lbfgs"] = [1e-2, 1e-3, 1e-3, 1e-3]  # it never gets as far as EM: no claim
     table["median"] = [v for values in curves.values() for v in values]
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])

@@ -180,8 +180,8 @@ def test_editing_the_em_model_reruns_em_jobs_only(studies):
     # Every figure but the ablation's reads a table the EM runs feed; the E-step cost times
     # an EM iteration. The ablation rebuilds the originating code and uses no emnn model.
     assert figures == set(study_figures(root)) - {"initializations"}
-    expected = {"aggregate", "estep_cost", "report", "all"} | ({"pdf"} if PDF else set())
-    assert set(jobs) == expected
+    expected = {"aggregate", "estep_cost", "scaling_tables", "report", "all"}
+    assert set(jobs) == expected | ({"pdf"} if PDF else set())
     assert all(len(wildcards) == 1 for wildcards in jobs.values())
 
 

@@ -7,7 +7,8 @@ rule report:
     input:
         tables=PLAN.table_outputs(),
         ablation=PLAN.ablation_outputs(),
-        timing=PLAN.timing_table_outputs() + ["results/tables/timing/estep_cost.csv"],
+        timing=PLAN.timing_table_outputs() + list(PLAN.estep_cost_outputs().values()),
+        scaling=PLAN.scaling_outputs(),
         figures=PLAN.figure_outputs(),
         runs=PLAN.run_dirs(),
         code=provenance.stage_sources("report"),

@@ -695,9 +695,12 @@ def initializations(table: pd.DataFrame, study: dict):
     return fig, title, caption
 
 
-def estep_cost(cost: pd.DataFrame, study: dict, iterations: pd.DataFrame | None = None):
-    """The exact E-step and M-step against m; with `iterations`, beside it one whole EM
-    iteration per kind of E-step (emnn.scaling_figures)."""
+def estep_cost(cost: pd.DataFrame, *rest):
+    """The exact E-step and M-step against m; called (cost, study), or (cost, iterations,
+    study) to draw beside it one whole EM iteration per kind of E-step
+    (emnn.scaling_figures)."""
+    *more, study = rest
+    iterations = more[0] if more else None
     panels = 1 if iterations is None else 2
     fig, axes = plt.subplots(
         1, panels, figsize=(4.2 * panels, 2.8), layout="constrained", squeeze=False

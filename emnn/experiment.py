@@ -249,6 +249,9 @@ class Tracker:
         sparse = self.predictor(estimator) == "monte-carlo"
         if iteration == 0 or (recorded(iteration) and not sparse):
             self.record(iteration, estimator)
+        elif time.perf_counter() - self.last_log >= PROGRESS_SECONDS:
+            log.info("%s: iteration %d", self.label, iteration)
+            self.last_log = time.perf_counter()
         return False
 
     def finish(self, estimator):

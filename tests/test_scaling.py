@@ -75,13 +75,14 @@ def test_scaling_jobs_run_the_first_splits_and_shared_jobs_all():
     assert ("digits", "em-variational", 64) in runs(config)
     assert ("digits", "em-variational", 64) not in runs(config, scaling=False)
     assert ("digits", "em-exact", 16) not in runs(config)  # past exact_max_hidden
-    assert job_spec(config, "digits", "sgd", 64)["first_splits"] == 5
+    wanted = config["study"]["scaling"]["n_splits"]
+    assert job_spec(config, "digits", "sgd", 64)["first_splits"] == wanted
     assert "first_splits" not in job_spec(config, "digits", "sgd", 7)  # the main study's
     # A job the main study also wants runs all its splits.
     shared = copy.deepcopy(config)
     shared["study"]["scaling"]["n_hidden"] = [7, 64]
     assert first_splits(shared, "digits", "sgd", 7) is None
-    assert first_splits(shared, "digits", "sgd", 64) == 5
+    assert first_splits(shared, "digits", "sgd", 64) == wanted
 
 
 def test_a_scaling_job_past_the_exact_limit_scores_by_monte_carlo():

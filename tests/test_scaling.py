@@ -256,3 +256,51 @@ def test_the_section_renders_with_the_report_delimiters():
     for table in values["tables"]:
         width = len(table["columns"])
         assert all(len(row) == width for group in table["groups"] for row in group)
+
+
+# ------------------------------------------------------------------ timing and figures
+
+
+def test_iteration_cost_times_each_e_step_and_exact_only_up_to_its_limit():
+    from sklearn.datasets import load_iris
+
+    from emnn.estep_cost import iteration_cost_table
+
+    X, y = load_iris(return_X_y=True)
+    spec = {"n_hidden": [16, 2], "exact_max_hidden": 2, "n_samples": 8}
+    table = iteration_cost_table(X, y, spec, repeats=1)
+    assert list(zip(table["n_hidden"], table["e_step"], strict=True)) == [
+        (2, "exact"), (2, "variational"), (2, "monte-carlo"),
+        (16, "variational"), (16, "monte-carlo"),
+    ]  # fmt: skip
+    assert (table["iteration_seconds"] > 0).all() and set(table["n_samples"]) == {8}
+
+
+def test_the_figures_draw_the_sweep_and_both_cost_panels():
+    import matplotlib.pyplot as plt
+
+    from emnn import figures
+
+    study = {"scaling": SPEC, "labels": {"em-exact": "EM exact"}}
+    summary = scaling.summarize(synthetic_runs(BASE, converged={("baseline", 4): False}))
+    fig, title, caption = figures.scaling_figures.scaling_sweep(summary, study)
+    assert len(fig.axes) == 2 and "from $m = 16$" in caption and "EM exact" in caption
+    hollow = [
+        line for line in fig.axes[0].lines
+        if line.get_markerfacecolor() == "white" and len(line.get_xdata())
+    ]  # fmt: skip
+    assert len(hollow) == 1  # the baseline's capped cell at m = 4
+    plt.close(fig)
+    cost = pd.DataFrame({"n_hidden": [2, 4], "n": 120, "e_step_seconds": [1e-4, 2e-4],
+                         "m_step_seconds": [3e-4, 4e-4]})  # fmt: skip
+    iterations = pd.DataFrame({"n_hidden": [2, 2, 16], "e_step": ["exact", "variational",
+                               "variational"], "n": 120, "n_samples": 8,
+                               "iteration_seconds": [1e-3, 2e-3, 5e-3]})  # fmt: skip
+    fig, title, caption = figures.estep_cost(cost, iterations, {})
+    assert len(fig.axes) == 2 and "exact and approximate" in title and "Right:" in caption
+    fig, title, caption = figures.estep_cost(cost, {})
+    assert len(fig.axes) == 1 and title == "Cost of one exact EM iteration"
+    plt.close("all")
+    assert figures.inputs("timing/estep-cost") == ["results/tables/timing/estep_cost.csv"]
+    with_e_steps = {"estep_cost": {"e_steps": {"dataset": "digits"}}}
+    assert figures.inputs("timing/estep-cost", with_e_steps)[-1].endswith("iteration_cost.csv")

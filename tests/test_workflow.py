@@ -104,12 +104,13 @@ def studies(tmp_path_factory):
 
 def test_smoke_study_produces_every_output(studies):
     root, _ = studies
-    for table in ("runs", "summary", "main", "comparisons", "sweep", "curves", "ablation"):
+    for table in ("runs", "summary", "main", "comparisons", "sweep", "curves", "ablation",
+                  "scaling", "scaling_best", "scaling_comparisons"):  # fmt: skip
         assert (root / f"results/tables/{table}.csv").stat().st_size > 0
-    for table in ("fit_times", "fit_summary", "estep_cost"):
+    for table in ("fit_times", "fit_summary", "estep_cost", "iteration_cost"):
         assert (root / f"results/tables/timing/{table}.csv").exists()
     figures = study_figures(root)
-    assert {"suboptimality", "cross-scoring", "timing/estep-cost"} <= set(figures)
+    assert {"suboptimality", "cross-scoring", "timing/estep-cost", "scaling-sweep"} <= set(figures)
     for name in figures:
         for kind in ("svg", "pdf", "png", "json"):
             assert (root / f"results/figures/{name}.{kind}").exists(), name

@@ -111,6 +111,7 @@ def best_table(summary: pd.DataFrame, runs: pd.DataFrame, scaling: dict):
         for family in FAMILIES:
             best, fallback, per_split = choose(summary, runs, dataset, family)
             choices[dataset, family] = per_split
+            cells = family_cells(summary, dataset, family)
             rows.append(
                 {
                     "dataset": dataset,
@@ -120,6 +121,8 @@ def best_table(summary: pd.DataFrame, runs: pd.DataFrame, scaling: dict):
                     "n_hidden": int(best["n_hidden"]),
                     "rule": RULE,
                     "only_converged": not fallback,
+                    "n_cells": len(cells),
+                    "n_converged_cells": int((cells["converged"] == cells["n_splits"]).sum()),
                     "n_splits": int(best["n_splits"]),
                     "converged": int(best["converged"]),
                     "accuracy_mean": best["accuracy_mean"],

@@ -22,6 +22,7 @@ from emnn.config import (
 from emnn.errors import ConfigError
 from emnn.experiment import run_splits
 from emnn.report.scaling import (
+    best_sentence,
     convergence_sentence,
     overlap_sentence,
     scaling_context,
@@ -168,6 +169,12 @@ def test_best_m_skips_unconverged_cells_and_em_uses_exact_where_it_ran():
     best = capped["scaling_best"].set_index("family")
     assert (best.loc["em", "role"], best.loc["em", "n_hidden"]) == ("exact", 4)
     assert bool(best.loc["em", "only_converged"])
+    assert (best.loc["em", "n_converged_cells"], best.loc["em", "n_cells"]) == (2, 3)
+    sentence = best_sentence(capped["scaling_best"], "d", LABELS)
+    assert "EM's is $m = 4$" in sentence and "the 2 of its 3 values of $m$" in sentence
+    assert "all 3 of its values of $m$ converged" in best_sentence(
+        sweep_tables(synthetic_runs(BASE))["scaling_best"], "d", LABELS
+    )
 
 
 def test_each_split_is_scored_at_the_m_chosen_on_the_others():

@@ -109,9 +109,16 @@ def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
     for family in ("em", "baseline"):
         row = rows.loc[family]
         how = f", {labels[row['role']]}" if family == "em" else ""
+        among = (
+            f"all {int(row['n_cells'])} of its values of $m$ converged"
+            if row["n_converged_cells"] == row["n_cells"]
+            else f"chosen among the {int(row['n_converged_cells'])} of its "
+            f"{int(row['n_cells'])} values of $m$ whose runs all converged"
+        )
         parts.append(
             f"{FAMILY_NAMES[family]}'s is $m = {int(row['n_hidden'])}$ (mean test accuracy "
-            f"{pct(row['accuracy_mean'])} %, log-loss {fixed(row['log_loss_mean'])}{how})"
+            f"{pct(row['accuracy_mean'])} %, log-loss {fixed(row['log_loss_mean'])}{how}; "
+            f"{among})"
         )
     choices = {f: rows.loc[f, "split_choices"] for f in ("em", "baseline")}
     fallback = [FAMILY_NAMES[f] for f in ("em", "baseline") if not rows.loc[f, "only_converged"]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..layout import slug
-from .formats import finite, fixed, number, pct, pvalue, sci, signed_points
+from .formats import finite, fixed, number, pct, pvalue, signed_points
 from .markup import literal
 
 LEVEL = 0.05  # the family-wise level of the Holm-adjusted paired tests
@@ -34,6 +34,32 @@ def label(config: dict, method: str) -> str:
     return literal(config["methods"][method].get("label", method))
 
 
+E_STEP_NAMES = {"variational": "variational", "monte-carlo": "Monte-Carlo"}
+
+
+def role_names(config: dict, spec: dict) -> dict:
+    """How the sentences name each role (the tables and the figure use the labels):
+    exact EM, variational (or Monte-Carlo) EM, and the baseline's label."""
+    e_step = config["methods"][spec["approximate"]]["params"]["e_step"]
+    return {
+        "exact": "exact EM",
+        "approximate": f"{E_STEP_NAMES[e_step]} EM",
+        "baseline": label(config, spec["baseline"]),
+    }
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """3 wins, 1 loss, 0 ties."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def tolerance(value) -> str:
+    """A tolerance as the text writes it: $10^{-4}$, $5 \\times 10^{-5}$."""
+    mantissa, exponent = f"{float(value):.0e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return f"${power}$" if mantissa == "1" else f"${mantissa} \\times {power}$"
+
+
 # ------------------------------------------------------------------------ sentences
 
 E_STEP_TEXT = {
@@ -51,14 +77,14 @@ def stopping_sentence(methods: dict, labels: dict) -> str:
 
     def rule(tol, max_iter):
         return (
-            f"stops when its objective changes by at most a relative {sci(tol)} per iteration "
-            f"(a SQUAREM cycle where accelerated), or after {max_iter} iterations"
+            f"stops when its objective changes by at most a relative {tolerance(tol)} per "
+            f"iteration (a SQUAREM cycle where accelerated), or after {max_iter} iterations"
         )
 
     if caps["exact"] == caps["approximate"]:
         return f"Each EM run {rule(*caps['exact'])}; back-propagation keeps its plateau rule."
     return (
-        f"{labels['exact']} {rule(*caps['exact'])}; {labels['approximate']} "
+        f"A run of {labels['exact']} {rule(*caps['exact'])}; one of {labels['approximate']} "
         f"{rule(*caps['approximate'])}; back-propagation keeps its plateau rule."
     )
 
@@ -89,11 +115,14 @@ def convergence_sentence(summary: pd.DataFrame, labels: dict) -> str:
     if met == total:
         return f"All {total} runs of the sweep met their stopping rule before the cap."
     short = summary[summary["converged"] < summary["n_splits"]]
-    cells = [
-        f"{labels[row.role]} on {literal(row.dataset)} at $m = {int(row.n_hidden)}$ "
-        f"({int(row.n_splits - row.converged)} of {int(row.n_splits)})"
-        for row in short.itertuples()
-    ]
+    cells = []
+    for (dataset, role), group in short.groupby(["dataset", "role"], sort=False):
+        at = [
+            f"{int(row.n_hidden)} ({int(row.n_splits - row.converged)} of {int(row.n_splits)})"
+            for row in group.sort_values("n_hidden").itertuples()
+        ]
+        where = at[0] if len(at) == 1 else ", ".join(at[:-1]) + " and " + at[-1]
+        cells.append(f"{labels[role]} on {literal(dataset)} at $m$ = {where}")
     return (
         f"{met} of the {total} runs of the sweep met their stopping rule; the other "
         f"{total - met} stopped at their cap: {'; '.join(cells)}. Their points are drawn "
@@ -158,8 +187,9 @@ def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
         parts.append(
             f"a mean {name} difference of {value(row['mean_difference'])}"
             f"{' ' + unit if unit else ''} (95 % interval {interval}, Holm-adjusted "
-            f"$p = {pvalue(row['p_holm'])}$, {int(row['wins'])} wins, {int(row['ties'])} "
-            f"ties and {int(row['losses'])} losses over {int(row['n_splits'])} splits)"
+            f"$p = {pvalue(row['p_holm'])}$, {count(int(row['wins']), 'win')}, "
+            f"{count(int(row['ties']), 'tie')} and {count(int(row['losses']), 'loss', 'losses')} "
+            f"over {int(row['n_splits'])} splits)"
         )
     verdicts = {m: verdict(rows.loc[m]) for m in ("accuracy", "log_loss")}
     if set(verdicts.values()) == {"neither"}:
@@ -291,25 +321,28 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
     summary, best = tables["scaling"], tables["scaling_best"]
     comparisons = tables["scaling_comparisons"]
     labels = {role: label(config, spec[role]) for role in ("exact", "approximate", "baseline")}
+    names = role_names(config, spec)
     methods = {role: config["methods"][spec[role]] for role in labels}
     sampled = summary.loc[summary["predictor"].str.contains("monte-carlo"), "n_hidden"]
     datasets = [d for d in spec["datasets"] if d in set(summary["dataset"])]
     return {
         "labels": labels,
+        "names": names,
         "datasets": [literal(d) for d in datasets],
         "n_hidden": m_list(spec["n_hidden"]),
         "exact_max_hidden": spec["exact_max_hidden"],
         "n_splits": int(summary["n_splits"].max()),
         "e_step": literal(methods["approximate"]["params"]["e_step"]),
         "e_step_text": E_STEP_TEXT[methods["approximate"]["params"]["e_step"]],
-        "stopping": stopping_sentence(methods, labels),
+        "stopping": stopping_sentence(methods, names),
         "monte_carlo_from": int(sampled.min()) if len(sampled) else None,
-        "convergence": convergence_sentence(summary, labels),
+        "convergence": convergence_sentence(summary, names),
+        "table_refs": " and ".join(f"[#tab-scaling-{slug(d)}]" for d in datasets),
         "per_dataset": [
             {
                 "name": literal(dataset),
-                "overlap": overlap_sentence(summary, dataset, labels),
-                "best": best_sentence(best, dataset, labels),
+                "overlap": overlap_sentence(summary, dataset, names),
+                "best": best_sentence(best, dataset, names),
                 "verdict": verdict_sentence(comparisons, dataset),
                 "table": f"tab-scaling-{slug(dataset)}",
             }

@@ -82,27 +82,34 @@ def family_cells(summary: pd.DataFrame, dataset: str, family: str) -> pd.DataFra
     return cells.sort_values("n_hidden", ignore_index=True)
 
 
-def best_cell(cells: pd.DataFrame) -> tuple[pd.Series, bool]:
-    """The cell of least mean test log-loss among the fully converged ones (smaller m on
-    a tie); and whether the choice had to include unconverged cells."""
-    eligible = cells[cells["converged"] == cells["n_splits"]]
-    fallback = eligible.empty
-    pool = cells if fallback else eligible
-    return pool.sort_values(["log_loss_mean", "n_hidden"], kind="stable").iloc[0], fallback
+def converged_cells(cells: pd.DataFrame) -> set:
+    """The (role, m) cells every run of which met its stopping rule."""
+    complete = cells[cells["converged"] == cells["n_splits"]]
+    return set(zip(complete["role"], complete["n_hidden"], strict=True))
+
+
+def best_cell(cells: pd.DataFrame, eligible: set) -> pd.Series:
+    """The cell of least mean test log-loss among the eligible ones (all, if none is),
+    smaller m on a tie."""
+    keys = pd.Series(list(zip(cells["role"], cells["n_hidden"], strict=True)), index=cells.index)
+    pool = cells[keys.isin(eligible)] if eligible else cells
+    return pool.sort_values(["log_loss_mean", "n_hidden"], kind="stable").iloc[0]
 
 
 def choose(summary: pd.DataFrame, runs: pd.DataFrame, dataset: str, family: str):
-    """The best cell on all splits, and per split the (role, m) chosen on the others."""
+    """The best cell on all splits, and per split the (role, m) chosen on the others;
+    eligible cells are those whose runs converged on every split, so that no
+    cap-stopped run enters the comparison either."""
     cells = family_cells(summary, dataset, family)
-    best, fallback = best_cell(cells)
+    eligible = converged_cells(cells)
+    best = best_cell(cells, eligible)
     shown = runs[runs["dataset"] == dataset]
     per_split = {}
     for split in sorted(set(shown["split"])):
-        others = shown[shown["split"] != split]
-        left_out = summarize(others)
-        cell, _ = best_cell(family_cells(left_out, dataset, family))
+        left_out = summarize(shown[shown["split"] != split])
+        cell = best_cell(family_cells(left_out, dataset, family), eligible)
         per_split[split] = (cell["role"], int(cell["n_hidden"]))
-    return best, fallback, per_split
+    return best, not eligible, per_split
 
 
 def best_table(summary: pd.DataFrame, runs: pd.DataFrame, scaling: dict):

@@ -177,6 +177,21 @@ def test_best_m_skips_unconverged_cells_and_em_uses_exact_where_it_ran():
     )
 
 
+def test_a_cell_capped_on_one_split_is_chosen_for_no_split():
+    runs = dict(BASE)
+    runs[("baseline", 2)] = [0.99, 0.99, 0.99, 0.70]  # best on the other splits of split 3
+    capped = synthetic_runs(runs, converged={("baseline", 2): False})
+    capped.loc[(capped["role"] == "baseline") & (capped["n_hidden"] == 2), "converged"] = [
+        True, True, True, False
+    ]  # fmt: skip
+    tables = sweep_tables(capped)
+    assert tables["scaling_best"].set_index("family").loc["baseline", "split_choices"] == (
+        "16 16 16 16"
+    )
+    comparison = tables["scaling_comparisons"].set_index("metric")
+    assert comparison.loc["accuracy", "baseline_converged"] == 4
+
+
 def test_each_split_is_scored_at_the_m_chosen_on_the_others():
     runs = dict(BASE)
     # Split 0 alone makes m = 2 look best for SGD; the others prefer m = 16.

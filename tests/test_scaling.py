@@ -232,6 +232,7 @@ def test_sentences_follow_the_tables():
     loss = verdict_sentence(second["scaling_comparisons"], "d")
     assert win != loss and "4 wins" in win and "4 losses" in loss
     assert "0 ties" in win and "1 tie," not in win
+    assert "undecided" not in win  # significant at the family-wise level: a verdict
 
 
 def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():

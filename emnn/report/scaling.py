@@ -194,7 +194,9 @@ def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
     verdicts = {m: verdict(rows.loc[m]) for m in ("accuracy", "log_loss")}
     if set(verdicts.values()) == {"neither"}:
         outcome = (
-            f"neither is better at the {number(LEVEL, 'rate')} % family-wise level on either metric"
+            f"neither is better at the {number(LEVEL, 'rate')} % family-wise level on either "
+            f"metric, which over {count(int(rows['n_splits'].min()), 'paired split')} means "
+            "undecided, not equal"
         )
     else:
         outcome = "; ".join(

@@ -87,6 +87,11 @@ if PLAN.moe:
     include: "workflow/rules/moe.smk"
 
 
+if PLAN.scaling:
+
+    include: "workflow/rules/scaling.smk"
+
+
 rule all:
     default_target: True
     input:

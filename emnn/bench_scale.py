@@ -30,8 +30,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from .estep_cost import warm_model
 from .models import EMMLPClassifier
-from .models._common import one_hot, with_ones
 from .models.em import TRAINING_OBJECTIVE
 from .models.stochastic import PREDICT_SAMPLES
 
@@ -62,13 +62,8 @@ def digits_parts():
 
 def started_model(e_step, X, y, n_hidden):
     """A model after one EM iteration (so the variational E-step is warm), its
-    design matrix, targets and last E-step."""
-    model = EMMLPClassifier(n_hidden=n_hidden, e_step=e_step, max_iter=1, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    Xt, Y = with_ones(X), one_hot(np.searchsorted(model.classes_, y), model.classes_.size)
-    return model, Xt, Y, model._counted_e_step(Xt, Y)
+    design matrix, targets and last E-step (the study's timing stage's own)."""
+    return warm_model(e_step, X, y, n_hidden)
 
 
 def iteration_seconds(e_step, X, y, n_hidden, iterations=ITERATIONS) -> float:

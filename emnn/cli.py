@@ -55,6 +55,9 @@ def main(argv=None) -> int:
 
     cost = commands.add_parser("estep-cost", help="time one EM iteration against m")
     cost.add_argument("--spec", required=True, help="dataset, n_hidden and repeats (JSON)")
+    cost.add_argument(
+        "--iteration-out", type=Path, help="table of one EM iteration per kind of E-step"
+    )
     cost.add_argument("--out", required=True, type=Path, help="CSV table to write")
 
     ablation = commands.add_parser(
@@ -72,6 +75,13 @@ def main(argv=None) -> int:
     moe.add_argument("--spec", required=True, help="seed, methods and datasets (JSON)")
     moe.add_argument("--out", required=True, type=Path, help="directory of result tables")
     moe.add_argument("--timing-out", required=True, type=Path, help="directory of timing tables")
+
+    scaling = commands.add_parser(
+        "scaling", help="the m-sweep's tables: accuracy against m, best m, paired tests"
+    )
+    scaling.add_argument("--spec", required=True, help="study.scaling of the config (JSON)")
+    scaling.add_argument("--runs", nargs="+", required=True, help="the sweep's run directories")
+    scaling.add_argument("--out", required=True, type=Path, help="directory of result tables")
 
     report = commands.add_parser("report", help="render the paper as HTML and LaTeX")
     report.add_argument("--config-json", required=True, help="the validated config (JSON)")
@@ -147,12 +157,19 @@ def _estep_cost(args, parser) -> int:
     from . import records
     from .aggregate import csv_text
     from .datasets import load_dataset
-    from .estep_cost import cost_table
+    from .estep_cost import cost_table, iteration_cost_table
 
     spec = json.loads(args.spec)
     dataset = load_dataset(spec["dataset"]["name"], spec["dataset"])
     table = cost_table(dataset.X, dataset.y, spec["n_hidden"], spec["repeats"])
     records.write_text(args.out, csv_text(table))
+    e_steps = spec.get("e_steps")
+    if e_steps:
+        if args.iteration_out is None:
+            parser.error("estep-cost: the spec has e_steps, so --iteration-out is needed")
+        data = load_dataset(e_steps["dataset"]["name"], e_steps["dataset"])
+        table = iteration_cost_table(data.X, data.y, e_steps, spec["repeats"])
+        records.write_text(args.iteration_out, csv_text(table))
     return 0
 
 
@@ -171,6 +188,13 @@ def _moe(args, parser) -> int:
     from .moe_study import write
 
     write(json.loads(args.spec), args.out, args.timing_out)
+    return 0
+
+
+def _scaling(args, parser) -> int:
+    from .scaling import write
+
+    write(args.runs, json.loads(args.spec), args.out)
     return 0
 
 
@@ -209,6 +233,7 @@ COMMANDS = {
     "estep-cost": _estep_cost,
     "ablation": _ablation,
     "moe": _moe,
+    "scaling": _scaling,
     "report": _report,
     "pdf": _pdf,
     "check": _check,

@@ -26,7 +26,7 @@ from .errors import ConfigError
 from .layout import slug
 from .models.estep import MAX_EXACT_HIDDEN
 from .seeds import job_seeds
-from .splits import check_splittable, split_indices
+from .splits import check_splittable, n_splits, split_indices
 
 PACKAGE_FILES = ("config.schema.yaml",)
 SCHEMA = resources.files("emnn").joinpath(PACKAGE_FILES[0])
@@ -235,6 +235,8 @@ def check_study(config: dict) -> None:
         for name in sweep["methods"]:
             for n_hidden in sweep["n_hidden"]:
                 check_method(name, config["methods"][name], n_hidden)
+    if "scaling" in study:
+        check_scaling(config)
     if "ablation" in study:
         name = study["ablation"]["dataset"]
         if name not in config["datasets"]:
@@ -250,6 +252,50 @@ def check_study(config: dict) -> None:
         dataset = load_dataset(name, config["datasets"][name])
         check_splittable(name, dataset.y, dataset.classes, split_spec(config, name))
         check_inner_folds(config, dataset)
+
+
+def check_scaling(config: dict) -> None:
+    """study.scaling names an exact EM method, an approximate one and a baseline, each
+    able to run at the numbers of hidden units it gets."""
+    scaling = config["study"]["scaling"]
+    for name in scaling["datasets"]:
+        if name not in config["datasets"]:
+            defined = ", ".join(sorted(config["datasets"]))
+            raise ConfigError(
+                f"config: study.scaling.datasets names unknown dataset '{name}'; "
+                f"defined datasets: {defined}"
+            )
+    for role in ("exact", "approximate", "baseline"):
+        if scaling[role] not in config["methods"]:
+            raise ConfigError(
+                f"config: study.scaling.{role} names unknown method '{scaling[role]}'; "
+                f"defined methods: {', '.join(sorted(config['methods']))}"
+            )
+    exact, approximate = (config["methods"][scaling[r]] for r in ("exact", "approximate"))
+    if exact["model"] != "em" or not exact_e_step(exact):
+        raise ConfigError(
+            f"config: study.scaling.exact: method '{scaling['exact']}' must be EM (model: em) "
+            "with the exact E-step"
+        )
+    if approximate["model"] != "em" or exact_e_step(approximate):
+        raise ConfigError(
+            f"config: study.scaling.approximate: method '{scaling['approximate']}' must be EM "
+            "(model: em) with params.e_step 'variational' or 'monte-carlo'"
+        )
+    for role, n_hidden in scaling_hidden(config).items():
+        for m in n_hidden:
+            check_method(scaling[role], config["methods"][scaling[role]], m)
+
+
+def scaling_hidden(config: dict) -> dict[str, list[int]]:
+    """The numbers of hidden units each role of study.scaling runs at."""
+    scaling = config["study"]["scaling"]
+    hidden = sorted(scaling["n_hidden"])
+    return {
+        "exact": [m for m in hidden if m <= scaling["exact_max_hidden"]],
+        "approximate": hidden,
+        "baseline": hidden,
+    }
 
 
 def check_moe(config: dict) -> None:
@@ -302,11 +348,17 @@ def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:
     if n_hidden is not None:
         params["n_hidden"] = n_hidden
     where = f"config: method '{name}'" + (f" with n_hidden={n_hidden}" if n_hidden else "")
-    if method["model"] in ("em", "lbfgs") and params.get("n_hidden", 0) > MAX_EXACT_HIDDEN:
+    if exact_e_step(method) and params.get("n_hidden", 0) > MAX_EXACT_HIDDEN:
+        hint = (
+            f"; set {_key(('methods', name, 'params', 'e_step'))} to 'variational' or "
+            "'monte-carlo' for more"
+            if method["model"] == "em"
+            else "; EM with e_step 'variational' or 'monte-carlo' (model: em) takes more"
+        )
         raise ConfigError(
-            f"{where}: exact EM takes at most {MAX_EXACT_HIDDEN} hidden units, got "
-            f"{params['n_hidden']}: its E-step enumerates all 2^n_hidden configurations "
-            "for every example and iteration"
+            f"{where}: the exact E-step takes at most {MAX_EXACT_HIDDEN} hidden units, got "
+            f"{params['n_hidden']}: it enumerates all 2^n_hidden configurations for every "
+            f"example and iteration{hint}"
         )
     for key, values in method.get("grid", {}).items():
         if key in ("random_state",) or (n_hidden is not None and key == "n_hidden"):
@@ -314,6 +366,14 @@ def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:
         for value in values:
             _check_values(where, method["model"], {**params, key: value})
     _check_values(where, method["model"], params)
+
+
+def exact_e_step(method: dict) -> bool:
+    """Whether a method's training sums over all 2^m hidden configurations: L-BFGS on the
+    exact likelihood always, EM unless its params choose an approximate e_step."""
+    if method["model"] == "lbfgs":
+        return True
+    return method["model"] == "em" and method["params"].get("e_step", "exact") == "exact"
 
 
 def _check_values(where, model, params):
@@ -332,8 +392,9 @@ def split_spec(config: dict, dataset: str) -> dict:
     return {**config["splits"], **config["datasets"][dataset].get("splits", {})}
 
 
-def runs(config: dict) -> list[tuple[str, str, int]]:
-    """Every (dataset, method, n_hidden) the study trains, each once, sorted."""
+def runs(config: dict, scaling: bool = True) -> list[tuple[str, str, int]]:
+    """Every (dataset, method, n_hidden) the study trains, each once, sorted; with
+    scaling=False, those of the main study and the sweep only."""
     study = config["study"]
     found = set()
     main = study["main"]
@@ -345,12 +406,35 @@ def runs(config: dict) -> list[tuple[str, str, int]]:
         for dataset in sweep["datasets"]:
             for name in sweep["methods"]:
                 found.update((dataset, name, m) for m in sweep["n_hidden"])
-    return sorted(found)
+    return sorted(found | set(scaling_runs(config) if scaling else ()))
+
+
+def scaling_runs(config: dict) -> list[tuple[str, str, int]]:
+    """Every (dataset, method, n_hidden) study.scaling trains, sorted."""
+    if "scaling" not in config["study"]:
+        return []
+    scaling = config["study"]["scaling"]
+    return sorted(
+        (dataset, scaling[role], m)
+        for dataset in scaling["datasets"]
+        for role, n_hidden in scaling_hidden(config).items()
+        for m in n_hidden
+    )
+
+
+def first_splits(config: dict, dataset: str, method: str, n_hidden: int) -> int | None:
+    """How many of a dataset's paired splits a job runs: all (None) when the main study or
+    the sweep wants the job, else study.scaling's first n_splits (None if that is all)."""
+    study = config["study"]
+    if "scaling" not in study or (dataset, method, n_hidden) in runs(config, scaling=False):
+        return None
+    wanted = study["scaling"]["n_splits"]
+    return wanted if wanted < n_splits(split_spec(config, dataset)) else None
 
 
 def study_plan(config: dict) -> dict:
     """What aggregation needs to know of the study: its parts and each method's m."""
-    plan = {part: config["study"][part] for part in ("main", "sweep", "ablation")
+    plan = {part: config["study"][part] for part in ("main", "sweep", "ablation", "scaling")
             if part in config["study"]}  # fmt: skip
     plan["n_hidden"] = {name: methods.hidden_units(m) for name, m in config["methods"].items()}
     return plan
@@ -375,11 +459,14 @@ def job_spec(config: dict, dataset: str, method: str, n_hidden: int | None = Non
         spec["params"]["n_hidden"] = n_hidden
         check_method(method, spec)
     data = {k: v for k, v in config["datasets"][dataset].items() if k != "splits"}
-    return {
+    job = {
         "seed": config["seed"],
         "dataset": {"name": dataset, **data, "splits": split_spec(config, dataset)},
         "method": {"name": method, **spec},
     }
+    count = None if n_hidden is None else first_splits(config, dataset, method, n_hidden)
+    # Only in the spec of a job that runs fewer splits, so no other job's spec changes.
+    return job if count is None else {**job, "first_splits": count}
 
 
 def canonical_json(value) -> str:

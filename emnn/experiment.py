@@ -14,7 +14,7 @@ from .config import spec_hash
 from .datasets import load_dataset
 from .errors import ConfigError
 from .methods import build, model_module
-from .scoring import cross_scores
+from .scoring import cross_scores, stochastic_predictor
 from .seeds import job_seeds
 from .splits import prepare, split_indices
 
@@ -31,7 +31,8 @@ def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, 
     split_seed = job_seeds(spec["seed"], dataset.name, 0)["split"]["seed"]
     pairs = split_indices(dataset.y, split_spec, split_seed)
     if splits is None:
-        splits = list(range(len(pairs)))
+        # A job of study.scaling alone runs the first `first_splits` paired splits.
+        splits = list(range(min(len(pairs), spec.get("first_splits", len(pairs)))))
     for k in splits:
         if not 0 <= k < len(pairs):
             raise ConfigError(
@@ -113,6 +114,7 @@ def _run_split(spec, dataset, pair, split, common):
             "train_accuracy": last["train_accuracy"],
             "train_objective": last["train_objective"],
             "objective": objective_kind(estimator),
+            "predictor": tracker.predictor(estimator),
             "iterations": estimator.n_iter_,
             "n_estep": getattr(estimator, "n_estep_", None),
             "converged": estimator.converged_,
@@ -242,8 +244,14 @@ class Tracker:
         self.last_log = self.started
 
     def __call__(self, iteration, estimator):
-        if recorded(iteration):
+        # A Monte-Carlo prediction of every row costs about an iteration of the fit
+        # itself: those runs record their initial and (by finish) final weights only.
+        sparse = self.predictor(estimator) == "monte-carlo"
+        if iteration == 0 or (recorded(iteration) and not sparse):
             self.record(iteration, estimator)
+        elif time.perf_counter() - self.last_log >= PROGRESS_SECONDS:
+            log.info("%s: iteration %d", self.label, iteration)
+            self.last_log = time.perf_counter()
         return False
 
     def finish(self, estimator):
@@ -278,8 +286,21 @@ class Tracker:
             self.last_log = now
         self.overhead += time.perf_counter() - entered
 
+    @staticmethod
+    def predictor(estimator) -> str:
+        """The predictor a model is scored with: a model of the stochastic-unit network
+        (EM, L-BFGS) by its marginal, exact or Monte Carlo (emnn.scoring); any other by
+        its own predict_proba, the deterministic network."""
+        if hasattr(estimator, "log_likelihood"):
+            return stochastic_predictor(estimator.n_hidden)
+        return "mean-field"
+
     def proba(self, estimator, X):
         """Probabilities over all the dataset's classes, whichever the model saw."""
         full = np.zeros((len(X), self.n_classes))
-        full[:, estimator.classes_] = estimator.predict_proba(X)
+        predictor = self.predictor(estimator)
+        if predictor == "mean-field":
+            full[:, estimator.classes_] = estimator.predict_proba(X)
+        else:
+            full[:, estimator.classes_] = estimator.predict_proba(X, method=predictor)
         return full

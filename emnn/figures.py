@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from . import ablations, moe_figures, provenance, records
+from . import ablations, moe_figures, provenance, records, scaling_figures
 from .aggregate import main_runs, read_table
 from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
 
@@ -61,11 +61,20 @@ def figure_names(study: dict) -> list[str]:
         names.append(moe_figures.NAME)
     if study.get("estep_cost"):
         names.append("timing/estep-cost")
+    if study.get("scaling"):
+        names.append("scaling-sweep")
     return names
 
 
-def inputs(name: str) -> list[str]:
-    """The table files a figure reads."""
+# The figures `snakemake scaling` draws (with the sweep's tables).
+SCALING_FIGURES = ("scaling-sweep", "timing/estep-cost")
+
+
+def inputs(name: str, study: dict | None = None) -> list[str]:
+    """The table files a figure reads (the E-step cost figure: also the cost of a whole
+    iteration per kind of E-step, when the study times it)."""
+    if name == "timing/estep-cost" and (study or {}).get("estep_cost", {}).get("e_steps"):
+        return [f"{TIMING_TABLES}/estep_cost.csv", f"{TIMING_TABLES}/iteration_cost.csv"]
     if name.startswith("learning-"):
         return [f"{TABLES}/curves.csv", f"{TABLES}/convergence.csv"]
     return {
@@ -76,6 +85,7 @@ def inputs(name: str) -> list[str]:
         "initializations": [f"{TABLES}/ablation_inits.csv"],
         "timing/estep-cost": [f"{TIMING_TABLES}/estep_cost.csv"],
         moe_figures.NAME: moe_figures.INPUTS,
+        "scaling-sweep": [f"{TABLES}/scaling.csv"],
     }[name]
 
 
@@ -89,7 +99,7 @@ def output_prefix(name: str) -> str:
 
 def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
     """Draw one figure into root/results/figures; return its sidecar."""
-    tables = {path: read_table(root / path) for path in inputs(name)}
+    tables = {path: read_table(root / path) for path in inputs(name, study)}
     frames = list(tables.values())
     with plt.rc_context(STYLE):
         if name.startswith("learning-"):
@@ -104,6 +114,7 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
                 "initializations": initializations,
                 "timing/estep-cost": estep_cost,
                 moe_figures.NAME: moe_figures.objective_traces,
+                "scaling-sweep": scaling_figures.scaling_sweep,
             }[name]
             fig, title, caption = painter(*frames, study)
         sidecar = {
@@ -689,8 +700,17 @@ def initializations(table: pd.DataFrame, study: dict):
     return fig, title, caption
 
 
-def estep_cost(cost: pd.DataFrame, study: dict):
-    fig, axis = plt.subplots(figsize=(4.2, 2.8), layout="constrained")
+def estep_cost(cost: pd.DataFrame, *rest):
+    """The exact E-step and M-step against m; called (cost, study), or (cost, iterations,
+    study) to draw beside it one whole EM iteration per kind of E-step
+    (emnn.scaling_figures)."""
+    *more, study = rest
+    iterations = more[0] if more else None
+    panels = 1 if iterations is None else 2
+    fig, axes = plt.subplots(
+        1, panels, figsize=(4.2 * panels, 2.8), layout="constrained", squeeze=False
+    )
+    axis = axes[0][0]
     m = cost["n_hidden"].to_numpy()
     for column, label, color in (
         ("e_step_seconds", "E-step", COLORS[0]),
@@ -712,4 +732,8 @@ def estep_cost(cost: pd.DataFrame, study: dict):
         "$m$ (log scale), best of repeated calls on one core, with a $2^m$ trend through the "
         "largest E-step."
     )
+    if iterations is not None:
+        axis.set_title("exact E-step and M-step", fontsize=9)
+        title = "Cost of one EM iteration, exact and approximate"
+        caption += " " + scaling_figures.iteration_cost_panel(axes[0][1], iterations, study)
     return fig, title, caption

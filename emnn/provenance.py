@@ -30,6 +30,7 @@ STAGE_COMMANDS = {
     "estep_cost": "_estep_cost",
     "ablation": "_ablation",
     "moe": "_moe",
+    "scaling": "_scaling",
     "report": "_report",
     "pdf": "_pdf",
 }

@@ -12,9 +12,18 @@ import json
 
 import numpy as np
 
-from . import aggregate, figures, methods, moe_study, pdf, provenance
+from . import aggregate, figures, methods, moe_study, pdf, provenance, scaling
 from .ablations.study import TABLE_NAMES as ABLATION_TABLES
-from .config import canonical_json, check_study, figure_plan, job_spec, runs, study_plan
+from .config import (
+    canonical_json,
+    check_study,
+    exact_e_step,
+    figure_plan,
+    job_spec,
+    runs,
+    scaling_runs,
+    study_plan,
+)
 from .datasets import source_of
 from .errors import ConfigError
 from .layout import REPORT, TABLES, TIMING_TABLES, run_dir, slug
@@ -26,7 +35,9 @@ class Plan:
         """`config` as validated by emnn.config.validate (defaults filled in)."""
         self.config = config
         check_study(config)
-        self.runs = runs(self.config)
+        # The main study's and the sweep's runs; study.scaling's are its own target's.
+        self.runs = runs(self.config, scaling=False)
+        self.scaling_runs = scaling_runs(self.config)
         self.datasets = {slug(name): name for name in self.config["datasets"]}
         self.methods = {slug(name): name for name in self.config["methods"]}
         for kind, names in (("datasets", self.datasets), ("methods", self.methods)):
@@ -57,7 +68,7 @@ class Plan:
         return files
 
     def _exact_em(self, method_slug: str) -> bool:
-        return self.config["methods"][self.methods[method_slug]]["model"] in ("em", "lbfgs")
+        return exact_e_step(self.config["methods"][self.methods[method_slug]])
 
     def train_memory_mb(self, method_slug: str, n_hidden: str) -> int:
         """Memory to ask a cluster for: exact EM's working blocks grow past m = 16."""
@@ -82,7 +93,7 @@ class Plan:
         return [f"{TIMING_TABLES}/{name}.csv" for name in aggregate.TIMING_TABLES]
 
     def figure_inputs(self, name: str) -> list[str]:
-        return figures.inputs(name)
+        return figures.inputs(name, figure_plan(self.config))
 
     def figure_outputs(self, kinds=("svg", "pdf", "png", "json")) -> list[str]:
         return [f"{figures.output_prefix(name)}.{kind}" for name in self.figures for kind in kinds]
@@ -93,7 +104,24 @@ class Plan:
         if dataset not in self.config["datasets"]:
             raise ConfigError(f"config: study.estep_cost.dataset '{dataset}' is not defined")
         spec = {"name": dataset, **self.config["datasets"][dataset]}
+        e_steps = cost.get("e_steps")
+        if e_steps:
+            name = e_steps["dataset"]
+            if name not in self.config["datasets"]:
+                raise ConfigError(
+                    f"config: study.estep_cost.e_steps.dataset '{name}' is not defined"
+                )
+            e_steps = {**e_steps, "dataset": {"name": name, **self.config["datasets"][name]}}
+            cost = {**cost, "e_steps": e_steps}
         return canonical_json({**cost, "dataset": spec})
+
+    def estep_cost_outputs(self) -> dict[str, str]:
+        """The timing stage's tables: the exact E-step and M-step, and with e_steps one
+        whole iteration per kind of E-step."""
+        outputs = {"cost": f"{TIMING_TABLES}/estep_cost.csv"}
+        if self.config["study"]["estep_cost"].get("e_steps"):
+            outputs["iterations"] = f"{TIMING_TABLES}/iteration_cost.csv"
+        return outputs
 
     def ablation_json(self) -> str:
         """The replication's ablation: the root seed, and the dataset with its paired splits."""
@@ -148,6 +176,29 @@ class Plan:
     @property
     def moe(self) -> bool:
         return "moe" in self.config["study"]
+
+    # ------------------------------------------------------------ the m-sweep
+
+    @property
+    def scaling(self) -> bool:
+        return "scaling" in self.config["study"]
+
+    def scaling_run_dirs(self) -> list[str]:
+        return [run_dir(*run) for run in self.scaling_runs]
+
+    def scaling_json(self) -> str:
+        return canonical_json(self.config["study"]["scaling"])
+
+    def scaling_outputs(self) -> list[str]:
+        return [f"{TABLES}/{name}.csv" for name in scaling.TABLE_NAMES] if self.scaling else []
+
+    def scaling_targets(self) -> list[str]:
+        """What `snakemake scaling` builds: the sweep's tables and figures, and the
+        timing appendix's cost figure of the E-steps."""
+        names = [n for n in self.figures if n in figures.SCALING_FIGURES]
+        drawn = [f"{figures.output_prefix(n)}.{kind}" for n in names
+                 for kind in ("svg", "pdf", "png", "json")]  # fmt: skip
+        return self.scaling_outputs() + drawn
 
     # ------------------------------------------------------------------ report
 

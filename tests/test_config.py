@@ -36,10 +36,11 @@ def edited(**changes):
          "study.main.datasets names unknown dataset 'nope'; defined datasets: iris, wine"),
         ({"study__main__methods": ["sgd", "lbfgs"]}, "unknown method 'lbfgs'"),
         ({"methods__em-newton__params__n_hidden": 30},
-         "method 'em-newton': exact EM takes at most 24 hidden units, got 30: its E-step "
-         "enumerates all 2\\^n_hidden configurations"),
+         "method 'em-newton': the exact E-step takes at most 24 hidden units, got 30: it "
+         "enumerates all 2\\^n_hidden configurations .*; set methods.em-newton.params.e_step "
+         "to 'variational' or 'monte-carlo'"),
         ({"study__sweep": {"datasets": ["iris"], "methods": ["em-newton"], "n_hidden": [2, 25]}},
-         "method 'em-newton' with n_hidden=25: exact EM takes at most 24"),
+         "method 'em-newton' with n_hidden=25: the exact E-step takes at most 24"),
         ({"methods__sgd__params__momentom": 0.5}, "unknown hyperparameter\\(s\\) 'momentom'"),
         ({"methods__sgd__params__momentum": 1.5}, "method 'sgd': momentum must be below 1"),
         ({"datasets__wine__source": "csv"}, "a csv dataset needs both 'path' and 'target'"),

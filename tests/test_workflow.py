@@ -104,12 +104,13 @@ def studies(tmp_path_factory):
 
 def test_smoke_study_produces_every_output(studies):
     root, _ = studies
-    for table in ("runs", "summary", "main", "comparisons", "sweep", "curves", "ablation"):
+    for table in ("runs", "summary", "main", "comparisons", "sweep", "curves", "ablation",
+                  "scaling", "scaling_best", "scaling_comparisons"):  # fmt: skip
         assert (root / f"results/tables/{table}.csv").stat().st_size > 0
-    for table in ("fit_times", "fit_summary", "estep_cost"):
+    for table in ("fit_times", "fit_summary", "estep_cost", "iteration_cost"):
         assert (root / f"results/tables/timing/{table}.csv").exists()
     figures = study_figures(root)
-    assert {"suboptimality", "cross-scoring", "timing/estep-cost"} <= set(figures)
+    assert {"suboptimality", "cross-scoring", "timing/estep-cost", "scaling-sweep"} <= set(figures)
     for name in figures:
         for kind in ("svg", "pdf", "png", "json"):
             assert (root / f"results/figures/{name}.{kind}").exists(), name
@@ -180,8 +181,8 @@ def test_editing_the_em_model_reruns_em_jobs_only(studies):
     # Every figure but the ablation's reads a table the EM runs feed; the E-step cost times
     # an EM iteration. The ablation rebuilds the originating code and uses no emnn model.
     assert figures == set(study_figures(root)) - {"initializations"}
-    expected = {"aggregate", "estep_cost", "report", "all"} | ({"pdf"} if PDF else set())
-    assert set(jobs) == expected
+    expected = {"aggregate", "estep_cost", "scaling_tables", "report", "all"}
+    assert set(jobs) == expected | ({"pdf"} if PDF else set())
     assert all(len(wildcards) == 1 for wildcards in jobs.values())
 
 

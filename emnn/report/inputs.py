@@ -19,18 +19,23 @@ from ..config import figure_plan
 from ..errors import StudyError
 from ..figures import figure_names, output_prefix
 from ..layout import TABLES, TIMING_TABLES
+from ..scaling import TABLE_NAMES as SCALING_TABLES
 
-TIMING_TABLE_NAMES = [*aggregate.TIMING_TABLES, "estep_cost"]
+TIMING_TABLE_NAMES = [*aggregate.TIMING_TABLES, "estep_cost", "iteration_cost"]
 FIGURE_KINDS = ("svg", "pdf", "png")
 
 
 def load(config: dict, run_dirs, root: Path) -> dict:
     """The tables, figure sidecars and run records the paper is made of, with hashes."""
     plan = figure_plan(config)
-    table_names = [*aggregate.RESULT_TABLES, *(ABLATION_TABLES if "ablation" in plan else ())]
-    table_names += moe_study.TABLE_NAMES if "moe" in plan else ()
+    table_names = [
+        *aggregate.RESULT_TABLES,
+        *(ABLATION_TABLES if "ablation" in plan else ()),
+        *(SCALING_TABLES if "scaling" in plan else ()),
+        *(moe_study.TABLE_NAMES if "moe" in plan else ()),
+    ]
     tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in table_names}
-    timing_names = [n for n in TIMING_TABLE_NAMES if n != "estep_cost" or plan.get("estep_cost")]
+    timing_names = [n for n in TIMING_TABLE_NAMES if timed(n, plan)]
     timing_names += moe_study.TIMING_NAMES if "moe" in plan else ()
     timing = {name: read_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
     plan_sha256 = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
@@ -71,6 +76,12 @@ def load(config: dict, run_dirs, root: Path) -> dict:
         "sums": sums,
         "timing_listing": timing_listing,
     }
+
+
+def timed(name: str, plan: dict) -> bool:
+    """Whether the study writes a timing table: the E-step cost stage's are configured."""
+    cost = plan.get("estep_cost") or {}
+    return {"estep_cost": bool(cost), "iteration_cost": bool(cost.get("e_steps"))}.get(name, True)
 
 
 def read_table(root: Path, path: str) -> pd.DataFrame:

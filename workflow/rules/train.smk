@@ -28,9 +28,12 @@ rule estep_cost:
     input:
         code=provenance.stage_sources("estep_cost"),
     output:
-        "results/tables/timing/estep_cost.csv",
+        **PLAN.estep_cost_outputs(),
     params:
         spec=lambda w: PLAN.estep_cost_json(),
+        iterations=lambda w, output: (
+            f"--iteration-out {output.iterations}" if "iterations" in output.keys() else ""
+        ),
     log:
         "logs/estep_cost.log",
     benchmark:
@@ -42,4 +45,5 @@ rule estep_cost:
         mem_mb=2000,
         runtime=30,
     shell:
-        "python -m emnn estep-cost --spec {params.spec:q} --out {output:q} > {log:q} 2>&1"
+        "python -m emnn estep-cost --spec {params.spec:q} --out {output.cost:q} "
+        "{params.iterations} > {log:q} 2>&1"

@@ -1,0 +1,356 @@
+"""The m-sweep's section (templates/text/scaling.j2): its sentences, verdicts and tables,
+computed from the sweep's tables (emnn.scaling) so that the text follows the data.
+
+scaling_context(config, plan, tables) -> the values the section's text uses: names,
+settings, one computed sentence per claim, the tables as data (paper-spec section 2)
+and the figures it places.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..layout import slug
+from .formats import finite, fixed, number, pct, pvalue, signed_points
+from .markup import literal
+
+LEVEL = 0.05  # the family-wise level of the Holm-adjusted paired tests
+FAMILY_NAMES = {"em": "EM", "baseline": "back-propagation"}
+FIGURES = ["scaling-sweep"]
+
+
+def points(value) -> str:
+    """A difference of accuracies in percentage points, unsigned."""
+    return number(abs(value), "accuracy")
+
+
+def m_list(values) -> str:
+    """The numbers of hidden units as the text lists them: 1, 2, 4 and 8."""
+    values = [str(int(v)) for v in sorted(values)]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def label(config: dict, method: str) -> str:
+    return literal(config["methods"][method].get("label", method))
+
+
+E_STEP_NAMES = {"variational": "variational", "monte-carlo": "Monte-Carlo"}
+
+
+def role_names(config: dict, spec: dict) -> dict:
+    """How the sentences name each role (the tables and the figure use the labels):
+    exact EM, variational (or Monte-Carlo) EM, and the baseline's label."""
+    e_step = config["methods"][spec["approximate"]]["params"]["e_step"]
+    return {
+        "exact": "exact EM",
+        "approximate": f"{E_STEP_NAMES[e_step]} EM",
+        "baseline": label(config, spec["baseline"]),
+    }
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """3 wins, 1 loss, 0 ties."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def tolerance(value) -> str:
+    """A tolerance as the text writes it: $10^{-4}$, $5 \\times 10^{-5}$."""
+    mantissa, exponent = f"{float(value):.0e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return f"${power}$" if mantissa == "1" else f"${mantissa} \\times {power}$"
+
+
+# ------------------------------------------------------------------------ sentences
+
+E_STEP_TEXT = {
+    "variational": "a mean-field posterior, so that EM raises a lower bound of the likelihood",
+    "monte-carlo": "posterior samples by importance sampling from $p(z \\mid x)$",
+}
+
+
+def stopping_sentence(methods: dict, labels: dict) -> str:
+    """The two EM methods' stopping rule and cap, once if they share them."""
+    caps = {
+        role: (methods[role]["params"].get("tol"), methods[role]["params"].get("max_iter"))
+        for role in ("exact", "approximate")
+    }
+
+    def rule(tol, max_iter):
+        return (
+            f"stops when its objective changes by at most a relative {tolerance(tol)} per "
+            f"iteration (a SQUAREM cycle where accelerated), or after {max_iter} iterations"
+        )
+
+    if caps["exact"] == caps["approximate"]:
+        return f"Each EM run {rule(*caps['exact'])}; back-propagation keeps its plateau rule."
+    return (
+        f"A run of {labels['exact']} {rule(*caps['exact'])}; one of {labels['approximate']} "
+        f"{rule(*caps['approximate'])}; back-propagation keeps its plateau rule."
+    )
+
+
+def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
+    """How far the approximate E-step's means lie from exact EM's where both ran."""
+    shown = summary[summary["dataset"] == dataset]
+    both = shown.pivot(index="n_hidden", columns="role", values=["accuracy_mean", "log_loss_mean"])
+    both = both.dropna(subset=[("accuracy_mean", "exact"), ("accuracy_mean", "approximate")])
+    if both.empty:
+        return ""
+    # Rounded far below the printed digits, so that equal means print "0.00", not "−0.00".
+    accuracy = (both["accuracy_mean"]["approximate"] - both["accuracy_mean"]["exact"]).round(9)
+    loss = (both["log_loss_mean"]["approximate"] - both["log_loss_mean"]["exact"]).round(9)
+    worst = accuracy.abs().idxmax()
+    return (
+        f"On {literal(dataset)}, where both ran ($m \\le {int(both.index.max())}$), "
+        f"{labels['approximate']} has a mean test accuracy within "
+        f"{points(accuracy.abs().max())} percentage points of {labels['exact']} at every $m$ "
+        f"(the largest difference, {signed_points(accuracy[worst])}, at $m = {int(worst)}$) "
+        f"and a mean test log-loss within {fixed(loss.abs().max())}."
+    )
+
+
+def convergence_sentence(summary: pd.DataFrame, labels: dict) -> str:
+    """How many runs met their stopping rule, and which (method, dataset, m) did not."""
+    total, met = int(summary["n_splits"].sum()), int(summary["converged"].sum())
+    if met == total:
+        return f"All {total} runs of the sweep met their stopping rule before the cap."
+    short = summary[summary["converged"] < summary["n_splits"]]
+    cells = []
+    for (dataset, role), group in short.groupby(["dataset", "role"], sort=False):
+        at = [
+            f"{int(row.n_hidden)} ({int(row.n_splits - row.converged)} of {int(row.n_splits)})"
+            for row in group.sort_values("n_hidden").itertuples()
+        ]
+        where = at[0] if len(at) == 1 else ", ".join(at[:-1]) + " and " + at[-1]
+        cells.append(f"{labels[role]} on {literal(dataset)} at $m$ = {where}")
+    return (
+        f"{met} of the {total} runs of the sweep met their stopping rule; the other "
+        f"{total - met} stopped at their cap: {'; '.join(cells)}. Their points are drawn "
+        "hollow and their table cells in italics: they are not results of training to "
+        "convergence, and none of them is chosen as a best $m$."
+    )
+
+
+def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
+    """Each family's best m on a dataset, and the m chosen for each split on the others."""
+    rows = best[best["dataset"] == dataset].set_index("family")
+    parts = []
+    for family in ("em", "baseline"):
+        row = rows.loc[family]
+        how = f", {labels[row['role']]}" if family == "em" else ""
+        among = (
+            f"all {int(row['n_cells'])} of its values of $m$ converged"
+            if row["n_converged_cells"] == row["n_cells"]
+            else f"chosen among the {int(row['n_converged_cells'])} of its "
+            f"{int(row['n_cells'])} values of $m$ whose runs all converged"
+        )
+        parts.append(
+            f"{FAMILY_NAMES[family]}'s is $m = {int(row['n_hidden'])}$ (mean test accuracy "
+            f"{pct(row['accuracy_mean'])} %, log-loss {fixed(row['log_loss_mean'])}{how}; "
+            f"{among})"
+        )
+    choices = {f: rows.loc[f, "split_choices"] for f in ("em", "baseline")}
+    fallback = [FAMILY_NAMES[f] for f in ("em", "baseline") if not rows.loc[f, "only_converged"]]
+    caveat = (
+        f" No cell of {' or '.join(fallback)} converged on every split, so its choice "
+        "includes unconverged cells."
+        if fallback
+        else ""
+    )
+    return (
+        f"On {literal(dataset)}, by least mean test log-loss, {parts[0]}; {parts[1]}. Chosen "
+        f"for each split on the other splits, EM's $m$ were {', '.join(choices['em'].split())} "
+        f"and back-propagation's {', '.join(choices['baseline'].split())}.{caveat}"
+    )
+
+
+def verdict(row) -> str:
+    """ "EM", "back-propagation" (the significantly better one at the family-wise level)
+    or "neither"."""
+    p = row["p_holm"]
+    if not finite(p) or p >= LEVEL or row["mean_difference"] == 0:
+        return "neither"
+    metric = row.get("metric", getattr(row, "name", None))  # a row indexed by its metric
+    better_em = row["mean_difference"] > 0 if metric == "accuracy" else (row["mean_difference"] < 0)
+    return "EM" if better_em else "back-propagation"
+
+
+def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
+    """The paired comparison at the best m of each, both metrics, with its verdict."""
+    rows = comparisons[comparisons["dataset"] == dataset].set_index("metric")
+    parts = []
+    for metric, unit in (("accuracy", "percentage points"), ("log_loss", "")):
+        row = rows.loc[metric]
+        value = signed_points if metric == "accuracy" else _signed_loss
+        interval = f"{value(row['ci_low'])} to {value(row['ci_high'])}"
+        name = "accuracy" if metric == "accuracy" else "log-loss"
+        parts.append(
+            f"a mean {name} difference of {value(row['mean_difference'])}"
+            f"{' ' + unit if unit else ''} (95 % interval {interval}, Holm-adjusted "
+            f"$p = {pvalue(row['p_holm'])}$, {count(int(row['wins']), 'win')}, "
+            f"{count(int(row['ties']), 'tie')} and {count(int(row['losses']), 'loss', 'losses')} "
+            f"over {int(row['n_splits'])} splits)"
+        )
+    verdicts = {m: verdict(rows.loc[m]) for m in ("accuracy", "log_loss")}
+    if set(verdicts.values()) == {"neither"}:
+        outcome = (
+            f"neither is better at the {number(LEVEL, 'rate')} % family-wise level on either "
+            f"metric, which over {count(int(rows['n_splits'].min()), 'paired split')} means "
+            "undecided, not equal"
+        )
+    else:
+        outcome = "; ".join(
+            f"{v} is better in {'accuracy' if m == 'accuracy' else 'log-loss'}"
+            if v != "neither"
+            else f"neither is better in {'accuracy' if m == 'accuracy' else 'log-loss'}"
+            for m, v in verdicts.items()
+        )
+        outcome += f" (family-wise level {number(LEVEL, 'rate')} %)"
+    return (
+        f"On {literal(dataset)}, EM at its best $m$ against back-propagation at its own: "
+        f"{parts[0]}, and {parts[1]}: {outcome}."
+    )
+
+
+def _signed_loss(value) -> str:
+    return number(value, "diff_log_loss", minus="−")
+
+
+# ------------------------------------------------------------------------ tables
+
+
+def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels: dict) -> dict:
+    """Means per m: accuracy and log-loss of each role, and how many runs converged."""
+    shown = summary[summary["dataset"] == dataset]
+    roles = ("exact", "approximate", "baseline")
+    chosen = best[best["dataset"] == dataset]
+    bold = {(r.role, int(r.n_hidden)) for r in chosen.itertuples()}
+    rows = []
+    for m, group in shown.groupby("n_hidden", sort=True):
+        cells = group.set_index("role")
+        row = [str(int(m))]
+        for metric, show in (("accuracy_mean", pct), ("log_loss_mean", fixed)):
+            for role in roles:
+                if role not in cells.index:
+                    row.append("–")
+                    continue
+                cell = cells.loc[role]
+                row.append(
+                    {"text": show(cell[metric]), "bold": (role, int(m)) in bold,
+                     "italic": bool(cell["converged"] < cell["n_splits"])}
+                )  # fmt: skip
+        row.append(
+            " / ".join(
+                f"{int(cells.loc[r, 'converged'])}" if r in cells.index else "–" for r in roles
+            )
+        )
+        rows.append(row)
+    n_splits = int(shown["n_splits"].max())
+    short = ["exact", "approx.", "SGD"]
+    return {
+        "anchor": f"tab-scaling-{slug(dataset)}",
+        "caption": (
+            f"The sweep on {literal(dataset)}: mean test accuracy (%) and log-loss over the "
+            f"first {n_splits} paired splits, for {labels['exact']} (exact), "
+            f"{labels['approximate']} (approx.) and {labels['baseline']} (SGD), and how many "
+            "runs of each met their stopping rule. Bold: the best $m$ of EM and of "
+            "back-propagation; italics: a mean with runs stopped at their cap."
+        ),
+        "columns": [{"title": "$m$", "align": "r", "width": None}]
+        + [{"title": s, "align": "r", "width": None} for s in short * 2]
+        + [{"title": "converged", "align": "r", "width": None}],
+        "header_groups": [("", 1), ("test accuracy (%)", 3), ("test log-loss", 3), ("", 1)],
+        "groups": [rows],
+        "size": "small",
+        "long": False,
+    }
+
+
+def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) -> dict:
+    groups = []
+    for dataset in datasets:
+        rows = comparisons[comparisons["dataset"] == dataset].set_index("metric")
+        picks = best[best["dataset"] == dataset].set_index("family")
+        group = []
+        for metric in ("accuracy", "log_loss"):
+            row = rows.loc[metric]
+            show = pct if metric == "accuracy" else fixed
+            diff = signed_points if metric == "accuracy" else _signed_loss
+            group.append(
+                [
+                    literal(dataset),
+                    "accuracy (%)" if metric == "accuracy" else "log-loss",
+                    str(int(picks.loc["em", "n_hidden"])),
+                    str(int(picks.loc["baseline", "n_hidden"])),
+                    show(row["em_mean"]),
+                    show(row["baseline_mean"]),
+                    f"{diff(row['mean_difference'])} [{diff(row['ci_low'])}, "
+                    f"{diff(row['ci_high'])}]",
+                    pvalue(row["p_holm"]),
+                    f"{int(row['wins'])}/{int(row['ties'])}/{int(row['losses'])}",
+                    verdict(row),
+                ]
+            )
+        groups.append(group)
+    titles = [("dataset", "l"), ("metric", "l"), ("EM $m$", "r"), ("SGD $m$", "r"),
+              ("EM", "r"), ("SGD", "r"), ("difference [95 % CI]", "r"), ("$p$ (Holm)", "r"),
+              ("W/T/L", "r"), ("better", "l")]  # fmt: skip
+    return {
+        "anchor": "tab-scaling-comparison",
+        "caption": (
+            "EM against back-propagation, each at its best $m$, split by split: means over "
+            "the splits at each split's leave-one-split-out choice, the mean paired "
+            "difference (EM minus SGD) with its corrected 95 % interval, the corrected "
+            "resampled $t$-test's $p$-value adjusted by Holm over the table, and EM's wins, "
+            "ties and losses. The $m$ columns give the choice on all splits."
+        ),
+        "columns": [{"title": t, "align": a, "width": None} for t, a in titles],
+        "header_groups": None,
+        "groups": groups,
+        "size": "footnotesize",
+        "long": False,
+    }
+
+
+# ------------------------------------------------------------------------ context
+
+
+def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
+    """The values scaling.j2 uses; empty when the study has no sweep."""
+    if "scaling" not in plan:
+        return {}
+    spec = plan["scaling"]
+    summary, best = tables["scaling"], tables["scaling_best"]
+    comparisons = tables["scaling_comparisons"]
+    labels = {role: label(config, spec[role]) for role in ("exact", "approximate", "baseline")}
+    names = role_names(config, spec)
+    methods = {role: config["methods"][spec[role]] for role in labels}
+    sampled = summary.loc[summary["predictor"].str.contains("monte-carlo"), "n_hidden"]
+    datasets = [d for d in spec["datasets"] if d in set(summary["dataset"])]
+    return {
+        "labels": labels,
+        "names": names,
+        "datasets": [literal(d) for d in datasets],
+        "n_hidden": m_list(spec["n_hidden"]),
+        "exact_max_hidden": spec["exact_max_hidden"],
+        "n_splits": int(summary["n_splits"].max()),
+        "e_step": literal(methods["approximate"]["params"]["e_step"]),
+        "e_step_text": E_STEP_TEXT[methods["approximate"]["params"]["e_step"]],
+        "stopping": stopping_sentence(methods, names),
+        "monte_carlo_from": int(sampled.min()) if len(sampled) else None,
+        "convergence": convergence_sentence(summary, names),
+        "table_refs": " and ".join(f"[#tab-scaling-{slug(d)}]" for d in datasets),
+        "per_dataset": [
+            {
+                "name": literal(dataset),
+                "overlap": overlap_sentence(summary, dataset, names),
+                "best": best_sentence(best, dataset, names),
+                "verdict": verdict_sentence(comparisons, dataset),
+                "table": f"tab-scaling-{slug(dataset)}",
+            }
+            for dataset in datasets
+        ],
+        "tables": [sweep_table(summary, best, d, labels) for d in datasets]
+        + [comparison_table(comparisons, best, datasets)],
+        "figures": FIGURES,
+    }

@@ -1,0 +1,112 @@
+"""The m-sweep's figure: test accuracy and log-loss against m, exact and approximate EM
+side by side where both ran, and back-propagation; registered in emnn.figures."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
+
+# role -> (marker, line style, offset in log2(m) so that overlapping error bars stay apart)
+STYLES = {"exact": ("o", "-", -0.06), "approximate": ("s", "--", 0.0), "baseline": ("^", ":", 0.06)}
+ROWS = (("accuracy", "test accuracy (%)", 100.0), ("log_loss", "test log-loss", 1.0))
+
+
+def scaling_sweep(table: pd.DataFrame, study: dict):
+    from . import figures as base  # emnn.figures imports this module
+
+    scaling = study["scaling"]
+    datasets = scaling["datasets"]
+    colors = dict(zip(STYLES, base.COLORS, strict=False))
+    fig, axes = plt.subplots(
+        2, len(datasets), figsize=(3.5 * len(datasets), 4.8), layout="constrained",
+        squeeze=False, sharex=True,
+    )  # fmt: skip
+    for column, dataset in enumerate(datasets):
+        shown = table[table["dataset"] == dataset]
+        for row, (metric, label, scale) in enumerate(ROWS):
+            axis = axes[row][column]
+            for role, (marker, style, offset) in STYLES.items():
+                line = shown[shown["role"] == role].sort_values("n_hidden")
+                if line.empty:
+                    continue
+                m = line["n_hidden"].to_numpy(dtype=float) * 2.0**offset
+                mean = scale * line[f"{metric}_mean"].to_numpy(dtype=float)
+                low = scale * line[f"{metric}_ci_low"].to_numpy(dtype=float)
+                high = scale * line[f"{metric}_ci_high"].to_numpy(dtype=float)
+                error = np.nan_to_num(np.vstack([mean - low, high - mean]))
+                complete = (line["converged"] == line["n_splits"]).to_numpy()
+                axis.errorbar(m, mean, yerr=error, color=colors[role], ls=style, lw=1.1,
+                              capsize=2, marker="none")  # fmt: skip
+                for mask, face in ((complete, colors[role]), (~complete, "white")):
+                    axis.plot(m[mask], mean[mask], ls="none", marker=marker, ms=4,
+                              color=colors[role], markerfacecolor=face)  # fmt: skip
+            if metric == "accuracy":
+                values = shown[["accuracy_mean", "accuracy_ci_low", "accuracy_ci_high"]]
+                base._zoom(axis, 100 * values.to_numpy(dtype=float))
+                axis.set_title(base._drawn(dataset))
+            axis.set_ylabel(label)
+            axis.set_xscale("log", base=2)
+            axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(scaling["n_hidden"])))
+            axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
+            axis.xaxis.set_minor_locator(ticker.NullLocator())
+            axis.tick_params(axis="x", labelsize=7)
+        axes[-1][column].set_xlabel("hidden units $m$ (log scale)")
+    labels = {role: base._drawn(base._label(study, scaling[role])) for role in STYLES}
+    handles = [
+        plt.Line2D([], [], color=colors[r], ls=STYLES[r][1], marker=STYLES[r][0], ms=4,
+                   label=labels[r]) for r in STYLES
+    ] + [plt.Line2D([], [], color="0.3", ls="none", marker="o", ms=4, markerfacecolor="white",
+                    label="a run stopped at its cap")]  # fmt: skip
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
+    counts = sorted(set(table["n_splits"].dropna().astype(int)))
+    over = f"the first {base._count(counts[0], 'paired split')}" if len(counts) == 1 else "splits"
+    sampled = table.loc[table["predictor"].str.contains("monte-carlo"), "n_hidden"]
+    scored = (
+        f"from $m = {int(sampled.min())}$ on the stochastic-unit network is scored by its "
+        "Monte-Carlo predictor, below by its exact marginal"
+        if len(sampled)
+        else "the stochastic-unit network is scored by its exact marginal"
+    )
+    title = "Test accuracy and log-loss against the number of hidden units, to the tens"
+    caption = (
+        f"Mean over {over} with its corrected 95 % interval (Nadeau and Bengio), against $m$ "
+        f"(log scale). {labels['exact']} runs up to $m = {scaling['exact_max_hidden']}$, "
+        f"{labels['approximate']} at every $m$, so the two overlap there; {scored}. A "
+        f"hollow marker: at least one run of that point stopped at its iteration cap "
+        f"before its stopping rule."
+    )
+    return fig, title, caption
+
+
+E_STEP_LABELS = {"exact": "exact", "variational": "variational", "monte-carlo": "Monte Carlo"}
+
+
+def iteration_cost_panel(axis, table: pd.DataFrame, study: dict) -> str:
+    """One whole EM iteration per kind of E-step against m (log-log); the caption's
+    sentence about it."""
+    from . import figures as base
+
+    for k, (e_step, label) in enumerate(E_STEP_LABELS.items()):
+        line = table[table["e_step"] == e_step].sort_values("n_hidden")
+        if not line.empty:
+            axis.plot(line["n_hidden"], 1e3 * line["iteration_seconds"], marker="os^"[k], ms=3,
+                      color=base.COLORS[k], label=label)  # fmt: skip
+    axis.set_xscale("log", base=2)
+    axis.set_yscale("log")
+    base._log_ticks(axis.yaxis)
+    axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(set(table["n_hidden"]))))
+    axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
+    axis.xaxis.set_minor_locator(ticker.NullLocator())
+    axis.tick_params(axis="x", labelsize=7)
+    axis.set_xlabel("hidden units $m$ (log scale)")
+    axis.set_ylabel("milliseconds")
+    axis.set_title("one EM iteration, by E-step", fontsize=9)
+    axis.legend(fontsize=8)
+    n, samples = int(table["n"].iloc[0]), int(table["n_samples"].iloc[0])
+    return (
+        f"Right: one whole EM iteration (Newton M-step, then E-step) on {n} examples for "
+        f"each kind of E-step (Monte Carlo with {samples} draws per example), best of "
+        "repeated iterations continuing a fit, both axes logarithmic."
+    )

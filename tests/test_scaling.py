@@ -1,0 +1,331 @@
+"""The m-sweep (study.scaling): config checks, which splits its jobs run, scoring past the
+exact limit, its tables, best m and paired comparison, and the section's computed text."""
+
+import copy
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+import pytest
+
+from emnn import scaling
+from emnn.config import (
+    check_method,
+    check_study,
+    first_splits,
+    job_spec,
+    load_config,
+    runs,
+    validate,
+)
+from emnn.errors import ConfigError
+from emnn.experiment import run_splits
+from emnn.report.scaling import (
+    best_sentence,
+    convergence_sentence,
+    overlap_sentence,
+    scaling_context,
+    verdict,
+    verdict_sentence,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "config/config.yaml"
+SMOKE = REPO / "config/smoke.yaml"
+
+
+# ------------------------------------------------------------------ config
+
+
+def em(**params):
+    return {"model": "em", "params": {"n_hidden": 7, **params}}
+
+
+def test_approximate_e_steps_take_more_than_24_hidden_units():
+    check_method("em-variational", em(e_step="variational"), 64)
+    check_method("em-mc", em(e_step="monte-carlo"), 48)
+
+
+def test_exact_e_step_past_24_units_names_the_key_to_change():
+    with pytest.raises(ConfigError, match=r"methods\.em-x\.params\.e_step") as error:
+        check_method("em-x", em(), 32)
+    assert "n_hidden=32" in str(error.value) and "24" in str(error.value)
+    with pytest.raises(ConfigError, match="exact E-step takes at most 24"):
+        check_method("lbfgs", {"model": "lbfgs", "params": {"n_hidden": 25}})
+
+
+def config_with(**scaling_changes):
+    config = load_config([CONFIG, SMOKE])
+    raw = copy.deepcopy(config)
+    raw["study"]["scaling"].update(scaling_changes)
+    return raw
+
+
+def test_scaling_roles_must_match_their_e_steps():
+    with pytest.raises(ConfigError, match=r"study\.scaling\.approximate.*e_step"):
+        check_study(validate(config_with(approximate="em-exact")))
+    with pytest.raises(ConfigError, match=r"study\.scaling\.exact.*exact E-step"):
+        check_study(validate(config_with(exact="em-variational")))
+    with pytest.raises(ConfigError, match=r"study\.scaling\.baseline names unknown method"):
+        check_study(validate(config_with(baseline="nope")))
+
+
+def test_scaling_jobs_run_the_first_splits_and_shared_jobs_all():
+    config = load_config([CONFIG])
+    assert ("digits", "em-variational", 64) in runs(config)
+    assert ("digits", "em-variational", 64) not in runs(config, scaling=False)
+    assert ("digits", "em-exact", 16) not in runs(config)  # past exact_max_hidden
+    wanted = config["study"]["scaling"]["n_splits"]
+    assert job_spec(config, "digits", "sgd", 64)["first_splits"] == wanted
+    assert "first_splits" not in job_spec(config, "digits", "sgd", 7)  # the main study's
+    # A job the main study also wants runs all its splits.
+    shared = copy.deepcopy(config)
+    shared["study"]["scaling"]["n_hidden"] = [7, 64]
+    assert first_splits(shared, "digits", "sgd", 7) is None
+    assert first_splits(shared, "digits", "sgd", 64) == wanted
+
+
+def test_a_scaling_job_past_the_exact_limit_scores_by_monte_carlo():
+    config = load_config([CONFIG, SMOKE])
+    spec = job_spec(config, "iris", "em-variational", 16)
+    assert spec["first_splits"] == 2
+    results = run_splits(spec)
+    assert [record["split"]["index"] for record, _ in results] == [0, 1]
+    record = results[0][0]
+    assert record["metrics"]["predictor"] == "monte-carlo"
+    assert set(record["cross_scores"]) == {"monte-carlo", "mean-field"}
+    # Past the exact limit only the initial and the final weights are scored.
+    assert record["history"]["iteration"] == [0, record["metrics"]["iterations"]]
+    small = run_splits(job_spec(config, "iris", "em-variational", 2), [0])[0][0]
+    assert small["metrics"]["predictor"] == "exact"
+    assert set(small["cross_scores"]) == {"exact", "mean-field"}
+
+
+# ------------------------------------------------------------------ tables
+
+SPEC = {
+    "datasets": ["d"],
+    "n_hidden": [2, 4, 16],
+    "exact": "em-exact",
+    "approximate": "em-vb",
+    "baseline": "sgd",
+    "exact_max_hidden": 4,
+    "n_splits": 4,
+}
+
+
+def synthetic_runs(accuracy: dict, converged=None) -> pd.DataFrame:
+    """Runs of dataset "d": accuracy[(role, m)] is a list of per-split accuracies; the
+    log-loss is 1 - accuracy, so the best m by log-loss is the best by accuracy."""
+    rows = []
+    methods = {"exact": "em-exact", "approximate": "em-vb", "baseline": "sgd"}
+    for (role, m), values in accuracy.items():
+        for split, value in enumerate(values):
+            rows.append(
+                {"dataset": "d", "role": role, "method": methods[role], "n_hidden": m,
+                 "split": split, "test_accuracy": value, "test_log_loss": 1.0 - value,
+                 "converged": (converged or {}).get((role, m), True), "iterations": 10,
+                 "predictor": "exact" if m <= 4 else "monte-carlo", "n_train": 80,
+                 "n_test": 20}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def sweep_tables(runs):
+    summary = scaling.summarize(runs)
+    best, choices = scaling.best_table(summary, runs, SPEC)
+    return {
+        "scaling_runs": runs,
+        "scaling": summary,
+        "scaling_best": best,
+        "scaling_comparisons": scaling.compare(runs, choices, SPEC),
+    }
+
+
+BASE = {
+    ("exact", 2): [0.80, 0.82, 0.81, 0.79],
+    ("exact", 4): [0.85, 0.86, 0.84, 0.85],
+    ("approximate", 2): [0.80, 0.81, 0.80, 0.79],
+    ("approximate", 4): [0.84, 0.86, 0.85, 0.85],
+    ("approximate", 16): [0.90, 0.91, 0.92, 0.90],
+    ("baseline", 2): [0.70, 0.72, 0.71, 0.70],
+    ("baseline", 4): [0.75, 0.76, 0.74, 0.75],
+    ("baseline", 16): [0.78, 0.77, 0.79, 0.78],
+}
+
+
+def test_best_m_skips_unconverged_cells_and_em_uses_exact_where_it_ran():
+    tables = sweep_tables(synthetic_runs(BASE))
+    best = tables["scaling_best"].set_index("family")
+    assert (best.loc["em", "role"], best.loc["em", "n_hidden"]) == ("approximate", 16)
+    assert best.loc["baseline", "n_hidden"] == 16
+    # The approximate cell at m = 4 is never EM's candidate: exact ran there.
+    cells = scaling.family_cells(tables["scaling"], "d", "em")
+    assert list(zip(cells["role"], cells["n_hidden"], strict=True)) == [
+        ("exact", 2), ("exact", 4), ("approximate", 16)
+    ]  # fmt: skip
+    capped = sweep_tables(synthetic_runs(BASE, converged={("approximate", 16): False}))
+    best = capped["scaling_best"].set_index("family")
+    assert (best.loc["em", "role"], best.loc["em", "n_hidden"]) == ("exact", 4)
+    assert bool(best.loc["em", "only_converged"])
+    assert (best.loc["em", "n_converged_cells"], best.loc["em", "n_cells"]) == (2, 3)
+    sentence = best_sentence(capped["scaling_best"], "d", LABELS)
+    assert "EM's is $m = 4$" in sentence and "the 2 of its 3 values of $m$" in sentence
+    assert "all 3 of its values of $m$ converged" in best_sentence(
+        sweep_tables(synthetic_runs(BASE))["scaling_best"], "d", LABELS
+    )
+
+
+def test_a_cell_capped_on_one_split_is_chosen_for_no_split():
+    runs = dict(BASE)
+    runs[("baseline", 2)] = [0.99, 0.99, 0.99, 0.70]  # best on the other splits of split 3
+    capped = synthetic_runs(runs, converged={("baseline", 2): False})
+    capped.loc[(capped["role"] == "baseline") & (capped["n_hidden"] == 2), "converged"] = [
+        True, True, True, False
+    ]  # fmt: skip
+    tables = sweep_tables(capped)
+    assert tables["scaling_best"].set_index("family").loc["baseline", "split_choices"] == (
+        "16 16 16 16"
+    )
+    comparison = tables["scaling_comparisons"].set_index("metric")
+    assert comparison.loc["accuracy", "baseline_converged"] == 4
+
+
+def test_each_split_is_scored_at_the_m_chosen_on_the_others():
+    runs = dict(BASE)
+    # Split 0 alone makes m = 2 look best for SGD; the others prefer m = 16.
+    runs[("baseline", 2)] = [0.99, 0.72, 0.71, 0.70]
+    tables = sweep_tables(synthetic_runs(runs))
+    best = tables["scaling_best"].set_index("family")
+    assert best.loc["baseline", "split_choices"] == "16 2 2 2"
+    comparison = tables["scaling_comparisons"].set_index("metric")
+    assert comparison.loc["accuracy", "n_splits"] == 4
+    # EM at m = 16 on every split minus SGD at the left-out choices.
+    expected = np.mean(np.array([0.90, 0.91, 0.92, 0.90]) - np.array([0.78, 0.72, 0.71, 0.70]))
+    assert comparison.loc["accuracy", "mean_difference"] == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ the section
+
+LABELS = {"exact": "exact EM", "approximate": "variational EM", "baseline": "SGD"}
+
+
+def test_sentences_follow_the_tables():
+    first = sweep_tables(synthetic_runs(BASE))
+    changed = dict(BASE)
+    changed[("approximate", 4)] = [0.74, 0.76, 0.75, 0.75]
+    changed[("baseline", 16)] = [0.95, 0.96, 0.95, 0.97]
+    second = sweep_tables(synthetic_runs(changed, converged={("baseline", 4): False}))
+
+    one = overlap_sentence(first["scaling"], "d", LABELS)
+    two = overlap_sentence(second["scaling"], "d", LABELS)
+    assert one != two and "−10.00" in two
+    assert "variational EM has a mean test accuracy within 0.50 percentage points" in one
+    assert "$m = 4$" in two
+
+    assert convergence_sentence(first["scaling"], LABELS).startswith("All 32 runs")
+    capped = convergence_sentence(second["scaling"], LABELS)
+    assert capped.startswith("28 of the 32 runs") and "SGD on d at $m$ = 4 (4 of 4)" in capped
+
+    win = verdict_sentence(first["scaling_comparisons"], "d")
+    loss = verdict_sentence(second["scaling_comparisons"], "d")
+    assert win != loss and "4 wins" in win and "4 losses" in loss
+    assert "0 ties" in win and "1 tie," not in win
+    assert "undecided" not in win  # significant at the family-wise level: a verdict
+
+
+def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():
+    row = {"metric": "accuracy", "mean_difference": 0.02, "p_holm": 0.01}
+    assert verdict(row) == "EM"
+    assert verdict({**row, "mean_difference": -0.02}) == "back-propagation"
+    assert verdict({**row, "p_holm": 0.2}) == "neither"
+    assert verdict({**row, "metric": "log_loss"}) == "back-propagation"  # higher loss
+    assert verdict({**row, "p_holm": float("nan")}) == "neither"
+
+
+def context(tables):
+    config = load_config([CONFIG])
+    config["study"]["scaling"] = {**SPEC, "approximate": "em-variational", "exact": "em-exact"}
+    config["study"]["scaling"]["datasets"] = ["d"]
+    plan = {"scaling": config["study"]["scaling"]}
+    tables = {k: v.replace({"em-vb": "em-variational"}) for k, v in tables.items()}
+    return scaling_context(config, plan, tables)
+
+
+def test_the_section_renders_with_the_report_delimiters():
+    values = context(sweep_tables(synthetic_runs(BASE)))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(REPO / "emnn/templates/text"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+    )
+    figures = {"scaling-sweep": {"anchor": "fig-scaling-sweep"}}
+    text = env.get_template("scaling.j2").render(scaling=values, figures=figures)
+    for sentence in (values["convergence"], values["stopping"], *values["per_dataset"][0].values()):
+        if sentence.startswith("tab-"):
+            assert f"::: table {sentence}" in text
+        else:
+            assert sentence in text
+    assert "::: figure scaling-sweep" in text and "::: table tab-scaling-comparison" in text
+    assert "From $m = 16$ on" in text
+    anchors = [table["anchor"] for table in values["tables"]]
+    assert anchors == ["tab-scaling-d", "tab-scaling-comparison"]
+    for table in values["tables"]:
+        width = len(table["columns"])
+        assert all(len(row) == width for group in table["groups"] for row in group)
+
+
+# ------------------------------------------------------------------ timing and figures
+
+
+def test_iteration_cost_times_each_e_step_and_exact_only_up_to_its_limit():
+    from sklearn.datasets import load_iris
+
+    from emnn.estep_cost import iteration_cost_table
+
+    X, y = load_iris(return_X_y=True)
+    spec = {"n_hidden": [16, 2], "exact_max_hidden": 2, "n_samples": 8}
+    table = iteration_cost_table(X, y, spec, repeats=1)
+    assert list(zip(table["n_hidden"], table["e_step"], strict=True)) == [
+        (2, "exact"), (2, "variational"), (2, "monte-carlo"),
+        (16, "variational"), (16, "monte-carlo"),
+    ]  # fmt: skip
+    assert (table["iteration_seconds"] > 0).all() and set(table["n_samples"]) == {8}
+
+
+def test_the_figures_draw_the_sweep_and_both_cost_panels():
+    import matplotlib.pyplot as plt
+
+    from emnn import figures
+
+    study = {"scaling": SPEC, "labels": {"em-exact": "EM exact"}}
+    summary = scaling.summarize(synthetic_runs(BASE, converged={("baseline", 4): False}))
+    fig, title, caption = figures.scaling_figures.scaling_sweep(summary, study)
+    assert len(fig.axes) == 2 and "from $m = 16$" in caption and "EM exact" in caption
+    hollow = [
+        line for line in fig.axes[0].lines
+        if line.get_markerfacecolor() == "white" and len(line.get_xdata())
+    ]  # fmt: skip
+    assert len(hollow) == 1  # the baseline's capped cell at m = 4
+    plt.close(fig)
+    cost = pd.DataFrame({"n_hidden": [2, 4], "n": 120, "e_step_seconds": [1e-4, 2e-4],
+                         "m_step_seconds": [3e-4, 4e-4]})  # fmt: skip
+    iterations = pd.DataFrame({"n_hidden": [2, 2, 16], "e_step": ["exact", "variational",
+                               "variational"], "n": 120, "n_samples": 8,
+                               "iteration_seconds": [1e-3, 2e-3, 5e-3]})  # fmt: skip
+    fig, title, caption = figures.estep_cost(cost, iterations, {})
+    assert len(fig.axes) == 2 and "exact and approximate" in title and "Right:" in caption
+    fig, title, caption = figures.estep_cost(cost, {})
+    assert len(fig.axes) == 1 and title == "Cost of one exact EM iteration"
+    plt.close("all")
+    assert figures.inputs("timing/estep-cost") == ["results/tables/timing/estep_cost.csv"]
+    with_e_steps = {"estep_cost": {"e_steps": {"dataset": "digits"}}}
+    assert figures.inputs("timing/estep-cost", with_e_steps)[-1].endswith("iteration_cost.csv")

@@ -27,6 +27,7 @@ from .markup import literal
 from .moe import moe_context
 from .prose import abstract, self_citation
 from .protocol import protocol
+from .scaling import scaling_context
 from .sections import outline, texts
 from .setup_tables import figure_provenance as figure_provenance_table
 from .tables import comparison, headline_method, results
@@ -51,6 +52,7 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
         "replication": replication_context(tables) if "ablation" in plan else None,
         "timing": timing_context(data, plan),
         "moe": moe_context(config, plan, tables, data["timing"]) if "moe" in plan else None,
+        "scaling": scaling_context(config, plan, tables) or None,
         "appendix": appendix(config, data),
         "references": refs,
         "refnum": {entry["key"]: entry["position"] for entry in refs},

@@ -75,6 +75,8 @@ def tables(values: dict) -> dict:
         found.append(comparisons(values["comparison"]))
     if values["replication"]:
         found.append(replication(values["replication"]))
+    if values["scaling"]:
+        found += values["scaling"]["tables"]
     if values["moe"]:
         found += values["moe"]["tables"]
         found += [values["moe"]["timing_table"]] if values["moe"]["timing_table"] else []

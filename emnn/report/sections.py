@@ -30,6 +30,7 @@ BODY = (
     ("protocol", "Protocol"),
     ("results", "Results"),
     ("comparison", "Statistical comparison"),
+    ("scaling", "Wider networks by approximate E-steps"),
     ("replication", "Replication of the originating study"),
     ("moe", "Mixture of experts"),
     ("discussion", "Discussion"),

@@ -174,8 +174,8 @@ def convergence(convergence: dict) -> dict:
         ]
 
     columns = [
-        column("Dataset", width=0.08),
-        column("Method", width=0.23),
+        column("Dataset", width=0.13),
+        column("Method", width=0.18),
         column("Converged", "r"),
         column("Iterations", "r"),
         column("E-steps", "r"),
@@ -208,8 +208,8 @@ def cross(cross: dict) -> dict:
         return [spanned(r, r["dataset"]), literal(r["label"]), literal(r["trained_for"]), *values]
 
     columns = [
-        column("Dataset", width=0.08),
-        column("Method", width=0.26),
+        column("Dataset", width=0.13),
+        column("Method", width=0.21),
         column("Trained for"),
         *[column(t, "r") for t in ["exact", "mean-field"] * 3],
     ]
@@ -271,8 +271,8 @@ def comparisons(comparison: dict) -> dict:
         ]
 
     columns = [
-        column("Dataset", width=0.09),
-        column("Method", width=0.22),
+        column("Dataset", width=0.13),
+        column("Method", width=0.18),
         column("Metric"),
         column("Mean diff.", "r"),
         column("95 % CI", "r"),

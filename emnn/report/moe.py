@@ -237,7 +237,7 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
         ),
         "columns": [
             {"title": "Dataset", "align": "l", "width": None},
-            {"title": "Method", "align": "l", "width": None},
+            {"title": "Method", "align": "l", "width": 0.14},
             {"title": "fell", "align": "r", "width": None},
             {"title": "diverged", "align": "r", "width": None},
             {"title": "converged", "align": "r", "width": None},
@@ -321,7 +321,7 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
         ),
         "columns": [
             {"title": "Dataset", "align": "l", "width": None},
-            {"title": "Comparison", "align": "l", "width": None},
+            {"title": "Comparison", "align": "l", "width": 0.3},
             {"title": "$\\Delta\\ell/n$", "align": "r", "width": None},
             {"title": "$p_{\\mathrm{Holm}}$", "align": "r", "width": None},
             {"title": "$n$", "align": "r", "width": None},

@@ -166,7 +166,7 @@ def fit_times(fit: list[dict]) -> dict:
     ]
     columns = [
         column("Dataset", width=0.17),
-        column("Method", width=0.27),
+        column("Method", width=0.25),
         column("$m$", "r"),
         column("Splits", "r"),
         column("Median (s)", "r"),

@@ -26,6 +26,7 @@ from emnn.report.scaling import (
     convergence_sentence,
     overlap_sentence,
     scaling_context,
+    summary_sentence,
     verdict,
     verdict_sentence,
 )
@@ -242,6 +243,31 @@ def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():
     assert verdict({**row, "p_holm": 0.2}) == "neither"
     assert verdict({**row, "metric": "log_loss"}) == "back-propagation"  # higher loss
     assert verdict({**row, "p_holm": float("nan")}) == "neither"
+
+
+def test_the_summary_counts_the_comparisons_that_differ():
+    rows = pd.DataFrame(
+        {"dataset": ["a", "a", "b", "b"], "metric": ["accuracy", "log_loss"] * 2,
+         "mean_difference": [0.02, -0.1, -0.03, 0.2], "p_holm": [0.2, 0.3, 0.4, 0.5],
+         "n_splits": 3}
+    )  # fmt: skip
+    names = {"approximate": "variational EM"}
+    beyond = pd.DataFrame({"converged": [3, 1], "n_splits": [3, 3]})
+    same = summary_sentence(rows, ["a", "b"], names, 64, beyond)
+    assert same.startswith(
+        "Past exact EM's limit, variational EM trains the network up to $m = 64$ hidden units "
+        "(its runs there met their stopping rule in 4 of 6); at the best"
+    )
+    assert same.endswith(
+        "differ in none of the 4 comparisons after Holm's correction, which over 3 paired "
+        "splits leaves the question undecided."
+    )
+    rows.loc[3, "p_holm"] = 0.01  # back-propagation's log-loss is lower on b
+    differ = summary_sentence(rows, ["a", "b"], names, 64, beyond)
+    assert differ.endswith(
+        "differ in 1 of the 4 comparisons after Holm's correction over 3 paired splits "
+        "(better: back-propagation on b in log-loss)."
+    )
 
 
 def context(tables):

@@ -129,7 +129,12 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     if rep:
         out += rep["sentences"][:2]  # whether the rebuilt notebooks give the reported numbers
     found = values["narrative"]["findings"]
-    return out + found["accuracy"] + found["speed"][:1]
+    out += found["accuracy"] + found["speed"][:1]
+    if values.get("scaling"):
+        out.append(values["scaling"]["summary"])
+    if values.get("moe") and values["moe"]["sgd"]:
+        out.append("For mixtures of experts: " + " ".join(values["moe"]["sgd"]))
+    return out
 
 
 def self_citation(values: dict) -> str:

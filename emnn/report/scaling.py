@@ -175,6 +175,36 @@ def verdict(row) -> str:
     return "EM" if better_em else "back-propagation"
 
 
+def summary_sentence(
+    comparisons: pd.DataFrame, datasets: list, names: dict, top: int, beyond: pd.DataFrame
+) -> str:
+    """The sweep's outcome in one sentence, for the abstract and the conclusion; `beyond`:
+    the summary rows of the approximate E-step past the exact one's reach."""
+    rows = comparisons[comparisons["dataset"].isin(datasets)]
+    head = (
+        f"Past exact EM's limit, {names['approximate']} trains the network up to $m = {top}$ "
+        f"hidden units (its runs there met their stopping rule in {int(beyond['converged'].sum())} "
+        f"of {int(beyond['n_splits'].sum())})"
+    )
+    if rows.empty:
+        return head + "."
+    outcomes = [verdict(row) for _, row in rows.iterrows()]
+    differ = [
+        f"{outcome} on {literal(row['dataset'])} in "
+        f"{'accuracy' if row['metric'] == 'accuracy' else 'log-loss'}"
+        for outcome, (_, row) in zip(outcomes, rows.iterrows(), strict=True)
+        if outcome != "neither"
+    ]
+    n_splits = count(int(rows["n_splits"].min()), "paired split")
+    said = (
+        f"{head}; at the best $m$ of each, EM and back-propagation differ in "
+        f"{len(differ) or 'none'} of the {len(rows)} comparisons after Holm's correction"
+    )
+    if not differ:
+        return said + f", which over {n_splits} leaves the question undecided."
+    return said + f" over {n_splits} (better: " + "; ".join(differ) + ")."
+
+
 def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
     """The paired comparison at the best m of each, both metrics, with its verdict."""
     rows = comparisons[comparisons["dataset"] == dataset].set_index("metric")
@@ -332,6 +362,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "names": names,
         "datasets": [literal(d) for d in datasets],
         "n_hidden": m_list(spec["n_hidden"]),
+        "n_hidden_max": max(spec["n_hidden"]),
         "exact_max_hidden": spec["exact_max_hidden"],
         "n_splits": int(summary["n_splits"].max()),
         "e_step": literal(methods["approximate"]["params"]["e_step"]),
@@ -339,6 +370,17 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "stopping": stopping_sentence(methods, names),
         "monte_carlo_from": int(sampled.min()) if len(sampled) else None,
         "convergence": convergence_sentence(summary, names),
+        "summary": summary_sentence(
+            comparisons,
+            datasets,
+            names,
+            max(spec["n_hidden"]),
+            summary[
+                (summary["role"] == "approximate")
+                & (summary["n_hidden"] > spec["exact_max_hidden"])
+                & summary["dataset"].isin(datasets)
+            ],
+        ),
         "table_refs": " and ".join(f"[#tab-scaling-{slug(d)}]" for d in datasets),
         "per_dataset": [
             {

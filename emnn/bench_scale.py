@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 from .estep_cost import warm_model
 from .models import EMMLPClassifier
 from .models.em import TRAINING_OBJECTIVE
-from .models.stochastic import PREDICT_SAMPLES
+from .models.montecarlo import PREDICT_SAMPLES
 
 SCALE_HIDDEN = 64
 TRAIN_ROWS = 1437

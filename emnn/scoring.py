@@ -20,7 +20,7 @@ import numpy as np
 
 from .models import estep, montecarlo
 from .models._common import PREDICTION_STREAM, log_softmax, one_hot, role_stream, seed_entropy
-from .models.stochastic import PREDICT_SAMPLES
+from .models.montecarlo import PREDICT_SAMPLES
 
 PREDICTORS = ("exact", "mean-field")
 # Up to this m the marginal is summed exactly: 2^12 configurations cost about as much as

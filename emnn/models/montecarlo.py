@@ -28,6 +28,10 @@ from scipy.special import expit
 
 from ._common import log_softmax
 
+# Draws of z ~ p(z | x) per row of a Monte-Carlo prediction (emnn.scoring and the
+# classifiers' predict_proba past the exact limit).
+PREDICT_SAMPLES = 4096
+
 # Entries (rows x samples x max(m, g)) of the working arrays, about 32 MiB.
 _BLOCK_ENTRIES = 2**22
 

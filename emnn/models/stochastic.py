@@ -25,9 +25,9 @@ from ._common import (
     role_stream,
     with_ones,
 )
+from .montecarlo import PREDICT_SAMPLES
 
 PREDICT_METHODS = ("exact", "mean-field", "monte-carlo")
-PREDICT_SAMPLES = 4096
 """Samples per row of the Monte-Carlo prediction unless the caller chooses: each
 probability is then within about 0.5 / sqrt(4096) = 0.008 (one standard error,
 at worst) of the exact marginal."""

@@ -180,7 +180,8 @@ def test_editing_the_em_model_reruns_em_jobs_only(studies):
     figures = {re.search(r"name=(.+)", w).group(1) for w in jobs.pop("figure")}
     # Every figure but the ablation's reads a table the EM runs feed; the E-step cost times
     # an EM iteration. The ablation rebuilds the originating code and uses no emnn model.
-    assert figures == set(study_figures(root)) - {"initializations"}
+    # The mixture of experts' figure reads the moe stage's tables, which no MLP feeds.
+    assert figures == set(study_figures(root)) - {"initializations", "moe-objective"}
     expected = {"aggregate", "estep_cost", "scaling_tables", "report", "all"}
     assert set(jobs) == expected | ({"pdf"} if PDF else set())
     assert all(len(wildcards) == 1 for wildcards in jobs.values())
@@ -275,7 +276,8 @@ def test_the_default_profile_applies_from_the_top_directory(tmp_path):
 
 def test_every_rule_names_the_environment_of_environment_yml():
     rules = "\n".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
-    n_rules = len(re.findall(r"^rule \w+:", rules, re.M))
+    # Every rule that runs a command; a target rule (`scaling`, like `all`) runs none.
+    n_rules = rules.count("\n    shell:\n")
     assert rules.count('conda:\n        "../envs/emnn.yaml"') == n_rules > 0
     env = yaml.safe_load((REPO / "workflow/envs/emnn.yaml").read_text())
     assert env == yaml.safe_load((REPO / "environment.yml").read_text())

@@ -5,6 +5,7 @@ sections' texts numbered by the one outline (emnn.report.sections) both formats 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import re
@@ -68,10 +69,25 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
     missing = [a for a in values["table_order"] if a not in values["tables"]]
     if missing:
         raise StudyError(f"report: the text places table {missing[0]!r}, which no code builds")
+    values["references"] = cited(values, refs)
+    values["refnum"] = {entry["key"]: entry["position"] for entry in values["references"]}
     # The figure provenance appendix lists the figures in the order of their numbers.
     values["appendix"]["figures"].sort(key=lambda f: values["numbers"][f["anchor"]])
     values["tables"]["tab-figures"] = figure_provenance_table(values["appendix"]["figures"])
     return values
+
+
+_CITATION = re.compile(r"(?<!\\)\[@([A-Za-z0-9_:-]+)\]")
+
+
+def cited(values: dict, refs: list[dict]) -> list[dict]:
+    """The references the paper cites (its texts, abstract, tables and figure captions),
+    numbered afresh in the bibliography's order: an entry no section cites is left out."""
+    shown = [values["sections"], values["abstract"], values["tables"],
+             [(f["title"], f["caption"]) for f in values["figures"].values()]]  # fmt: skip
+    keys = set(_CITATION.findall(json.dumps(shown, default=str)))
+    kept = [entry for entry in refs if entry["key"] in keys]
+    return [{**entry, "position": k} for k, entry in enumerate(kept, 1)]
 
 
 def replication_context(tables: dict) -> dict:

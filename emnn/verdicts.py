@@ -33,8 +33,8 @@ def family_verdict(
     differ = rows[rows["p_holm"] < ALPHA]
     if differ.empty:
         return (
-            f"{who} and {b} are indistinguishable in {METRIC_TEXT[metric]} on every dataset "
-            f"after Holm's correction: all {n} comparisons have adjusted p ≥ {ALPHA:g}."
+            f"{who} and {b} show no detectable difference in {METRIC_TEXT[metric]} on any "
+            f"dataset after Holm's correction: all {n} comparisons have adjusted p ≥ {ALPHA:g}."
         )
     better = (
         differ["mean_difference"] > 0 if metric == "accuracy" else (differ["mean_difference"] < 0)
@@ -73,9 +73,9 @@ def family_verdicts(
         baseline = rows["baseline"].iloc[0]
         shown = join([METRIC_TEXT[m] for m in metrics if m in set(rows["metric"])])
         return [
-            f"{who} and {labels.get(baseline, baseline)} are indistinguishable in {shown} on "
-            f"every dataset after Holm's correction: all {len(rows)} comparisons have "
-            f"adjusted p ≥ {ALPHA:g}."
+            f"{who} and {labels.get(baseline, baseline)} show no detectable difference in "
+            f"{shown} on any dataset after Holm's correction: all {len(rows)} comparisons "
+            f"have adjusted p ≥ {ALPHA:g}."
         ]
     found = (family_verdict(comparisons, methods, labels, m, who) for m in metrics)
     return [sentence for sentence in found if sentence]
@@ -154,7 +154,7 @@ def speed_verdict(
             f"(median split) on {len(ratios)} of {len(datasets)} datasets"
         )
     if missed:
-        parts.append(f"{b} does not come {near} before its cap on {join(missed)}, where {a} does")
+        parts.append(f"{b} does not come {near} before it stops on {join(missed)}, where {a} does")
     if neither:
         parts.append(f"neither {a} nor {b} comes {near} on {join(neither)}")
     stuck = missed + neither

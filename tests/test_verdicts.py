@@ -26,7 +26,7 @@ def test_the_family_verdict_counts_comparisons_after_holm():
         comparisons([1.0, 0.5, 0.2], [0.0, 0.01, -0.02]), ["em"], LABELS, "accuracy", "EM"
     )
     assert same == (
-        "EM and SGD are indistinguishable in test accuracy on every dataset after Holm's "
+        "EM and SGD show no detectable difference in test accuracy on any dataset after Holm's "
         "correction: all 3 comparisons have adjusted p ≥ 0.05."
     )
     split = verdicts.family_verdict(
@@ -76,7 +76,7 @@ def test_the_speed_verdict_is_a_ratio_of_e_steps():
     )
     missed = verdicts.speed_verdict(suboptimality(10, None), "lbfgs", "em", LABELS, ["iris"])
     assert missed == (
-        "EM does not come within a relative 1e-6 of the split's best objective before its cap "
+        "EM does not come within a relative 1e-6 of the split's best objective before it stops "
         "on iris, where L-BFGS does; L-BFGS reaches the objective at which EM stops in 1000× "
         "fewer E-step evaluations there (median split)."
     )
@@ -129,10 +129,24 @@ def test_metrics_that_all_agree_share_one_sentence():
     )  # fmt: skip
     (sentence,) = verdicts.family_verdicts(both, ["em"], LABELS, "EM")
     assert sentence == (
-        "EM and SGD are indistinguishable in test accuracy and test log-loss on every dataset "
-        "after Holm's correction: all 6 comparisons have adjusted p ≥ 0.05."
+        "EM and SGD show no detectable difference in test accuracy and test log-loss on any "
+        "dataset after Holm's correction: all 6 comparisons have adjusted p ≥ 0.05."
     )
     both.loc[both.index[-1], "p_holm"] = 0.001  # one log-loss comparison differs
     accuracy, log_loss = verdicts.family_verdicts(both, ["em"], LABELS, "EM")
-    assert "indistinguishable in test accuracy on every dataset" in accuracy
+    assert "no detectable difference in test accuracy on any dataset" in accuracy
     assert log_loss.startswith("2 of the 3 comparisons of EM with SGD in test log-loss")
+
+
+def test_the_power_caveat_counts_lopsided_comparisons_that_no_test_declares():
+    from emnn.narrative import power_caveat
+
+    table = comparisons([1.0, 0.5, 0.01], [0.0, 0.01, -0.02]).assign(
+        n_splits=20, family_size=3, wins=[2, 16, 1], losses=[3, 4, 19]
+    )
+    (sentence,) = power_caveat(table)
+    assert sentence.startswith("With 20 splits, the corrected resampled t-test and Holm's")
+    assert "over 3 comparisons have little power" in sentence
+    assert "and 1 of the comparisons without one still go the same way" in sentence  # wine
+    table["wins"] = [2, 10, 1]
+    assert "and 0 of the comparisons without one" in power_caveat(table)[0]

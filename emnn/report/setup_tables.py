@@ -177,7 +177,8 @@ def fit_times(fit: list[dict]) -> dict:
         "Wall time to convergence (or to the cap) in seconds: median and total over "
         "splits, and median time per iteration or epoch."
     )
-    return table("tab-fit-times", caption, columns, [rows])
+    # One row per dataset, method and m: longer than a page in the full study.
+    return table("tab-fit-times", caption, columns, [rows], long=True)
 
 
 def estep_cost(estep: list[dict]) -> dict:

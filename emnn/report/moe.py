@@ -47,6 +47,7 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         "mlp_choice": mlp_choice_sentence(mlp_names, baseline, plan["labels"]),
         "mlp": moe_verdicts.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],
         "sgd": sgd_sentences(paired, names),
+        "sgd_summary": after_colon(" ".join(sgd_sentences(paired, names))),
         "alpha": f"{ALPHA:g}",
         "tables": [
             training_table(summary, runs, datasets, methods, names),
@@ -60,6 +61,12 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         ),
     }
     return values
+
+
+def after_colon(sentences: str) -> str:
+    """Sentences that go on after "For mixtures of experts:": "In final objective ..."
+    continues as "in final objective ..."; a name keeps its capitals."""
+    return sentences[0].lower() + sentences[1:] if sentences.startswith("In ") else sentences
 
 
 def mlp_runs(runs: pd.DataFrame, plan: dict) -> pd.DataFrame | None:

@@ -133,7 +133,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     if values.get("scaling"):
         out.append(values["scaling"]["summary"])
     if values.get("moe") and values["moe"]["sgd"]:
-        out.append("For mixtures of experts: " + " ".join(values["moe"]["sgd"]))
+        out.append("For mixtures of experts: " + values["moe"]["sgd_summary"])
     return out
 
 

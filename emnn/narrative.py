@@ -153,8 +153,13 @@ def limitations(plan: dict, runs: pd.DataFrame, comparisons: pd.DataFrame) -> li
     return [
         *power_caveat(comparisons),
         f"The main comparison uses one width ({widths}): the exact E-step weighs all $2^m$ "
-        "configurations of the hidden layer, so the sweep over $m$ is limited to small "
-        "datasets.",
+        "configurations of the hidden layer, "
+        + (
+            "so wider networks appear only in the sweep of [#sec-scaling], on fewer splits and, "
+            "past the exact limit, with an approximate E-step."
+            if "scaling" in plan
+            else "so the sweep over $m$ is limited to small datasets."
+        ),
         f"The datasets are small to moderate, and accuracies near 100 % leave few test "
         f"examples to tell methods apart: on {literal(smallest['dataset'])}, one of the "
         f"{int(smallest['n_test'])} test examples moves the accuracy by "

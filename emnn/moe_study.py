@@ -286,8 +286,15 @@ def main_mlp_runs(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
 
 
 def best_mlp(mlp_runs: pd.DataFrame, dataset: str) -> str:
-    """The MLP method with the highest mean test accuracy on a dataset (ties: by name)."""
-    means = mlp_runs[mlp_runs["dataset"] == dataset].groupby("method")["test_accuracy"].mean()
+    """The MLP method with the highest mean test accuracy on a dataset (ties: by name), among
+    those whose runs there all met their stopping rule (all methods if none did): a trainer
+    stopped at its cap is no yardstick."""
+    rows = mlp_runs[mlp_runs["dataset"] == dataset]
+    if "converged" in rows:
+        finished = rows.groupby("method")["converged"].agg(lambda c: all(map(is_true, c)))
+        if finished.any():
+            rows = rows[rows["method"].isin(finished[finished].index)]
+    means = rows.groupby("method")["test_accuracy"].mean()
     if means.empty:
         raise ValueError(f"no MLP runs on dataset '{dataset}'")
     return str(means[means == means.max()].index.sort_values()[0])

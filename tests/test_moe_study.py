@@ -179,6 +179,15 @@ def fake_mlp_runs():
     return pd.DataFrame(lines)
 
 
+def test_the_best_mlp_is_chosen_among_trainers_that_converged():
+    mlp = fake_mlp_runs().assign(converged="True")  # as a CSV reader may leave it
+    assert moe_study.best_mlp(mlp, "iris") == "lbfgs"
+    mlp.loc[(mlp["method"] == "lbfgs") & (mlp["split"] == 3), "converged"] = "False"
+    assert moe_study.best_mlp(mlp, "iris") == "sgd"  # lbfgs stopped at its cap once
+    mlp["converged"] = False  # none finished: the best of all
+    assert moe_study.best_mlp(mlp, "iris") == "lbfgs"
+
+
 def test_comparisons_pair_every_method_and_the_best_mlp_under_one_holm_family():
     moe, mlp = fake_moe_runs(), fake_mlp_runs()
     table = moe_study.comparisons(moe, mlp)

@@ -47,7 +47,14 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         "mlp_choice": mlp_choice_sentence(mlp_names, baseline, plan["labels"]),
         "mlp": moe_verdicts.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],
         "sgd": sgd_sentences(paired, names),
-        "sgd_summary": after_colon(" ".join(sgd_sentences(paired, names))),
+        # The summary leaves out the objective: SGD's and EM's stopping rules differ.
+        "sgd_summary": after_colon(
+            " ".join(
+                moe_verdicts.test_sentences(
+                    paired, "moe-sgd", names["moe-sgd"], names["moe-ecm"], "moe-ecm"
+                )
+            )
+        ),
         "alpha": f"{ALPHA:g}",
         "tables": [
             training_table(summary, runs, datasets, methods, names),
@@ -96,7 +103,8 @@ def mlp_choice_sentence(chosen: dict, baseline: str | None, labels: dict) -> str
     listing = join([f"{method} on {join(found)}" for method, found in by_method.items()])
     return (
         f"Each MoE method is compared with the best MLP trainer of the main study on each "
-        f"dataset, the one with the highest mean test accuracy over its splits ({listing}). "
+        f"dataset, the one with the highest mean test accuracy over its splits among those "
+        f"that met their stopping rule on every split ({listing}). "
         f"That choice is made on the same test splits, which favours the MLP: a difference "
         f"in the MoE's favour is conservative, one against it may be overstated."
     )
@@ -246,7 +254,7 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
             {"title": "Dataset", "align": "l", "width": None},
             {"title": "Method", "align": "l", "width": 0.14},
             {"title": "fell", "align": "r", "width": None},
-            {"title": "diverged", "align": "r", "width": None},
+            {"title": "non-finite", "align": "r", "width": None},
             {"title": "converged", "align": "r", "width": None},
             {"title": "iterations", "align": "r", "width": None},
             {"title": "$\\ell/n$", "align": "r", "width": None},

@@ -215,8 +215,8 @@ def _sentence(found: dict, metric_text: str, a: str, b: str, every_split: bool) 
         text = f"{a} is {word} than {b} on {where}" + "".join(f" and {r}" for r in rest)
         clauses.append(f"{text} (Holm-adjusted $p < {ALPHA:g}$)")
     if found["same"]:
-        who = "the two are" if clauses else f"{a} and {b} are"
-        text = f"{who} indistinguishable on {names(found['same'])}"
+        who = "the two show" if clauses else f"{a} and {b} show"
+        text = f"{who} no detectable difference on {names(found['same'])}"
         notes = [
             f"{word} on all {count} splits of {literal(dataset)}"
             for dataset, word, count in found["unanimous"]

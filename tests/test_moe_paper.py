@@ -284,7 +284,7 @@ def test_a_cautious_test_is_told_apart_from_a_split_by_split_sweep():
     rows = pd.DataFrame([row, {**row, "dataset": "iris", "wins": 7, "losses": 3}])
     text = moe_verdicts.paired_sentence(rows, "objective", "ECM", "IRLS")
     assert text == (
-        "In final objective per training example, ECM and IRLS are indistinguishable on "
+        "In final objective per training example, ECM and IRLS show no detectable difference on "
         "digits and iris, although ECM is better on all 10 splits of digits."
     )
     significant = moe_verdicts.paired_sentence(rows.assign(p_holm=0.01), "objective", "ECM", "IRLS")

@@ -75,6 +75,7 @@ def replication(ablation: pd.DataFrame, inits: pd.DataFrame) -> dict:
         "n_splits": rows[0]["n_splits"] if rows else 0,
         "spread": spread,
         "sentences": verdicts(rows, spread),
+        "luck": luck(spread),
     }
 
 
@@ -103,6 +104,21 @@ def spreads(inits: pd.DataFrame) -> list[dict]:
     return out
 
 
+def luck(spread: list[dict]) -> dict[str, str]:
+    """By model: how often other initial weights reach the reported count on the same split."""
+    out = {}
+    for item in spread:
+        name = MODEL_NAMES[item["model"]]
+        verb = "reaches" if item["reaching"] == 1 else "reach"
+        out[item["model"]] = (
+            f"From {item['n_draws']} other random initializations on the same split, the "
+            f"bug-compatible {name} reaches a median test accuracy of {item['median']:.2f} % "
+            f"(quartiles {item['q1']:.2f} % and {item['q3']:.2f} %), and {item['reaching']} of "
+            f"the {item['n_draws']} draws {verb} the reported {item['reported']}/{item['n_test']}."
+        )
+    return out
+
+
 def verdicts(rows: list[dict], spread: list[dict]) -> list[str]:
     """Sentences computed from the tables: reproduced or not, how lucky the draw was, and
     what each defect costs over the paired splits."""
@@ -124,15 +140,7 @@ def verdicts(rows: list[dict], spread: list[dict]) -> list[str]:
                 else f"the originating study reported {counts_text(reported, n_test)}."
             )
         )
-    for item in spread:
-        name = MODEL_NAMES[item["model"]]
-        verb = "reaches" if item["reaching"] == 1 else "reach"
-        out.append(
-            f"From {item['n_draws']} other random initializations on the same split, the "
-            f"bug-compatible {name} reaches a median test accuracy of {item['median']:.2f} % "
-            f"(quartiles {item['q1']:.2f} % and {item['q3']:.2f} %), and {item['reaching']} of "
-            f"the {item['n_draws']} draws {verb} the reported {item['reported']}/{item['n_test']}."
-        )
+    out += list(luck(spread).values())
     for model, name in MODEL_NAMES.items():
         rebuilt = by_key.get(f"{model}-bug-compatible")
         corrected = by_key.get(f"{model}-corrected")

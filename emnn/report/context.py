@@ -95,6 +95,7 @@ def replication_context(tables: dict) -> dict:
     shown = replication(tables["ablation"], tables["ablation_inits"])
     for key in ("description", "sentences"):
         shown[key] = [literal(sentence) for sentence in shown[key]]
+    shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
     return shown
 
 

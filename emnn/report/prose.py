@@ -128,6 +128,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     rep = values["replication"]
     if rep:
         out += rep["sentences"][:2]  # whether the rebuilt notebooks give the reported numbers
+        out += [rep["luck"]["em"]] if "em" in rep["luck"] else []  # and how lucky EM's was
     found = values["narrative"]["findings"]
     out += found["accuracy"] + found["speed"][:1]
     if values.get("scaling"):

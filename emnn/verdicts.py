@@ -52,7 +52,7 @@ def family_verdict(
     inside = who[0].lower() + who[1:] if who.startswith("The ") else who
     return (
         f"{n - len(differ)} of the {n} comparisons of {inside} with {b} in {METRIC_TEXT[metric]} "
-        f"show no difference after Holm's correction (adjusted p ≥ {ALPHA:g}); "
+        f"show no detectable difference after Holm's correction (adjusted p ≥ {ALPHA:g}); "
         + "; ".join(parts) + "."
     )  # fmt: skip
 

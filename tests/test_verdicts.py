@@ -51,7 +51,7 @@ def test_the_family_verdict_names_each_method_that_differs():
 def test_for_log_loss_a_lower_value_is_better():
     table = comparisons([0.01, 0.5, 0.5], [-0.1, 0.0, 0.0]).assign(metric="log_loss")
     sentence = verdicts.family_verdict(table, ["em"], LABELS, "log_loss", "EM")
-    assert "in test log-loss show no difference" in sentence
+    assert "in test log-loss show no detectable difference" in sentence
     assert sentence.endswith("EM is better than SGD on iris.")
 
 

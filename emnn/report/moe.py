@@ -16,6 +16,7 @@ from ..moe_figures import NAME as FIGURE
 from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels, main_mlp_runs
 from ..stats import corrected_interval
 from ..verdicts import ALPHA, join
+from .floats import column, table
 from .formats import number, pct, sci
 from .markup import literal
 
@@ -236,9 +237,9 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
         if group:
             groups.append(group)
     threshold = power(DECREASE_RTOL)
-    return {
-        "anchor": "tab-moe-training",
-        "caption": (
+    return table(
+        "tab-moe-training",
+        (
             "How each mixture-of-experts algorithm trained, per dataset: the runs in which "
             "the penalized log-likelihood ever fell between two successive iterations "
             f"(the initial weights included; a fall counts when it exceeds {threshold} of the "
@@ -250,22 +251,21 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
             "number in the last column), with its corrected 95 % confidence interval "
             "[@nadeau2003inference]; a dash: no run converged."
         ),
-        "columns": [
-            {"title": "Dataset", "align": "l", "width": None},
-            {"title": "Method", "align": "l", "width": 0.14},
-            {"title": "fell", "align": "r", "width": None},
-            {"title": "non-finite", "align": "r", "width": None},
-            {"title": "converged", "align": "r", "width": None},
-            {"title": "iterations", "align": "r", "width": None},
-            {"title": "$\\ell/n$", "align": "r", "width": None},
-            {"title": "accuracy (%)", "align": "r", "width": None},
-            {"title": "$n$", "align": "r", "width": None},
+        [
+            column("Dataset"),
+            column("Method", width=0.14),
+            column("fell", "r"),
+            column("non-finite", "r"),
+            column("converged", "r"),
+            column("iterations", "r"),
+            column("$\\ell/n$", "r"),
+            column("accuracy (%)", "r"),
+            column("$n$", "r"),
         ],
-        "header_groups": [("", 2), ("runs", 3), ("training", 2), ("converged runs", 2)],
-        "groups": groups,
-        "size": "footnotesize",
-        "long": False,
-    }
+        groups,
+        header_groups=[("", 2), ("runs", 3), ("training", 2), ("converged runs", 2)],
+        size="footnotesize",
+    )
 
 
 def _cell(row: dict | None, kind: str) -> tuple[str, str]:
@@ -321,9 +321,9 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
         if group:
             groups.append(group)
     family = int(paired["family_size"].iloc[0]) if len(paired) else 0
-    return {
-        "anchor": "tab-moe-comparisons",
-        "caption": (
+    return table(
+        "tab-moe-comparisons",
+        (
             "Paired comparisons of the mixture-of-experts algorithms with each other and "
             "with the MLP trainer each is compared with, per dataset: mean difference "
             "(first method minus second) with its Holm-adjusted $p$-value from the "
@@ -334,22 +334,22 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
             "on which both runs met their stopping rule. A dash: fewer than two such "
             "splits, or objectives of different models."
         ),
-        "columns": [
-            {"title": "Dataset", "align": "l", "width": None},
-            {"title": "Comparison", "align": "l", "width": 0.3},
-            {"title": "$\\Delta\\ell/n$", "align": "r", "width": None},
-            {"title": "$p_{\\mathrm{Holm}}$", "align": "r", "width": None},
-            {"title": "$n$", "align": "r", "width": None},
-            {"title": "$\\Delta$ acc.", "align": "r", "width": None},
-            {"title": "$p_{\\mathrm{Holm}}$", "align": "r", "width": None},
-            {"title": "$\\Delta$ log-loss", "align": "r", "width": None},
-            {"title": "$p_{\\mathrm{Holm}}$", "align": "r", "width": None},
+        [
+            column("Dataset"),
+            column("Comparison", width=0.3),
+            column("$\\Delta\\ell/n$", "r"),
+            column("$p_{\\mathrm{Holm}}$", "r"),
+            column("$n$", "r"),
+            column("$\\Delta$ acc.", "r"),
+            column("$p_{\\mathrm{Holm}}$", "r"),
+            column("$\\Delta$ log-loss", "r"),
+            column("$p_{\\mathrm{Holm}}$", "r"),
         ],
-        "header_groups": [("", 2), ("objective", 2), ("converged pairs", 5)],
-        "groups": groups,
-        "size": "footnotesize",
-        "long": True,
-    }
+        groups,
+        header_groups=[("", 2), ("objective", 2), ("converged pairs", 5)],
+        size="footnotesize",
+        long=True,
+    )
 
 
 def timing_table(fit_summary, summary, datasets, methods, names) -> dict:
@@ -376,24 +376,21 @@ def timing_table(fit_summary, summary, datasets, methods, names) -> dict:
             )
         if group:
             groups.append(group)
-    return {
-        "anchor": "tab-moe-fit-times",
-        "caption": (
+    return table(
+        "tab-moe-fit-times",
+        (
             "Wall-clock time of the mixture-of-experts fits on one thread: the median time "
             "of a fit, to its stopping rule or to the cap (the converged runs counted "
             "beside it), the median time of one iteration (SGD: one epoch) and the total "
             "over the splits."
         ),
-        "columns": [
-            {"title": "Dataset", "align": "l", "width": None},
-            {"title": "Method", "align": "l", "width": None},
-            {"title": "converged", "align": "r", "width": None},
-            {"title": "fit (s)", "align": "r", "width": None},
-            {"title": "iteration (ms)", "align": "r", "width": None},
-            {"title": "total (s)", "align": "r", "width": None},
+        [
+            column("Dataset"),
+            column("Method"),
+            column("converged", "r"),
+            column("fit (s)", "r"),
+            column("iteration (ms)", "r"),
+            column("total (s)", "r"),
         ],
-        "header_groups": None,
-        "groups": groups,
-        "size": "small",
-        "long": False,
-    }
+        groups,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..layout import slug
+from .floats import column, table
 from .formats import finite, fixed, number, pct, pvalue, signed_points
 from .markup import literal
 
@@ -277,23 +278,19 @@ def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels:
         rows.append(row)
     n_splits = int(shown["n_splits"].max())
     short = ["exact", "approx.", "SGD"]
-    return {
-        "anchor": f"tab-scaling-{slug(dataset)}",
-        "caption": (
+    return table(
+        f"tab-scaling-{slug(dataset)}",
+        (
             f"The sweep on {literal(dataset)}: mean test accuracy (%) and log-loss over the "
             f"first {n_splits} paired splits, for {labels['exact']} (exact), "
             f"{labels['approximate']} (approx.) and {labels['baseline']} (SGD), and how many "
             "runs of each met their stopping rule. Bold: the best $m$ of EM and of "
             "back-propagation; italics: a mean with runs stopped at their cap."
         ),
-        "columns": [{"title": "$m$", "align": "r", "width": None}]
-        + [{"title": s, "align": "r", "width": None} for s in short * 2]
-        + [{"title": "converged", "align": "r", "width": None}],
-        "header_groups": [("", 1), ("test accuracy (%)", 3), ("test log-loss", 3), ("", 1)],
-        "groups": [rows],
-        "size": "small",
-        "long": False,
-    }
+        [column("$m$", "r")] + [column(s, "r") for s in short * 2] + [column("converged", "r")],
+        [rows],
+        header_groups=[("", 1), ("test accuracy (%)", 3), ("test log-loss", 3), ("", 1)],
+    )
 
 
 def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) -> dict:
@@ -325,21 +322,19 @@ def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) ->
     titles = [("dataset", "l"), ("metric", "l"), ("EM $m$", "r"), ("SGD $m$", "r"),
               ("EM", "r"), ("SGD", "r"), ("difference [95 % CI]", "r"), ("$p$ (Holm)", "r"),
               ("W/T/L", "r"), ("better", "l")]  # fmt: skip
-    return {
-        "anchor": "tab-scaling-comparison",
-        "caption": (
+    return table(
+        "tab-scaling-comparison",
+        (
             "EM against back-propagation, each at its best $m$, split by split: means over "
             "the splits at each split's leave-one-split-out choice, the mean paired "
             "difference (EM minus SGD) with its corrected 95 % interval, the corrected "
             "resampled $t$-test's $p$-value adjusted by Holm over the table, and EM's wins, "
             "ties and losses. The $m$ columns give the choice on all splits."
         ),
-        "columns": [{"title": t, "align": a, "width": None} for t, a in titles],
-        "header_groups": None,
-        "groups": groups,
-        "size": "footnotesize",
-        "long": False,
-    }
+        [column(t, a) for t, a in titles],
+        groups,
+        size="footnotesize",
+    )
 
 
 # ------------------------------------------------------------------------ context

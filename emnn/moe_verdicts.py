@@ -110,14 +110,21 @@ def _diverged_clause(counts) -> str:
     return "the objective stopped being finite in " + series(parts)
 
 
+def _falls(runs: pd.DataFrame, method: str, datasets, irls_rate: float):
+    """An IRLS method's falls and non-finite runs: the counts per dataset, the datasets
+    where some run fell or stopped being finite, those where none did, and the evidence
+    sentence the claims 1 and 2 state."""
+    counts = fell_counts(runs, method, datasets)
+    failed = [d for d, fell, diverged, _ in counts if fell or diverged]
+    clean = [d for d, fell, diverged, _ in counts if not (fell or diverged)]
+    label = labels(irls_rate)[method]
+    fell = _fell_clause(counts) + largest_fall(runs, method)
+    return counts, failed, clean, f"With {label}, {fell}; {_diverged_clause(counts)}."
+
+
 def claim_monotone(runs: pd.DataFrame, datasets, irls_rate: float) -> dict:
     """Claim 1: at a rate below one, IRLS-EM never lowers the objective and never diverges."""
-    counts = fell_counts(runs, "moe-irls", datasets)
-    held = [d for d, fell, diverged, _ in counts if fell == 0 and diverged == 0]
-    failed = [d for d, fell, diverged, _ in counts if fell or diverged]
-    label = labels(irls_rate)["moe-irls"]
-    fell = _fell_clause(counts) + largest_fall(runs, "moe-irls")
-    evidence = f"With {label}, {fell}; {_diverged_clause(counts)}."
+    counts, failed, held, evidence = _falls(runs, "moe-irls", datasets, irls_rate)
     if not counts:
         verdict = "No run of this method was made, so the data say nothing about it."
     elif not failed:
@@ -135,12 +142,7 @@ def claim_monotone(runs: pd.DataFrame, datasets, irls_rate: float) -> dict:
 def claim_can_fail(runs: pd.DataFrame, datasets) -> dict:
     """Claim 2: at rate one, IRLS-EM can lower the objective (or diverge); one such run
     on a dataset bears it out there, none leaves it unobserved (never refuted: "can")."""
-    counts = fell_counts(runs, "moe-irls-1", datasets)
-    failed = [d for d, fell, diverged, _ in counts if fell or diverged]
-    quiet = [d for d, fell, diverged, _ in counts if not (fell or diverged)]
-    label = labels(1.0)["moe-irls-1"]
-    fell = _fell_clause(counts) + largest_fall(runs, "moe-irls-1")
-    evidence = f"With {label}, {fell}; {_diverged_clause(counts)}."
+    counts, failed, quiet, evidence = _falls(runs, "moe-irls-1", datasets, 1.0)
     if not counts:
         verdict = "No run of this method was made, so the data say nothing about it."
     elif not quiet:

@@ -14,7 +14,7 @@ from .config import spec_hash
 from .datasets import load_dataset
 from .errors import ConfigError
 from .methods import build, model_module
-from .scoring import cross_scores, stochastic_predictor
+from .scoring import cross_scores, hidden_units_used, stochastic_predictor
 from .seeds import job_seeds
 from .splits import prepare, split_indices
 
@@ -118,6 +118,7 @@ def _run_split(spec, dataset, pair, split, common):
             "iterations": estimator.n_iter_,
             "n_estep": getattr(estimator, "n_estep_", None),
             "converged": estimator.converged_,
+            "hidden_units_used": hidden_units_used(estimator),
         },
         "cross_scores": cross_scores(
             estimator, dataset.n_classes, X_train, y_train, X_test, y_test

@@ -103,8 +103,9 @@ def read(path):
 
 # ------------------------------------------------------------- run records
 
-SCHEMA_VERSION = 1
-"""Version of the run-record layout; bump it when a key is renamed or removed."""
+SCHEMA_VERSION = 2
+"""Version of the run-record layout; bump it when a key is added, renamed or removed
+(2: metrics.hidden_units_used)."""
 
 _TIMING_SUFFIX = ".timing.json"
 

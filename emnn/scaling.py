@@ -28,7 +28,7 @@ FAMILIES = {"em": ("exact", "approximate"), "baseline": ("baseline",)}
 RULE = "mean test log-loss"
 RUN_COLUMNS = [
     "dataset", "role", "method", "n_hidden", "split", "test_accuracy", "test_log_loss",
-    "converged", "iterations", "predictor", "n_train", "n_test",
+    "converged", "iterations", "predictor", "hidden_units_used", "n_train", "n_test",
 ]  # fmt: skip
 
 
@@ -51,8 +51,8 @@ def load_runs(run_dirs, scaling: dict) -> pd.DataFrame:
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset, role and m: means with corrected intervals, convergence counts and
-    the predictor the metrics came from."""
+    """Per dataset, role and m: means with corrected intervals, convergence counts, the
+    predictor the metrics came from and how many hidden units the runs used."""
     rows = []
     keys = ["dataset", "role", "method", "n_hidden"]
     for key, group in runs.groupby(keys, sort=False):
@@ -67,6 +67,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
             iterations_median=float(group["iterations"].median()),
             iterations_max=int(group["iterations"].max()),
             predictor="/".join(predictors),
+            units_used_median=float(group["hidden_units_used"].median()),
+            units_used_max=int(group["hidden_units_used"].max()),
         )
         rows.append(row)
     return pd.DataFrame(rows)

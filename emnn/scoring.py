@@ -26,6 +26,10 @@ PREDICTORS = ("exact", "mean-field")
 # Up to this m the marginal is summed exactly: 2^12 configurations cost about as much as
 # the EM iteration that produced the weights; at m = 16 on digits, about 1 s a call.
 EXACT_MAX_HIDDEN = 12
+# A hidden unit counts as used when switching it on moves some class's log-odds
+# against another by at least this many nats: the mean-field bound prunes units by
+# driving their output weights to zero, and this counts what is left.
+USED_UNIT_NATS = 0.1
 
 
 def stochastic_predictor(n_hidden: int) -> str:
@@ -39,6 +43,19 @@ def prediction_uniforms(estimator) -> np.ndarray:
     rng = role_stream(seed_entropy(estimator.get_params()["random_state"]), PREDICTION_STREAM)
     n_hidden = estimator.coefs_[0].shape[1]
     return montecarlo.prediction_uniforms(n_hidden, PREDICT_SAMPLES, rng)
+
+
+def hidden_units_used(estimator) -> int:
+    """How many hidden units move some pair of classes' log-odds by USED_UNIT_NATS or more.
+
+    Switching unit h on changes the log-odds of class i against class l by
+    V_hi - V_hl, so the unit's reach is the spread of its row of V (a single
+    logistic output is the softmax over [0, v]).
+    """
+    V = estimator.coefs_[1]
+    if V.shape[1] == 1:
+        V = np.hstack([np.zeros_like(V), V])
+    return int((np.ptp(V, axis=1) >= USED_UNIT_NATS).sum())
 
 
 def softmax_weights(estimator, n_classes: int):

@@ -2,6 +2,7 @@
 exact limit, its tables, best m and paired comparison, and the section's computed text."""
 
 import copy
+import types
 from pathlib import Path
 
 import jinja2
@@ -27,9 +28,12 @@ from emnn.report.scaling import (
     overlap_sentence,
     scaling_context,
     summary_sentence,
+    sweep_table,
+    units_sentence,
     verdict,
     verdict_sentence,
 )
+from emnn.scoring import hidden_units_used
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config/config.yaml"
@@ -116,9 +120,10 @@ SPEC = {
 }
 
 
-def synthetic_runs(accuracy: dict, converged=None) -> pd.DataFrame:
+def synthetic_runs(accuracy: dict, converged=None, units=None) -> pd.DataFrame:
     """Runs of dataset "d": accuracy[(role, m)] is a list of per-split accuracies; the
-    log-loss is 1 - accuracy, so the best m by log-loss is the best by accuracy."""
+    log-loss is 1 - accuracy, so the best m by log-loss is the best by accuracy. Every
+    run uses all its m hidden units unless units[(role, m)] says how many."""
     rows = []
     methods = {"exact": "em-exact", "approximate": "em-vb", "baseline": "sgd"}
     for (role, m), values in accuracy.items():
@@ -128,7 +133,7 @@ def synthetic_runs(accuracy: dict, converged=None) -> pd.DataFrame:
                  "split": split, "test_accuracy": value, "test_log_loss": 1.0 - value,
                  "converged": (converged or {}).get((role, m), True), "iterations": 10,
                  "predictor": "exact" if m <= 4 else "monte-carlo", "n_train": 80,
-                 "n_test": 20}
+                 "n_test": 20, "hidden_units_used": (units or {}).get((role, m), m)}
             )  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -236,6 +241,29 @@ def test_sentences_follow_the_tables():
     assert "undecided" not in win  # significant at the family-wise level: a verdict
 
 
+def test_the_units_sentence_says_when_the_variational_network_prunes_units():
+    full = sweep_tables(synthetic_runs(BASE))["scaling"]
+    said = units_sentence(full, "d", LABELS)
+    assert "variational EM used a median of 16 of 16 hidden units and SGD 16 of 16" in said
+    assert "at $m = 4$ exact EM used 4 of 4." in said and "over-pruning" not in said
+    pruned = synthetic_runs(BASE, units={("approximate", 4): 1, ("approximate", 16): 1})
+    said = units_sentence(sweep_tables(pruned)["scaling"], "d", LABELS)
+    assert "variational EM used a median of 1 of 16 hidden units" in said
+    assert "exact EM used 4 of 4 and variational EM 1 of 4" in said and "over-pruning" in said
+    table = sweep_table(sweep_tables(pruned)["scaling"], sweep_tables(pruned)["scaling_best"],
+                        "d", LABELS)  # fmt: skip
+    assert [row[-1] for row in table["groups"][0]] == ["2 / 2 / 2", "4 / 1 / 4", "– / 1 / 16"]
+
+
+def test_a_unit_counts_as_used_when_it_moves_some_log_odds_by_the_threshold():
+    net = types.SimpleNamespace(coefs_=[None, np.array([[0.0, 0.1], [0.3, 0.25], [-1, 1]])])
+    assert hidden_units_used(net) == 2  # spreads 0.1, 0.05 and 2
+    net.coefs_[1] = np.array([[0.0, 0.05, 0.1], [2.0, 2.0, 2.0]])
+    assert hidden_units_used(net) == 1  # a row constant across classes moves no log-odds
+    net.coefs_[1] = np.array([[0.2], [-0.05]])  # one logistic output: softmax over [0, v]
+    assert hidden_units_used(net) == 1
+
+
 def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():
     row = {"metric": "accuracy", "mean_difference": 0.02, "p_holm": 0.01}
     assert verdict(row) == "EM"
@@ -252,11 +280,12 @@ def test_the_summary_counts_the_comparisons_that_differ():
          "n_splits": 3}
     )  # fmt: skip
     names = {"approximate": "variational EM"}
-    beyond = pd.DataFrame({"converged": [3, 1], "n_splits": [3, 3]})
+    beyond = pd.DataFrame({"converged": [3, 1], "n_splits": [3, 3], "units_used_max": [5, 9]})
     same = summary_sentence(rows, ["a", "b"], names, 64, beyond)
     assert same.startswith(
         "Past exact EM's limit, variational EM trains the network up to $m = 64$ hidden units "
-        "(its runs there met their stopping rule in 4 of 6); at the best"
+        "(its runs there met their stopping rule in 4 of 6, and none used more than 9 of its "
+        "units); at the best"
     )
     assert same.endswith(
         "differ in none of the 4 comparisons after Holm's correction, which over 3 paired "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..layout import slug
+from ..scoring import USED_UNIT_NATS
 from .floats import column, table
 from .formats import finite, fixed, number, pct, pvalue, signed_points
 from .markup import literal
@@ -110,6 +111,45 @@ def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
     )
 
 
+def units_sentence(summary: pd.DataFrame, dataset: str, names: dict) -> str:
+    """How many hidden units each role used at its widest m, and, where the approximate
+    E-step used fewer than exact EM at exact EM's widest m, why that matters."""
+    shown = summary[summary["dataset"] == dataset]
+    widest = {
+        role: cells.loc[cells["n_hidden"].idxmax()]
+        for role, cells in shown.groupby("role", sort=False)
+    }
+    if not {"approximate", "baseline"} <= set(widest):
+        return ""
+
+    def used(row) -> str:
+        return f"{number(row['units_used_median'], 'median')} of {int(row['n_hidden'])}"
+
+    top = int(widest["approximate"]["n_hidden"])
+    said = (
+        f"Counting a hidden unit as used when switching it on moves the log-odds of some "
+        f"class against another by at least {USED_UNIT_NATS:g} nats, on {literal(dataset)} at "
+        f"$m = {top}$ {names['approximate']} used a median of "
+        f"{used(widest['approximate'])} hidden units and {names['baseline']} "
+        f"{used(widest['baseline'])}"
+    )
+    if "exact" not in widest:
+        return said + "."
+    exact = widest["exact"]
+    m_exact = int(exact["n_hidden"])
+    said += f"; at $m = {m_exact}$ {names['exact']} used {used(exact)}"
+    beside = shown[(shown["role"] == "approximate") & (shown["n_hidden"] == m_exact)]
+    if beside.empty or beside["units_used_median"].iloc[0] >= exact["units_used_median"]:
+        return said + "."
+    return (
+        f"{said} and {names['approximate']} {used(beside.iloc[0])}. The mean-field bound "
+        "is loosest for a unit whose posterior is uncertain and whose output weights are "
+        "large, so raising the bound can switch such units off (the over-pruning of "
+        "mean-field bounds): at large $m$ the variational network is a narrower network "
+        "than its $m$ says, and its accuracy there is that of the narrower one."
+    )
+
+
 def convergence_sentence(summary: pd.DataFrame, labels: dict) -> str:
     """How many runs met their stopping rule, and which (method, dataset, m) did not."""
     total, met = int(summary["n_splits"].sum()), int(summary["converged"].sum())
@@ -185,7 +225,8 @@ def summary_sentence(
     head = (
         f"Past exact EM's limit, {names['approximate']} trains the network up to $m = {top}$ "
         f"hidden units (its runs there met their stopping rule in {int(beyond['converged'].sum())} "
-        f"of {int(beyond['n_splits'].sum())})"
+        f"of {int(beyond['n_splits'].sum())}, and none used more than "
+        f"{int(beyond['units_used_max'].max())} of its units)"
     )
     if rows.empty:
         return head + "."
@@ -270,11 +311,12 @@ def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels:
                     {"text": show(cell[metric]), "bold": (role, int(m)) in bold,
                      "italic": bool(cell["converged"] < cell["n_splits"])}
                 )  # fmt: skip
-        row.append(
-            " / ".join(
-                f"{int(cells.loc[r, 'converged'])}" if r in cells.index else "–" for r in roles
+        for key in ("converged", "units_used_median"):
+            row.append(
+                " / ".join(
+                    number(cells.loc[r, key], "median") if r in cells.index else "–" for r in roles
+                )
             )
-        )
         rows.append(row)
     n_splits = int(shown["n_splits"].max())
     short = ["exact", "approx.", "SGD"]
@@ -284,12 +326,16 @@ def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels:
             f"The sweep on {literal(dataset)}: mean test accuracy (%) and log-loss over the "
             f"first {n_splits} paired splits, for {labels['exact']} (exact), "
             f"{labels['approximate']} (approx.) and {labels['baseline']} (SGD), and how many "
-            "runs of each met their stopping rule. Bold: the best $m$ of EM and of "
-            "back-propagation; italics: a mean with runs stopped at their cap."
+            "runs of each met their stopping rule, and the median number of hidden units "
+            f"they used (switching the unit on moves some log-odds by {USED_UNIT_NATS:g} "
+            "nats or more). Bold: the best $m$ of EM and of back-propagation; italics: a "
+            "mean with runs stopped at their cap."
         ),
-        [column("$m$", "r")] + [column(s, "r") for s in short * 2] + [column("converged", "r")],
+        [column("$m$", "r")]
+        + [column(s, "r") for s in short * 2]
+        + [column("converged", "r"), column("units used", "r")],
         [rows],
-        header_groups=[("", 1), ("test accuracy (%)", 3), ("test log-loss", 3), ("", 1)],
+        header_groups=[("", 1), ("test accuracy (%)", 3), ("test log-loss", 3), ("", 2)],
     )
 
 
@@ -381,6 +427,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
             {
                 "name": literal(dataset),
                 "overlap": overlap_sentence(summary, dataset, names),
+                "units": units_sentence(summary, dataset, names),
                 "best": best_sentence(best, dataset, names),
                 "verdict": verdict_sentence(comparisons, dataset),
                 "table": f"tab-scaling-{slug(dataset)}",

@@ -125,6 +125,68 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
     return shown
 
 
+def _datasets_where(differences: pd.Series, datasets: list[str]) -> str:
+    """The datasets (in study order) where a per-dataset difference is negative."""
+    where = [d for d in datasets if d in differences.index and differences[d] < 0]
+    if where and len(where) == len(datasets):
+        return "every dataset"
+    return join_names(where) if where else "no dataset"
+
+
+def join_names(datasets: list[str]) -> str:
+    return verdicts.join([literal(d) for d in datasets])
+
+
+def cross_discussion(cross: pd.DataFrame, datasets: list[str]) -> list[str]:
+    """What cross-scoring says of the two predictors: how the weights trained for the exact
+    marginal fare as deterministic networks, on training and test parts, and how the
+    weights trained for the mean-field network fare as stochastic ones."""
+    cross = cross[cross["dataset"].isin(datasets)]
+    if cross.empty or set(cross["predictor"]) != {"exact", "mean-field"}:
+        return []
+
+    def change(trained_for: str, column: str) -> pd.Series:
+        """Per dataset, the other predictor's mean minus the own one's, over the methods."""
+        own = cross[cross["trained_for"] == trained_for]
+        means = own.pivot_table(index="dataset", columns="predictor", values=column)
+        other = "mean-field" if trained_for == "exact" else "exact"
+        return means[other] - means[trained_for]
+
+    said = [
+        "The two predictors share the weights but not the output: the exact marginal "
+        "averages the softmax over the noise of the hidden units, the mean-field predictor "
+        "takes the softmax of their mean."
+    ]
+    if (cross["trained_for"] == "exact").any():
+        train, test = change("exact", "train_log_loss_mean"), change("exact", "test_log_loss_mean")
+        higher = [d for d in datasets if d in test.index and test[d] > 0]
+        said.append(
+            "Under the mean-field predictor, the weights trained for the exact marginal have "
+            f"a lower training log-loss on {_datasets_where(train, datasets)} and a lower test "
+            f"log-loss on {_datasets_where(test, datasets)}"
+            + (f" (higher on {join_names(higher)})." if higher and len(higher) < len(test) else ".")
+        )
+        tighter = [d for d in datasets if d in train.index and train[d] < 0]
+        lost = [d for d in tighter if d in higher]
+        if lost:
+            said.append(
+                f"On {join_names(tighter)} the deterministic network fits the training part "
+                "more tightly than the stochastic network the weights were trained for; on "
+                f"{join_names(lost)} the test part does not follow, and there the stochastic "
+                "network's averaging over the noise of its hidden units generalizes better, "
+                "as a regularizer would."
+            )
+    if (cross["trained_for"] == "mean-field").any():
+        worse = -change("mean-field", "test_log_loss_mean")
+        said.append(
+            "Back-propagation's weights, trained for the mean-field network, have a higher "
+            "test log-loss as stochastic-unit networks on "
+            f"{_datasets_where(worse, datasets)}: they are fitted to the mean, not to the "
+            "noise around it."
+        )
+    return said
+
+
 def power_caveat(comparisons: pd.DataFrame) -> list[str]:
     """A test that finds no difference is not a test of equality: say how weak it is here."""
     if comparisons.empty or "p_holm" not in comparisons:
@@ -176,7 +238,8 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     found = findings(config, plan, tables)
     accuracy = found["accuracy"]
     convergence = [found["convergence"]] if found.get("convergence") else []
-    paragraphs = [accuracy + found["others"], found["speed"] + convergence]
+    cross = cross_discussion(tables["cross"], plan["main"]["datasets"])
+    paragraphs = [accuracy + found["others"], cross, found["speed"] + convergence]
     return {
         "introduction": introduction(config, plan, n_splits),
         "findings": found,

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from emnn import verdicts
+from emnn.narrative import cross_discussion
 
 LABELS = {"em": "EM", "sgd": "SGD", "lbfgs": "L-BFGS"}
 
@@ -150,3 +151,36 @@ def test_the_power_caveat_counts_lopsided_comparisons_that_no_test_declares():
     assert "and 1 of the comparisons without one still go the same way" in sentence  # wine
     table["wins"] = [2, 10, 1]
     assert "and 0 of the comparisons without one" in power_caveat(table)[0]
+
+
+def cross_table(mean_field_test: dict, mean_field_train: float = 0.1) -> pd.DataFrame:
+    """cross.csv of one exact-trained method (exact test log-loss 0.2, training 0.3) and
+    one mean-field-trained one, with the exact-trained one's mean-field test log-loss
+    given per dataset."""
+    rows = []
+    for dataset, mf_test in mean_field_test.items():
+        for method, trained_for in (("em", "exact"), ("sgd", "mean-field")):
+            for predictor in ("exact", "mean-field"):
+                own = predictor == trained_for
+                test = 0.2 if own else (mf_test if trained_for == "exact" else 0.25)
+                train = 0.3 if own or trained_for != "exact" else mean_field_train
+                rows.append({"dataset": dataset, "method": method, "trained_for": trained_for,
+                             "predictor": predictor, "test_log_loss_mean": test,
+                             "train_log_loss_mean": train})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_cross_scoring_discussion_follows_the_table():
+    datasets = ["a", "b"]
+    both = cross_discussion(cross_table({"a": 0.1, "b": 0.3}), datasets)
+    assert "a lower training log-loss on every dataset and a lower test log-loss on a" in both[1]
+    assert "(higher on b)" in both[1]
+    assert "on b the test part does not follow" in both[2]
+    assert "stochastic-unit networks on every dataset" in both[3]
+    better = cross_discussion(cross_table({"a": 0.1, "b": 0.1}), datasets)
+    assert "lower test log-loss on every dataset." in better[1]
+    assert not any("does not follow" in s for s in better)
+    looser = cross_discussion(cross_table({"a": 0.3, "b": 0.3}, mean_field_train=0.5), datasets)
+    assert "training log-loss on no dataset and a lower test log-loss on no dataset" in looser[1]
+    assert not any("does not follow" in s for s in looser)
+    assert cross_discussion(cross_table({"a": 0.1}), ["other"]) == []

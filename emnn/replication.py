@@ -23,11 +23,12 @@ CORRECTIONS = {
 # What the originating code did, as DESIGN.md §3 states it (facts, not results).
 DESCRIPTION = [
     "The study we replicate trained this network on one unstratified 80/20 split of Iris "
-    "(120 training and 30 test examples, raw features, m = 7) by EM with one gradient step "
+    "(120 training and 30 test examples, raw features, $m = 7$) by EM with one gradient step "
     "of size 0.005 per M-step for 50 iterations, and by per-sample back-propagation for 30 "
     "epochs at the same rate, each from one fixed random initialization.",
-    "Its EM code has no bias terms, predicts with the mean-field shortcut softmax(V σ(W x)) "
-    "rather than the exact marginal (3), and its output-layer update reuses a loop variable, "
+    "Its EM code has no bias terms, predicts with the mean-field shortcut "
+    "$\\operatorname{softmax}(V \\sigma(W \\mathbf{x}))$ rather than the exact marginal "
+    "[#eq-marginal], and its output-layer update reuses a loop variable, "
     "so every column of V receives the same update and the output layer's predictions never "
     "change from their random start. Its back-propagation code applies the sigmoid's "
     "derivative to the activation (the sigmoid twice) and multiplies the gradient of the "

@@ -86,6 +86,12 @@ def test_a_literal_name_is_shown_as_typed(name):
     assert "\\cite" not in markup.tex(sentence, REFNUM)
 
 
+def test_a_percentage_never_breaks_before_its_sign():
+    assert markup.tex("28/30 (96.67 %)", {}) == "28/30 (96.67~\\%)"
+    assert "96.67\u00a0%" in markup.html("28/30 (96.67 %)", {})
+    assert markup.tex("a % sign", {}) == "a \\% sign"  # no number, an ordinary space
+
+
 def test_an_unknown_citation_is_left_as_typed():
     assert text_of(markup.html("see [@nobody]", REFNUM)) == "see [@nobody]"
     assert "cite" not in markup.tex("see [@nobody]", REFNUM)

@@ -115,6 +115,7 @@ TEX_ESCAPES = {
     ">": r"\textgreater{}",
     '"': r"\textquotedbl{}",
     "|": r"\textbar{}",
+    "\u00a0": "~",  # a space that never breaks, as between a number and its unit
     # Characters pdflatex's UTF-8 input does not know.
     "−": r"$-$",
     "∝": r"$\propto$",

@@ -32,6 +32,7 @@ from .formats import tex_escape, tex_path_text
 _CITATION = re.compile(r"\[@([A-Za-z0-9_:-]+)\]")
 _REFERENCE = re.compile(r"\[#([A-Za-z][\w:.-]*)\]")
 _HASH = re.compile(r"[0-9a-f]{32,}")
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=%)")  # "96.67 %" never breaks before its sign
 _ESCAPABLE = "\\$[*`'"
 # How LaTeX refers to each kind of anchor; appendices are labelled as sections.
 _TEX_REFS = {
@@ -105,7 +106,7 @@ def segments(text) -> list[tuple[str, str]]:
 
     def flush():
         if buffer:
-            out.append(("text", "".join(buffer)))
+            out.append(("text", _UNIT_SPACE.sub("\u00a0", "".join(buffer))))
             buffer.clear()
 
     while position < len(text):

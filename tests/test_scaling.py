@@ -280,12 +280,14 @@ def test_the_summary_counts_the_comparisons_that_differ():
          "n_splits": 3}
     )  # fmt: skip
     names = {"approximate": "variational EM"}
-    beyond = pd.DataFrame({"converged": [3, 1], "n_splits": [3, 3], "units_used_max": [5, 9]})
+    beyond = pd.DataFrame(
+        {"dataset": ["a", "b"], "converged": [3, 1], "n_splits": [3, 3], "units_used_max": [1, 9]}
+    )
     same = summary_sentence(rows, ["a", "b"], names, 64, beyond)
     assert same.startswith(
         "Past exact EM's limit, variational EM trains the network up to $m = 64$ hidden units "
-        "(its runs there met their stopping rule in 4 of 6, and none used more than 9 of its "
-        "units); at the best"
+        "(its runs there met their stopping rule in 4 of 6, and they used at most 1 hidden unit "
+        "on a and 9 on b); at the best"
     )
     assert same.endswith(
         "differ in none of the 4 comparisons after Holm's correction, which over 3 paired "

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..layout import slug
 from ..scoring import USED_UNIT_NATS
+from ..verdicts import join
 from .floats import column, table
 from .formats import finite, fixed, number, pct, pvalue, signed_points
 from .markup import literal
@@ -28,8 +29,7 @@ def points(value) -> str:
 
 def m_list(values) -> str:
     """The numbers of hidden units as the text lists them: 1, 2, 4 and 8."""
-    values = [str(int(v)) for v in sorted(values)]
-    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+    return join([str(int(v)) for v in sorted(values)])
 
 
 def label(config: dict, method: str) -> str:
@@ -162,7 +162,7 @@ def convergence_sentence(summary: pd.DataFrame, labels: dict) -> str:
             f"{int(row.n_hidden)} ({int(row.n_splits - row.converged)} of {int(row.n_splits)})"
             for row in group.sort_values("n_hidden").itertuples()
         ]
-        where = at[0] if len(at) == 1 else ", ".join(at[:-1]) + " and " + at[-1]
+        where = join(at)
         cells.append(f"{labels[role]} on {literal(dataset)} at $m$ = {where}")
     return (
         f"{met} of the {total} runs of the sweep met their stopping rule; the other "
@@ -225,8 +225,7 @@ def summary_sentence(
     head = (
         f"Past exact EM's limit, {names['approximate']} trains the network up to $m = {top}$ "
         f"hidden units (its runs there met their stopping rule in {int(beyond['converged'].sum())} "
-        f"of {int(beyond['n_splits'].sum())}, and none used more than "
-        f"{int(beyond['units_used_max'].max())} of its units)"
+        f"of {int(beyond['n_splits'].sum())}, and they used at most {most_units(beyond)})"
     )
     if rows.empty:
         return head + "."
@@ -245,6 +244,15 @@ def summary_sentence(
     if not differ:
         return said + f", which over {n_splits} leaves the question undecided."
     return said + f" over {n_splits} (better: " + "; ".join(differ) + ")."
+
+
+def most_units(beyond: pd.DataFrame) -> str:
+    """The most hidden units any run used, per dataset: "1 hidden unit on a and 31 on b"."""
+    most = beyond.groupby("dataset", sort=False)["units_used_max"].max()
+    parts = [f"{int(n)} on {literal(d)}" for d, n in most.items()]
+    first, _, where = parts[0].partition(" on ")
+    parts[0] = f"{first} hidden unit{'' if first == '1' else 's'} on {where}"
+    return join(parts)
 
 
 def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:

@@ -15,16 +15,18 @@ at an equal budget of EM iterations (every run of a dataset has the same cap, an
 that met its stopping rule earlier keeps its final value), paired over all splits; and
 test accuracy and log-loss, paired over the splits on which both runs met their
 stopping rule only - an unconverged run is no result, while a fall of the objective is
-evidence whether or not the run went on to converge. Paired tests are Nadeau and
-Bengio's corrected resampled t-test with Holm's adjustment over one family, every
-comparison of `paired_table`.
+evidence whether or not the run went on to converge. Paired tests (emnn.moe_comparisons)
+are Nadeau and Bengio's corrected resampled t-test for the test metrics and the sign
+test for the objective, with Holm's adjustment over one family, every comparison of
+`paired_table`; the sign test's direction is its median difference.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .moe_study import METHODS, comparisons, is_true, labels
+from .moe_comparisons import comparisons
+from .moe_study import METHODS, is_true, labels
 from .report.formats import number
 from .report.markup import literal
 from .verdicts import ALPHA, join
@@ -166,7 +168,7 @@ def claim_can_fail(runs: pd.DataFrame, datasets) -> dict:
 def paired_table(
     moe_runs: pd.DataFrame, mlp_runs: pd.DataFrame | None = None, baseline: str | None = None
 ) -> pd.DataFrame:
-    """Every paired comparison of the section under one Holm family (moe_study.comparisons):
+    """Every paired comparison of the section under one Holm family (moe_comparisons.comparisons):
     the final objective over every split, test accuracy and log-loss over the splits on
     which both runs met their stopping rule."""
     return comparisons(moe_runs, mlp_runs, baseline, converged_only=True)
@@ -188,7 +190,9 @@ def judged(rows: pd.DataFrame, metric: str) -> dict[str, list]:
                 if count == row["n_splits"]:
                     out["unanimous"].append((row["dataset"], word, int(count)))
         else:
-            gain = row["mean_difference"] if HIGHER_IS_BETTER[metric] else -row["mean_difference"]
+            # The sign test (the objective's) judges the median, not the mean.
+            key = "median_difference" if row.get("test") == "sign" else "mean_difference"
+            gain = row[key] if HIGHER_IS_BETTER[metric] else -row[key]
             out["better" if gain > 0 else "worse"].append(row["dataset"])
     return out
 

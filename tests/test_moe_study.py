@@ -12,7 +12,7 @@ import pytest
 import yaml
 from threadpoolctl import threadpool_limits
 
-from emnn import cli, moe_study, provenance
+from emnn import cli, moe_comparisons, moe_study, provenance
 from emnn.config import job_spec, load_config, validate
 from emnn.datasets import load_dataset
 from emnn.errors import StudyError
@@ -181,16 +181,16 @@ def fake_mlp_runs():
 
 def test_the_best_mlp_is_chosen_among_trainers_that_converged():
     mlp = fake_mlp_runs().assign(converged="True")  # as a CSV reader may leave it
-    assert moe_study.best_mlp(mlp, "iris") == "lbfgs"
+    assert moe_comparisons.best_mlp(mlp, "iris") == "lbfgs"
     mlp.loc[(mlp["method"] == "lbfgs") & (mlp["split"] == 3), "converged"] = "False"
-    assert moe_study.best_mlp(mlp, "iris") == "sgd"  # lbfgs stopped at its cap once
+    assert moe_comparisons.best_mlp(mlp, "iris") == "sgd"  # lbfgs stopped at its cap once
     mlp["converged"] = False  # none finished: the best of all
-    assert moe_study.best_mlp(mlp, "iris") == "lbfgs"
+    assert moe_comparisons.best_mlp(mlp, "iris") == "lbfgs"
 
 
 def test_comparisons_pair_every_method_and_the_best_mlp_under_one_holm_family():
     moe, mlp = fake_moe_runs(), fake_mlp_runs()
-    table = moe_study.comparisons(moe, mlp)
+    table = moe_comparisons.comparisons(moe, mlp)
     per_dataset = table[table["dataset"] == "iris"]
     pairs = set(zip(per_dataset["method"], per_dataset["other"], strict=True))
     assert ("moe-ecm", "moe-irls") in pairs and ("moe-irls", "moe-irls-1") in pairs
@@ -204,17 +204,38 @@ def test_comparisons_pair_every_method_and_the_best_mlp_under_one_holm_family():
         ("iris", "moe-ecm", "moe-irls-1", "accuracy")
     ]
     assert ecm["mean_difference"] > 0 and ecm["wins"] == 6
-    fixed = moe_study.comparisons(moe, mlp, baseline="sgd")
+    fixed = moe_comparisons.comparisons(moe, mlp, baseline="sgd")
     assert set(fixed.loc[fixed["other_kind"] == "mlp", "other"]) == {"sgd"}
-    alone = moe_study.comparisons(moe)
+    alone = moe_comparisons.comparisons(moe)
     assert set(alone["other_kind"]) == {"moe"} and len(alone) == 2 * 18
+
+
+def test_objectives_are_compared_by_the_sign_test_and_one_divergence_does_not_hide_it():
+    moe = fake_moe_runs()
+    irls = (moe["dataset"] == "iris") & (moe["method"] == "moe-irls-1")
+    ecm = (moe["dataset"] == "iris") & (moe["method"] == "moe-ecm")
+    moe.loc[irls, "train_objective"] = -20.0
+    moe.loc[ecm, "train_objective"] = -10.0  # ECM higher on all six splits
+    table = moe_comparisons.comparisons(moe).set_index(["dataset", "method", "other", "metric"])
+    row = table.loc[("iris", "moe-ecm", "moe-irls-1", "objective")]
+    assert row["test"] == "sign" and row["p_value"] == pytest.approx(2 * 0.5**6)
+    assert np.isnan(row["t"]) and np.isnan(row["ci_low"])
+    # One diverged IRLS run makes the mean huge and a t-test blind; the sign test is not.
+    moe.loc[irls & (moe["split"] == 0), "train_objective"] = -1.2e16
+    table = moe_comparisons.comparisons(moe).set_index(["dataset", "method", "other", "metric"])
+    row = table.loc[("iris", "moe-ecm", "moe-irls-1", "objective")]
+    assert row["p_value"] == pytest.approx(2 * 0.5**6) and row["wins"] == 6
+    assert row["median_difference"] == pytest.approx(10.0 / 120)
+    assert row["mean_difference"] > 1e13
+    accuracy = table.loc[("iris", "moe-ecm", "moe-irls-1", "accuracy")]
+    assert accuracy["test"] == "corrected t"
 
 
 def test_main_mlp_runs_keeps_each_main_method_at_its_own_width():
     runs = pd.concat([fake_mlp_runs(), fake_mlp_runs().assign(n_hidden=3)])
     study = {"main": {"datasets": ["iris"], "methods": ["sgd", "lbfgs"]},
              "n_hidden": {"sgd": 7, "lbfgs": 7}}  # fmt: skip
-    chosen = moe_study.main_mlp_runs(runs, study)
+    chosen = moe_comparisons.main_mlp_runs(runs, study)
     assert set(chosen["dataset"]) == {"iris"} and set(chosen["n_hidden"]) == {7}
     assert len(chosen) == 2 * 20
 

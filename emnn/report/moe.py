@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .. import moe_verdicts
+from ..moe_comparisons import main_mlp_runs
 from ..moe_figures import NAME as FIGURE
-from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels, main_mlp_runs
+from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels
 from ..stats import corrected_interval
 from ..verdicts import ALPHA, join
 from .floats import column, table
@@ -268,12 +269,12 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
     )
 
 
-def _cell(row: dict | None, kind: str) -> tuple[str, str]:
+def _cell(row: dict | None, kind: str, effect: str = "mean_difference") -> tuple[str, str]:
     """A difference and its Holm-adjusted p-value, bold where p < ALPHA; dashes if untested."""
     if row is None or row["n_splits"] < 2 or not np.isfinite(row["p_holm"]):
         return "–", "–"
     significant = row["p_holm"] < ALPHA
-    value = number(row["mean_difference"], kind, minus="−")
+    value = number(row[effect], kind, minus="−")
     p = number(row["p_holm"], "p", minus="−")
     return (
         {"text": value, "bold": True} if significant else value,
@@ -302,7 +303,7 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
                 if pair["other_kind"] == "moe"
                 else literal(mlp_labels.get(pair["other"], pair["other"]))
             )
-            objective = _cell(found.get((*key, "objective")), "gap")
+            objective = _cell(found.get((*key, "objective")), "gap", "median_difference")
             accuracy_row = found.get((*key, "accuracy"))
             accuracy = _cell(accuracy_row, "diff_accuracy")
             log_loss = _cell(found.get((*key, "log_loss")), "diff_log_loss")
@@ -325,14 +326,14 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
         "tab-moe-comparisons",
         (
             "Paired comparisons of the mixture-of-experts algorithms with each other and "
-            "with the MLP trainer each is compared with, per dataset: mean difference "
-            "(first method minus second) with its Holm-adjusted $p$-value from the "
-            "corrected resampled $t$-test [@nadeau2003inference] [@holm1979simple] over one "
+            "with the MLP trainer each is compared with, per dataset (first method minus "
+            "second), each with its $p$-value adjusted by Holm [@holm1979simple] over one "
             f"family of {family} tests; bold where $p < {ALPHA:g}$. The final objective "
-            "per training example is paired over every split, at an equal cap of "
-            "iterations; test accuracy (percentage points) and log-loss over the $n$ splits "
-            "on which both runs met their stopping rule. A dash: fewer than two such "
-            "splits, or objectives of different models."
+            "per training example: the median difference over every split, at an equal "
+            "cap of iterations, and the sign test. Test accuracy (percentage points) and "
+            "log-loss: the mean difference over the $n$ splits on which both runs met their "
+            "stopping rule, and the corrected resampled $t$-test [@nadeau2003inference]. A "
+            "dash: fewer than two such splits, or objectives of different models."
         ),
         [
             column("Dataset"),

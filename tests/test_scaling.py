@@ -22,13 +22,12 @@ from emnn.config import (
 )
 from emnn.errors import ConfigError
 from emnn.experiment import run_splits
-from emnn.report.scaling import (
+from emnn.report.scaling import scaling_context, sweep_table
+from emnn.report.scaling_text import (
     best_sentence,
     convergence_sentence,
     overlap_sentence,
-    scaling_context,
     summary_sentence,
-    sweep_table,
     units_sentence,
     verdict,
     verdict_sentence,

@@ -1,0 +1,290 @@
+"""The m-sweep section's sentences and verdicts, computed from the sweep's tables
+(emnn.scaling) so that the text follows the data; emnn.report.scaling sets its tables
+and gathers the section's values.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..scoring import USED_UNIT_NATS
+from ..verdicts import join
+from .formats import finite, fixed, number, pct, pvalue, signed_points
+from .markup import literal
+
+LEVEL = 0.05  # the family-wise level of the Holm-adjusted paired tests
+FAMILY_NAMES = {"em": "EM", "baseline": "back-propagation"}
+
+
+def points(value) -> str:
+    """A difference of accuracies in percentage points, unsigned."""
+    return number(abs(value), "accuracy")
+
+
+def m_list(values) -> str:
+    """The numbers of hidden units as the text lists them: 1, 2, 4 and 8."""
+    return join([str(int(v)) for v in sorted(values)])
+
+
+def label(config: dict, method: str) -> str:
+    return literal(config["methods"][method].get("label", method))
+
+
+E_STEP_NAMES = {"variational": "variational", "monte-carlo": "Monte-Carlo"}
+
+
+def role_names(config: dict, spec: dict) -> dict:
+    """How the sentences name each role (the tables and the figure use the labels):
+    exact EM, variational (or Monte-Carlo) EM, and the baseline's label."""
+    e_step = config["methods"][spec["approximate"]]["params"]["e_step"]
+    return {
+        "exact": "exact EM",
+        "approximate": f"{E_STEP_NAMES[e_step]} EM",
+        "baseline": label(config, spec["baseline"]),
+    }
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """3 wins, 1 loss, 0 ties."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def tolerance(value) -> str:
+    """A tolerance as the text writes it: $10^{-4}$, $5 \\times 10^{-5}$."""
+    mantissa, exponent = f"{float(value):.0e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return f"${power}$" if mantissa == "1" else f"${mantissa} \\times {power}$"
+
+
+# ------------------------------------------------------------------------ sentences
+
+E_STEP_TEXT = {
+    "variational": "a mean-field posterior, so that EM raises a lower bound of the likelihood",
+    "monte-carlo": "posterior samples by importance sampling from $p(z \\mid x)$",
+}
+
+
+def stopping_sentence(methods: dict, labels: dict) -> str:
+    """The two EM methods' stopping rule and cap, once if they share them."""
+    caps = {
+        role: (methods[role]["params"].get("tol"), methods[role]["params"].get("max_iter"))
+        for role in ("exact", "approximate")
+    }
+
+    def rule(tol, max_iter):
+        return (
+            f"stops when its objective changes by at most a relative {tolerance(tol)} per "
+            f"iteration (a SQUAREM cycle where accelerated), or after {max_iter} iterations"
+        )
+
+    if caps["exact"] == caps["approximate"]:
+        return f"Each EM run {rule(*caps['exact'])}; back-propagation keeps its plateau rule."
+    return (
+        f"A run of {labels['exact']} {rule(*caps['exact'])}; one of {labels['approximate']} "
+        f"{rule(*caps['approximate'])}; back-propagation keeps its plateau rule."
+    )
+
+
+def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
+    """How far the approximate E-step's means lie from exact EM's where both ran."""
+    shown = summary[summary["dataset"] == dataset]
+    both = shown.pivot(index="n_hidden", columns="role", values=["accuracy_mean", "log_loss_mean"])
+    both = both.dropna(subset=[("accuracy_mean", "exact"), ("accuracy_mean", "approximate")])
+    if both.empty:
+        return ""
+    # Rounded far below the printed digits, so that equal means print "0.00", not "−0.00".
+    accuracy = (both["accuracy_mean"]["approximate"] - both["accuracy_mean"]["exact"]).round(9)
+    loss = (both["log_loss_mean"]["approximate"] - both["log_loss_mean"]["exact"]).round(9)
+    worst = accuracy.abs().idxmax()
+    return (
+        f"On {literal(dataset)}, where both ran ($m \\le {int(both.index.max())}$), "
+        f"{labels['approximate']} has a mean test accuracy within "
+        f"{points(accuracy.abs().max())} percentage points of {labels['exact']} at every $m$ "
+        f"(the largest difference, {signed_points(accuracy[worst])}, at $m = {int(worst)}$) "
+        f"and a mean test log-loss within {fixed(loss.abs().max())}."
+    )
+
+
+def units_sentence(summary: pd.DataFrame, dataset: str, names: dict) -> str:
+    """How many hidden units each role used at its widest m, and, where the approximate
+    E-step used fewer than exact EM at exact EM's widest m, why that matters."""
+    shown = summary[summary["dataset"] == dataset]
+    widest = {
+        role: cells.loc[cells["n_hidden"].idxmax()]
+        for role, cells in shown.groupby("role", sort=False)
+    }
+    if not {"approximate", "baseline"} <= set(widest):
+        return ""
+
+    def used(row) -> str:
+        return f"{number(row['units_used_median'], 'median')} of {int(row['n_hidden'])}"
+
+    top = int(widest["approximate"]["n_hidden"])
+    said = (
+        f"Counting a hidden unit as used when switching it on moves the log-odds of some "
+        f"class against another by at least {USED_UNIT_NATS:g} nats, on {literal(dataset)} at "
+        f"$m = {top}$ {names['approximate']} used a median of "
+        f"{used(widest['approximate'])} hidden units and {names['baseline']} "
+        f"{used(widest['baseline'])}"
+    )
+    if "exact" not in widest:
+        return said + "."
+    exact = widest["exact"]
+    m_exact = int(exact["n_hidden"])
+    said += f"; at $m = {m_exact}$ {names['exact']} used {used(exact)}"
+    beside = shown[(shown["role"] == "approximate") & (shown["n_hidden"] == m_exact)]
+    if beside.empty or beside["units_used_median"].iloc[0] >= exact["units_used_median"]:
+        return said + "."
+    return (
+        f"{said} and {names['approximate']} {used(beside.iloc[0])}. The mean-field bound "
+        "is loosest for a unit whose posterior is uncertain and whose output weights are "
+        "large, so raising the bound can switch such units off (the over-pruning of "
+        "mean-field bounds): at large $m$ the variational network is a narrower network "
+        "than its $m$ says, and its accuracy there is that of the narrower one."
+    )
+
+
+def convergence_sentence(summary: pd.DataFrame, labels: dict) -> str:
+    """How many runs met their stopping rule, and which (method, dataset, m) did not."""
+    total, met = int(summary["n_splits"].sum()), int(summary["converged"].sum())
+    if met == total:
+        return f"All {total} runs of the sweep met their stopping rule before the cap."
+    short = summary[summary["converged"] < summary["n_splits"]]
+    cells = []
+    for (dataset, role), group in short.groupby(["dataset", "role"], sort=False):
+        at = [
+            f"{int(row.n_hidden)} ({int(row.n_splits - row.converged)} of {int(row.n_splits)})"
+            for row in group.sort_values("n_hidden").itertuples()
+        ]
+        where = join(at)
+        cells.append(f"{labels[role]} on {literal(dataset)} at $m$ = {where}")
+    return (
+        f"{met} of the {total} runs of the sweep met their stopping rule; the other "
+        f"{total - met} stopped at their cap: {'; '.join(cells)}. Their points are drawn "
+        "hollow and their table cells in italics: they are not results of training to "
+        "convergence, and none of them is chosen as a best $m$."
+    )
+
+
+def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
+    """Each family's best m on a dataset, and the m chosen for each split on the others."""
+    rows = best[best["dataset"] == dataset].set_index("family")
+    parts = []
+    for family in ("em", "baseline"):
+        row = rows.loc[family]
+        how = f", {labels[row['role']]}" if family == "em" else ""
+        among = (
+            f"all {int(row['n_cells'])} of its values of $m$ converged"
+            if row["n_converged_cells"] == row["n_cells"]
+            else f"chosen among the {int(row['n_converged_cells'])} of its "
+            f"{int(row['n_cells'])} values of $m$ whose runs all converged"
+        )
+        parts.append(
+            f"{FAMILY_NAMES[family]}'s is $m = {int(row['n_hidden'])}$ (mean test accuracy "
+            f"{pct(row['accuracy_mean'])} %, log-loss {fixed(row['log_loss_mean'])}{how}; "
+            f"{among})"
+        )
+    choices = {f: rows.loc[f, "split_choices"] for f in ("em", "baseline")}
+    fallback = [FAMILY_NAMES[f] for f in ("em", "baseline") if not rows.loc[f, "only_converged"]]
+    caveat = (
+        f" No cell of {' or '.join(fallback)} converged on every split, so its choice "
+        "includes unconverged cells."
+        if fallback
+        else ""
+    )
+    return (
+        f"On {literal(dataset)}, by least mean test log-loss, {parts[0]}; {parts[1]}. Chosen "
+        f"for each split on the other splits, EM's $m$ were {', '.join(choices['em'].split())} "
+        f"and back-propagation's {', '.join(choices['baseline'].split())}.{caveat}"
+    )
+
+
+def verdict(row) -> str:
+    """ "EM", "back-propagation" (the significantly better one at the family-wise level)
+    or "neither"."""
+    p = row["p_holm"]
+    if not finite(p) or p >= LEVEL or row["mean_difference"] == 0:
+        return "neither"
+    metric = row.get("metric", getattr(row, "name", None))  # a row indexed by its metric
+    better_em = row["mean_difference"] > 0 if metric == "accuracy" else (row["mean_difference"] < 0)
+    return "EM" if better_em else "back-propagation"
+
+
+def summary_sentence(
+    comparisons: pd.DataFrame, datasets: list, names: dict, top: int, beyond: pd.DataFrame
+) -> str:
+    """The sweep's outcome in one sentence, for the abstract and the conclusion; `beyond`:
+    the summary rows of the approximate E-step past the exact one's reach."""
+    rows = comparisons[comparisons["dataset"].isin(datasets)]
+    head = (
+        f"Past exact EM's limit, {names['approximate']} trains the network up to $m = {top}$ "
+        f"hidden units (its runs there met their stopping rule in {int(beyond['converged'].sum())} "
+        f"of {int(beyond['n_splits'].sum())}, and they used at most {most_units(beyond)})"
+    )
+    if rows.empty:
+        return head + "."
+    outcomes = [verdict(row) for _, row in rows.iterrows()]
+    differ = [
+        f"{outcome} on {literal(row['dataset'])} in "
+        f"{'accuracy' if row['metric'] == 'accuracy' else 'log-loss'}"
+        for outcome, (_, row) in zip(outcomes, rows.iterrows(), strict=True)
+        if outcome != "neither"
+    ]
+    n_splits = count(int(rows["n_splits"].min()), "paired split")
+    said = (
+        f"{head}; at the best $m$ of each, EM and back-propagation differ in "
+        f"{len(differ) or 'none'} of the {len(rows)} comparisons after Holm's correction"
+    )
+    if not differ:
+        return said + f", which over {n_splits} leaves the question undecided."
+    return said + f" over {n_splits} (better: " + "; ".join(differ) + ")."
+
+
+def most_units(beyond: pd.DataFrame) -> str:
+    """The most hidden units any run used, per dataset: "1 hidden unit on a and 31 on b"."""
+    most = beyond.groupby("dataset", sort=False)["units_used_max"].max()
+    parts = [f"{int(n)} on {literal(d)}" for d, n in most.items()]
+    first, _, where = parts[0].partition(" on ")
+    parts[0] = f"{first} hidden unit{'' if first == '1' else 's'} on {where}"
+    return join(parts)
+
+
+def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
+    """The paired comparison at the best m of each, both metrics, with its verdict."""
+    rows = comparisons[comparisons["dataset"] == dataset].set_index("metric")
+    parts = []
+    for metric, unit in (("accuracy", "percentage points"), ("log_loss", "")):
+        row = rows.loc[metric]
+        value = signed_points if metric == "accuracy" else signed_loss
+        interval = f"{value(row['ci_low'])} to {value(row['ci_high'])}"
+        name = "accuracy" if metric == "accuracy" else "log-loss"
+        parts.append(
+            f"a mean {name} difference of {value(row['mean_difference'])}"
+            f"{' ' + unit if unit else ''} (95 % interval {interval}, Holm-adjusted "
+            f"$p = {pvalue(row['p_holm'])}$, {count(int(row['wins']), 'win')}, "
+            f"{count(int(row['ties']), 'tie')} and {count(int(row['losses']), 'loss', 'losses')} "
+            f"over {int(row['n_splits'])} splits)"
+        )
+    verdicts = {m: verdict(rows.loc[m]) for m in ("accuracy", "log_loss")}
+    if set(verdicts.values()) == {"neither"}:
+        outcome = (
+            f"neither is better at the {number(LEVEL, 'rate')} % family-wise level on either "
+            f"metric, which over {count(int(rows['n_splits'].min()), 'paired split')} means "
+            "undecided, not equal"
+        )
+    else:
+        outcome = "; ".join(
+            f"{v} is better in {'accuracy' if m == 'accuracy' else 'log-loss'}"
+            if v != "neither"
+            else f"neither is better in {'accuracy' if m == 'accuracy' else 'log-loss'}"
+            for m, v in verdicts.items()
+        )
+        outcome += f" (family-wise level {number(LEVEL, 'rate')} %)"
+    return (
+        f"On {literal(dataset)}, EM at its best $m$ against back-propagation at its own: "
+        f"{parts[0]}, and {parts[1]}: {outcome}."
+    )
+
+
+def signed_loss(value) -> str:
+    return number(value, "diff_log_loss", minus="−")

@@ -27,6 +27,7 @@ from emnn.report.scaling_text import (
     best_sentence,
     convergence_sentence,
     overlap_sentence,
+    pruning_sentence,
     summary_sentence,
     units_sentence,
     verdict,
@@ -244,14 +245,20 @@ def test_the_units_sentence_says_when_the_variational_network_prunes_units():
     full = sweep_tables(synthetic_runs(BASE))["scaling"]
     said = units_sentence(full, "d", LABELS)
     assert "variational EM used a median of 16 of 16 hidden units and SGD 16 of 16" in said
-    assert "at $m = 4$ exact EM used 4 of 4." in said and "over-pruning" not in said
-    pruned = synthetic_runs(BASE, units={("approximate", 4): 1, ("approximate", 16): 1})
+    assert said.endswith("at $m = 4$ exact EM used 4 of 4.")
+    assert pruning_sentence(full, ["d"], LABELS) == ""
+    assert units_sentence(full, "d", LABELS, define=False).startswith("On d at $m = 16$")
+    pruned = synthetic_runs(BASE, units={("approximate", 4): 1, ("approximate", 16): 9})
     said = units_sentence(sweep_tables(pruned)["scaling"], "d", LABELS)
-    assert "variational EM used a median of 1 of 16 hidden units" in said
-    assert "exact EM used 4 of 4 and variational EM 1 of 4" in said and "over-pruning" in said
+    assert "variational EM used a median of 9 of 16 hidden units" in said
+    assert "exact EM used 4 of 4 and variational EM 1 of 4" in said
+    assert "over-pruning" in pruning_sentence(sweep_tables(pruned)["scaling"], ["d"], LABELS)
     table = sweep_table(sweep_tables(pruned)["scaling"], sweep_tables(pruned)["scaling_best"],
                         "d", LABELS)  # fmt: skip
-    assert [row[-1] for row in table["groups"][0]] == ["2 / 2 / 2", "4 / 1 / 4", "– / 1 / 16"]
+    assert [row[-1] for row in table["groups"][0]] == ["2 / 2 / 2", "4 / 1 / 4", "– / 9 / 16"]
+    # Half the units or fewer at the widest m is pruning, even where exact EM used as many.
+    half = sweep_tables(synthetic_runs(BASE, units={("approximate", 16): 8}))["scaling"]
+    assert pruning_sentence(half, ["d"], LABELS).startswith("On d, variational EM switched")
 
 
 def test_a_unit_counts_as_used_when_it_moves_some_log_odds_by_the_threshold():

@@ -22,6 +22,7 @@ from .scaling_text import (
     label,
     m_list,
     overlap_sentence,
+    pruning_sentence,
     role_names,
     signed_loss,
     stopping_sentence,
@@ -157,6 +158,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "stopping": stopping_sentence(methods, names),
         "monte_carlo_from": int(sampled.min()) if len(sampled) else None,
         "convergence": convergence_sentence(summary, names),
+        "pruning": pruning_sentence(summary, datasets, names),
         "summary": summary_sentence(
             comparisons,
             datasets,
@@ -173,12 +175,12 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
             {
                 "name": literal(dataset),
                 "overlap": overlap_sentence(summary, dataset, names),
-                "units": units_sentence(summary, dataset, names),
+                "units": units_sentence(summary, dataset, names, define=k == 0),
                 "best": best_sentence(best, dataset, names),
                 "verdict": verdict_sentence(comparisons, dataset),
                 "table": f"tab-scaling-{slug(dataset)}",
             }
-            for dataset in datasets
+            for k, dataset in enumerate(datasets)
         ],
         "tables": [sweep_table(summary, best, d, labels) for d in datasets]
         + [comparison_table(comparisons, best, datasets)],

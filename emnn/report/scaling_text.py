@@ -105,9 +105,9 @@ def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
     )
 
 
-def units_sentence(summary: pd.DataFrame, dataset: str, names: dict) -> str:
-    """How many hidden units each role used at its widest m, and, where the approximate
-    E-step used fewer than exact EM at exact EM's widest m, why that matters."""
+def units_sentence(summary: pd.DataFrame, dataset: str, names: dict, define=True) -> str:
+    """How many hidden units each role used at its widest m (exact EM's beside the
+    approximate E-step's where both ran); `define`: say first what "used" means."""
     shown = summary[summary["dataset"] == dataset]
     widest = {
         role: cells.loc[cells["n_hidden"].idxmax()]
@@ -119,28 +119,61 @@ def units_sentence(summary: pd.DataFrame, dataset: str, names: dict) -> str:
     def used(row) -> str:
         return f"{number(row['units_used_median'], 'median')} of {int(row['n_hidden'])}"
 
-    top = int(widest["approximate"]["n_hidden"])
+    approximate = widest["approximate"]
     said = (
-        f"Counting a hidden unit as used when switching it on moves the log-odds of some "
-        f"class against another by at least {USED_UNIT_NATS:g} nats, on {literal(dataset)} at "
-        f"$m = {top}$ {names['approximate']} used a median of "
-        f"{used(widest['approximate'])} hidden units and {names['baseline']} "
+        (
+            "Counting a hidden unit as used when switching it on moves the log-odds of some "
+            f"class against another by at least {USED_UNIT_NATS:g} nats, on "
+            if define
+            else "On "
+        )
+        + f"{literal(dataset)} at $m = {int(approximate['n_hidden'])}$ {names['approximate']} "
+        f"used a median of {used(approximate)} hidden units and {names['baseline']} "
         f"{used(widest['baseline'])}"
     )
-    if "exact" not in widest:
-        return said + "."
-    exact = widest["exact"]
-    m_exact = int(exact["n_hidden"])
-    said += f"; at $m = {m_exact}$ {names['exact']} used {used(exact)}"
-    beside = shown[(shown["role"] == "approximate") & (shown["n_hidden"] == m_exact)]
-    if beside.empty or beside["units_used_median"].iloc[0] >= exact["units_used_median"]:
-        return said + "."
+    if "exact" in widest:
+        exact = widest["exact"]
+        m_exact = int(exact["n_hidden"])
+        said += f"; at $m = {m_exact}$ {names['exact']} used {used(exact)}"
+        beside = shown[(shown["role"] == "approximate") & (shown["n_hidden"] == m_exact)]
+        if len(beside) and beside["units_used_median"].iloc[0] != exact["units_used_median"]:
+            said += f" and {names['approximate']} {used(beside.iloc[0])}"
+    return said + "."
+
+
+def pruned(summary: pd.DataFrame, dataset: str) -> bool:
+    """Whether the approximate E-step switched units off on a dataset: at its widest m it
+    used at most half of them, or beside exact EM's widest m fewer than exact EM."""
+    shown = summary[summary["dataset"] == dataset].set_index(["role", "n_hidden"])
+    roles = shown.index.get_level_values("role")
+    if "approximate" not in roles:
+        return False
+    approximate = shown.loc["approximate"]
+    top = approximate.index.max()
+    if approximate.loc[top, "units_used_median"] <= top / 2:
+        return True
+    if "exact" not in roles:
+        return False
+    m_exact = shown.loc["exact"].index.max()
+    return bool(
+        m_exact in approximate.index
+        and approximate.loc[m_exact, "units_used_median"]
+        < shown.loc[("exact", m_exact), "units_used_median"]
+    )
+
+
+def pruning_sentence(summary: pd.DataFrame, datasets: list, names: dict) -> str:
+    """Why the approximate E-step's networks are narrower than their m, where they are."""
+    where = [d for d in datasets if pruned(summary, d)]
+    if not where:
+        return ""
     return (
-        f"{said} and {names['approximate']} {used(beside.iloc[0])}. The mean-field bound "
-        "is loosest for a unit whose posterior is uncertain and whose output weights are "
-        "large, so raising the bound can switch such units off (the over-pruning of "
-        "mean-field bounds): at large $m$ the variational network is a narrower network "
-        "than its $m$ says, and its accuracy there is that of the narrower one."
+        f"On {join([literal(d) for d in where])}, {names['approximate']} switched hidden "
+        "units off: the mean-field bound is loosest for a unit whose posterior is uncertain "
+        "and whose output weights are large, so raising the bound can drive such a unit's "
+        "output weights to zero (the over-pruning of mean-field bounds). At large $m$ its "
+        "network is narrower than its $m$ says, and its accuracy there is that of the "
+        "narrower network."
     )
 
 

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from . import ablations, moe_figures, provenance, records, scaling_figures
-from .aggregate import main_runs, read_table
-from .layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
+from .. import ablations, moe_figures, provenance, records, scaling_figures
+from ..aggregate import main_runs, read_table
+from ..layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
 
 STYLE = {
     "svg.hashsalt": "emnn",  # fixed ids in SVG output

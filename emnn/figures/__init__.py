@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from .. import ablations, moe_figures, provenance, records, scaling_figures
+from .. import ablations, provenance, records
 from ..aggregate import main_runs, read_table
 from ..layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
+from . import moe, scaling
 from .style import (
     COLORS,
     STYLE,
@@ -58,7 +59,7 @@ def figure_names(study: dict) -> list[str]:
     if study.get("ablation"):
         names.append("initializations")
     if study.get("moe"):
-        names.append(moe_figures.NAME)
+        names.append(moe.NAME)
     if study.get("estep_cost"):
         names.append("timing/estep-cost")
     if study.get("scaling"):
@@ -84,7 +85,7 @@ def inputs(name: str, study: dict | None = None) -> list[str]:
         "sweep-accuracy": [f"{TABLES}/sweep.csv"],
         "initializations": [f"{TABLES}/ablation_inits.csv"],
         "timing/estep-cost": [f"{TIMING_TABLES}/estep_cost.csv"],
-        moe_figures.NAME: moe_figures.INPUTS,
+        moe.NAME: moe.INPUTS,
         "scaling-sweep": [f"{TABLES}/scaling.csv"],
     }[name]
 
@@ -113,8 +114,8 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
                 "sweep-accuracy": sweep_accuracy,
                 "initializations": initializations,
                 "timing/estep-cost": estep_cost,
-                moe_figures.NAME: moe_figures.objective_traces,
-                "scaling-sweep": scaling_figures.scaling_sweep,
+                moe.NAME: moe.objective_traces,
+                "scaling-sweep": scaling.scaling_sweep,
             }[name]
             fig, title, caption = painter(*frames, study)
         sidecar = {
@@ -556,7 +557,7 @@ def initializations(table: pd.DataFrame, study: dict):
 def estep_cost(cost: pd.DataFrame, *rest):
     """The exact E-step and M-step against m; called (cost, study), or (cost, iterations,
     study) to draw beside it one whole EM iteration per kind of E-step
-    (emnn.scaling_figures)."""
+    (emnn.figures.scaling)."""
     *more, study = rest
     iterations = more[0] if more else None
     panels = 1 if iterations is None else 2
@@ -588,5 +589,5 @@ def estep_cost(cost: pd.DataFrame, *rest):
     if iterations is not None:
         axis.set_title("exact E-step and M-step", fontsize=9)
         title = "Cost of one EM iteration, exact and approximate"
-        caption += " " + scaling_figures.iteration_cost_panel(axes[0][1], iterations, study)
+        caption += " " + scaling.iteration_cost_panel(axes[0][1], iterations, study)
     return fig, title, caption

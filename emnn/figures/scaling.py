@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from .style import COLORS, _count, _drawn, _label, _log_ticks, _zoom
+from .style import COLORS, _count, _drawn, _label, _zoom
 
 # role -> (marker, line style, offset in log2(m) so that overlapping error bars stay apart)
 STYLES = {"exact": ("o", "-", -0.06), "approximate": ("s", "--", 0.0), "baseline": ("^", ":", 0.06)}
@@ -78,33 +78,3 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
         f"before its stopping rule."
     )
     return fig, title, caption
-
-
-E_STEP_LABELS = {"exact": "exact", "variational": "variational", "monte-carlo": "Monte Carlo"}
-
-
-def iteration_cost_panel(axis, table: pd.DataFrame, study: dict) -> str:
-    """One whole EM iteration per kind of E-step against m (log-log); the caption's
-    sentence about it."""
-    for k, (e_step, label) in enumerate(E_STEP_LABELS.items()):
-        line = table[table["e_step"] == e_step].sort_values("n_hidden")
-        if not line.empty:
-            axis.plot(line["n_hidden"], 1e3 * line["iteration_seconds"], marker="os^"[k], ms=3,
-                      color=COLORS[k], label=label)  # fmt: skip
-    axis.set_xscale("log", base=2)
-    axis.set_yscale("log")
-    _log_ticks(axis.yaxis)
-    axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(set(table["n_hidden"]))))
-    axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
-    axis.xaxis.set_minor_locator(ticker.NullLocator())
-    axis.tick_params(axis="x", labelsize=7)
-    axis.set_xlabel("hidden units $m$ (log scale)")
-    axis.set_ylabel("milliseconds")
-    axis.set_title("one EM iteration, by E-step", fontsize=9)
-    axis.legend(fontsize=8)
-    n, samples = int(table["n"].iloc[0]), int(table["n_samples"].iloc[0])
-    return (
-        f"Right: one whole EM iteration (Newton M-step, then E-step) on {n} examples for "
-        f"each kind of E-step (Monte Carlo with {samples} draws per example), best of "
-        "repeated iterations continuing a fit, both axes logarithmic."
-    )

@@ -9,14 +9,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import ticker
 
-from . import scaling
 from .style import COLORS, _log_ticks
 
 
 def estep_cost(cost: pd.DataFrame, *rest):
     """The exact E-step and M-step against m; called (cost, study), or (cost, iterations,
     study) to draw beside it one whole EM iteration per kind of E-step
-    (emnn.figures.scaling)."""
+    (iteration_cost_panel, below)."""
     *more, study = rest
     iterations = more[0] if more else None
     panels = 1 if iterations is None else 2
@@ -48,5 +47,35 @@ def estep_cost(cost: pd.DataFrame, *rest):
     if iterations is not None:
         axis.set_title("exact E-step and M-step", fontsize=9)
         title = "Cost of one EM iteration, exact and approximate"
-        caption += " " + scaling.iteration_cost_panel(axes[0][1], iterations, study)
+        caption += " " + iteration_cost_panel(axes[0][1], iterations, study)
     return fig, title, caption
+
+
+E_STEP_LABELS = {"exact": "exact", "variational": "variational", "monte-carlo": "Monte Carlo"}
+
+
+def iteration_cost_panel(axis, table: pd.DataFrame, study: dict) -> str:
+    """One whole EM iteration per kind of E-step against m (log-log); the caption's
+    sentence about it."""
+    for k, (e_step, label) in enumerate(E_STEP_LABELS.items()):
+        line = table[table["e_step"] == e_step].sort_values("n_hidden")
+        if not line.empty:
+            axis.plot(line["n_hidden"], 1e3 * line["iteration_seconds"], marker="os^"[k], ms=3,
+                      color=COLORS[k], label=label)  # fmt: skip
+    axis.set_xscale("log", base=2)
+    axis.set_yscale("log")
+    _log_ticks(axis.yaxis)
+    axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(set(table["n_hidden"]))))
+    axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
+    axis.xaxis.set_minor_locator(ticker.NullLocator())
+    axis.tick_params(axis="x", labelsize=7)
+    axis.set_xlabel("hidden units $m$ (log scale)")
+    axis.set_ylabel("milliseconds")
+    axis.set_title("one EM iteration, by E-step", fontsize=9)
+    axis.legend(fontsize=8)
+    n, samples = int(table["n"].iloc[0]), int(table["n_samples"].iloc[0])
+    return (
+        f"Right: one whole EM iteration (Newton M-step, then E-step) on {n} examples for "
+        f"each kind of E-step (Monte Carlo with {samples} draws per example), best of "
+        "repeated iterations continuing a fit, both axes logarithmic."
+    )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from emnn import figures
+from emnn import figures, provenance
 from emnn.figures import learning, style
 from emnn.layout import TABLES
 
@@ -390,3 +391,22 @@ def test_the_reported_accuracy_label_clears_the_bars():
         (label,) = axes.texts
         box = label.get_window_extent()
         assert not [bar for bar in axes.patches if bar.get_window_extent().overlaps(box)]
+
+
+# ------------------------------------------------------------------ the package
+
+PACKAGE = Path(figures.__file__).parent
+
+
+def test_the_figure_rule_depends_on_every_module_of_the_package():
+    """The figure rule's code input is the import closure of `emnn figure`; it reaches each
+    module of emnn/figures/ (imported by the package's __init__, as `from . import moe` or
+    `from .learning import ...`), so editing any of them redraws the figures."""
+    sources = set(provenance.stage_sources("figures"))
+    package = {f"emnn/figures/{path.name}" for path in PACKAGE.glob("*.py")}
+    assert len(package) > 1 and package <= sources
+
+
+def test_no_module_of_the_figures_package_is_over_400_lines():
+    for path in PACKAGE.glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 400, path.name

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from emnn import figures
+from emnn import figures, provenance
+from emnn.figures import learning, style
 from emnn.layout import TABLES
 
 METHODS = ["em", "lbfgs", "sgd"]
@@ -76,7 +78,7 @@ def test_learning_curves_never_put_two_objectives_on_one_axis():
     exact = next(a for a in loss_axes if "exact" in a.get_ylabel())
     assert {line.get_label() for line in exact.get_lines()} == {"EM", "L-BFGS"}
     for panel, kind in zip(fig.subfigs, ("exact", "mean-field"), strict=True):
-        assert {axis.get_xlabel() for axis in panel.axes} == {figures.STEP_LABELS[kind]}
+        assert {axis.get_xlabel() for axis in panel.axes} == {learning.STEP_LABELS[kind]}
     assert "never share an axis" in caption and title == "Learning curves on iris"
 
 
@@ -235,7 +237,7 @@ def test_a_log_axis_over_any_range_has_four_labelled_ticks(low, high):
     axes.plot([1, 2], [low, high])
     axes.set_yscale("log")
     axes.set_ylim(low, high)
-    figures._log_ticks(axes.yaxis)
+    style._log_ticks(axes.yaxis)
     labels = labelled(axes.yaxis)
     assert len(labels) >= 4, [t.get_text() for t in labels]
     assert len({t.get_text() for t in labels}) == len(labels)
@@ -247,7 +249,7 @@ def test_a_count_axis_from_zero_has_uncrowded_labels(high):
     axes.plot([0, high], [0, 1])
     axes.set_xscale("symlog", linthresh=1.0, linscale=0.4)
     axes.set_xlim(left=0)
-    figures._count_ticks(axes.xaxis)
+    style._count_ticks(axes.xaxis)
     labels = labelled(axes.xaxis)
     assert len(labels) >= 3 and labels[0].get_text() == "0"
     assert not overlapping(labels), [t.get_text() for t in labels]
@@ -286,10 +288,10 @@ def test_accuracy_axes_are_zoomed_to_the_data():
 
 def test_zoom_clips_the_data_range_to_what_accuracy_can_be():
     _, axes = plt.subplots()
-    figures._zoom(axes, [96.0, 99.0, 100.0, 103.0])  # an interval reaching past 100 %
+    style._zoom(axes, [96.0, 99.0, 100.0, 103.0])  # an interval reaching past 100 %
     bottom, top = axes.get_ylim()
     assert bottom == pytest.approx(96 - 0.06 * 4) and top == pytest.approx(100 + 0.06 * 4)
-    figures._zoom(axes, [100.0, 100.0])
+    style._zoom(axes, [100.0, 100.0])
     assert axes.get_ylim() == pytest.approx((99, 101))
 
 
@@ -304,7 +306,7 @@ def test_legends_count_splits_in_words():
     assert legend_texts(fig)[:1] == ["1 split"] and "1 splits" not in legend_texts(fig)
     fig, _, _ = figures.paired_accuracy(runs(n_splits=7), STUDY)
     assert legend_texts(fig)[:3] == ["1 split", "5 splits", "7 splits"]
-    assert figures._count(1, "split") == "1 split" and figures._count(0, "split") == "0 splits"
+    assert style._count(1, "split") == "1 split" and style._count(0, "split") == "0 splits"
     # The one-initialization study says so in the singular.
     fig, _, caption = figures.initializations(inits(n_draws=1), STUDY)
     drawn = [t.get_text() for axes in fig.axes for t in axes.texts]
@@ -389,3 +391,22 @@ def test_the_reported_accuracy_label_clears_the_bars():
         (label,) = axes.texts
         box = label.get_window_extent()
         assert not [bar for bar in axes.patches if bar.get_window_extent().overlaps(box)]
+
+
+# ------------------------------------------------------------------ the package
+
+PACKAGE = Path(figures.__file__).parent
+
+
+def test_the_figure_rule_depends_on_every_module_of_the_package():
+    """The figure rule's code input is the import closure of `emnn figure`; it reaches each
+    module of emnn/figures/ (imported by the package's __init__, as `from . import moe` or
+    `from .learning import ...`), so editing any of them redraws the figures."""
+    sources = set(provenance.stage_sources("figures"))
+    package = {f"emnn/figures/{path.name}" for path in PACKAGE.glob("*.py")}
+    assert len(package) > 1 and package <= sources
+
+
+def test_no_module_of_the_figures_package_is_over_400_lines():
+    for path in PACKAGE.glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 400, path.name

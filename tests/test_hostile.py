@@ -235,7 +235,7 @@ def test_figures_draw_names_literally_and_keep_them_in_legends():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from emnn.figures import _drawn
+    from emnn.figures.style import _drawn
 
     fig, axis = plt.subplots()
     for name in ("_private", "$x$ and $y$", "100% {n}"):

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emnn import moe_figures, moe_study, moe_verdicts, templates
+from emnn import moe_study, moe_verdicts, templates
 from emnn.config import validate
+from emnn.figures import moe as moe_figures
 from emnn.report import inputs
 from emnn.report.markup import literal
 from emnn.report.moe import FIGURE, moe_context, objective_text

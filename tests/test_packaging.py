@@ -121,7 +121,7 @@ def test_the_estep_cost_stage_depends_on_the_code_it_times():
     sources = provenance.stage_sources("estep_cost")
     assert {"emnn/models/em.py", "emnn/models/mstep.py", "emnn/models/estep.py"} <= set(sources)
     report = provenance.stage_sources("report")
-    assert {"emnn/figures.py", "emnn/aggregate.py", "emnn/layout.py"} <= set(report)
+    assert {"emnn/figures/__init__.py", "emnn/aggregate.py", "emnn/layout.py"} <= set(report)
     assert "emnn/templates/report.tex.j2" in report
 
 

@@ -371,7 +371,7 @@ def test_the_figures_draw_the_sweep_and_both_cost_panels():
 
     study = {"scaling": SPEC, "labels": {"em-exact": "EM exact"}}
     summary = scaling.summarize(synthetic_runs(BASE, converged={("baseline", 4): False}))
-    fig, title, caption = figures.scaling_figures.scaling_sweep(summary, study)
+    fig, title, caption = figures.scaling.scaling_sweep(summary, study)
     assert len(fig.axes) == 2 and "from $m = 16$" in caption and "EM exact" in caption
     hollow = [
         line for line in fig.axes[0].lines

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .. import moe_verdicts
+from ..figures.moe import NAME as FIGURE
 from ..moe_comparisons import main_mlp_runs
-from ..moe_figures import NAME as FIGURE
 from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels
 from ..stats import corrected_interval
 from ..verdicts import ALPHA, join

@@ -2,7 +2,8 @@
 one split per dataset (the moe stage's moe_traces table), falls of the objective marked.
 
 Registered in emnn.figures (its list, inputs and painters) when the study has a `moe`
-section; drawn in that module's house style (labelled log ticks, one x quantity per panel).
+section; drawn in the house style of emnn.figures.style (labelled log ticks, one x quantity
+per panel).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import figures as base
-from .layout import TABLES
-from .moe_study import DECREASE_RTOL, METHODS, is_true, labels
+from ..layout import TABLES
+from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels
+from .style import COLORS, _count, _count_ticks, _drawn, _log_ticks, _math
 
 NAME = "moe-objective"
 INPUTS = [f"{TABLES}/moe_traces.csv"]
@@ -29,7 +30,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
     moe = study["moe"]
     names = labels(moe["irls_rate"])
     datasets = [d for d in moe["datasets"] if d in set(traces["dataset"])]
-    colors = {m: base.COLORS[k] for k, m in enumerate(METHODS)}
+    colors = {m: COLORS[k] for k, m in enumerate(METHODS)}
     columns = [(x, [m for m in chosen if m in set(traces["method"])]) for x, chosen in COLUMNS]
     columns = [(x, chosen) for x, chosen in columns if chosen]
     fig, axes = plt.subplots(
@@ -48,7 +49,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
                 loss = -line["objective"].to_numpy(float) / line["n_train"].to_numpy(float)
                 x = line["iteration"].to_numpy()
                 (handles[method],) = axis.plot(
-                    x, loss, color=colors[method], lw=1.3, label=base._drawn(names[method])
+                    x, loss, color=colors[method], lw=1.3, label=_drawn(names[method])
                 )
                 fell = line["decreased"].map(is_true).to_numpy(bool)
                 if fell.any():
@@ -61,14 +62,14 @@ def objective_traces(traces: pd.DataFrame, study: dict):
             axis.set_yscale("log")
             axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
             axis.set_xlim(left=0)
-            base._count_ticks(axis.xaxis)
-            axis.set_title(base._drawn(f"{dataset}: {x_label}s"), fontsize=8, loc="left")
+            _count_ticks(axis.xaxis)
+            axis.set_title(_drawn(f"{dataset}: {x_label}s"), fontsize=8, loc="left")
         # The same loss scale across a row: one dataset, one objective.
         low = min(axis.get_ylim()[0] for axis in row)
         high = max(axis.get_ylim()[1] for axis in row)
         for axis in row:
             axis.set_ylim(low, high)
-            base._log_ticks(axis.yaxis)
+            _log_ticks(axis.yaxis)
         row[0].set_ylabel("$-\\ell/n$")
     for axis, (x_label, _) in zip(axes[-1], columns, strict=True):
         axis.set_xlabel(x_label)
@@ -77,8 +78,8 @@ def objective_traces(traces: pd.DataFrame, study: dict):
         handles=[handles[k] for k in order], loc="outside lower center", ncols=len(order),
         fontsize=8, handlelength=1.5,
     )  # fmt: skip
-    which = "the first split" if splits == [0] else base._count(len(splits), "split")
-    threshold = base._math(DECREASE_RTOL)
+    which = "the first split" if splits == [0] else _count(len(splits), "split")
+    threshold = _math(DECREASE_RTOL)
     title = "Mixture of experts: the objective against iteration"
     caption = (
         f"Penalized loss per training example $-\\ell/n$ (the objective with its sign "

@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
+from .style import COLORS, _count, _drawn, _label, _zoom
+
 # role -> (marker, line style, offset in log2(m) so that overlapping error bars stay apart)
 STYLES = {"exact": ("o", "-", -0.06), "approximate": ("s", "--", 0.0), "baseline": ("^", ":", 0.06)}
 ROWS = (("accuracy", "test accuracy (%)", 100.0), ("log_loss", "test log-loss", 1.0))
 
 
 def scaling_sweep(table: pd.DataFrame, study: dict):
-    from . import figures as base  # emnn.figures imports this module
-
     scaling = study["scaling"]
     datasets = scaling["datasets"]
-    colors = dict(zip(STYLES, base.COLORS, strict=False))
+    colors = dict(zip(STYLES, COLORS, strict=False))
     fig, axes = plt.subplots(
         2, len(datasets), figsize=(3.5 * len(datasets), 4.8), layout="constrained",
         squeeze=False, sharex=True,
@@ -44,8 +44,8 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
                               color=colors[role], markerfacecolor=face)  # fmt: skip
             if metric == "accuracy":
                 values = shown[["accuracy_mean", "accuracy_ci_low", "accuracy_ci_high"]]
-                base._zoom(axis, 100 * values.to_numpy(dtype=float))
-                axis.set_title(base._drawn(dataset))
+                _zoom(axis, 100 * values.to_numpy(dtype=float))
+                axis.set_title(_drawn(dataset))
             axis.set_ylabel(label)
             axis.set_xscale("log", base=2)
             axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(scaling["n_hidden"])))
@@ -53,7 +53,7 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
             axis.xaxis.set_minor_locator(ticker.NullLocator())
             axis.tick_params(axis="x", labelsize=7)
         axes[-1][column].set_xlabel("hidden units $m$ (log scale)")
-    labels = {role: base._drawn(base._label(study, scaling[role])) for role in STYLES}
+    labels = {role: _drawn(_label(study, scaling[role])) for role in STYLES}
     handles = [
         plt.Line2D([], [], color=colors[r], ls=STYLES[r][1], marker=STYLES[r][0], ms=4,
                    label=labels[r]) for r in STYLES
@@ -61,7 +61,7 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
                     label="a run stopped at its cap")]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
     counts = sorted(set(table["n_splits"].dropna().astype(int)))
-    over = f"the first {base._count(counts[0], 'paired split')}" if len(counts) == 1 else "splits"
+    over = f"the first {_count(counts[0], 'paired split')}" if len(counts) == 1 else "splits"
     sampled = table.loc[table["predictor"].str.contains("monte-carlo"), "n_hidden"]
     scored = (
         f"from $m = {int(sampled.min())}$ on the stochastic-unit network is scored by its "
@@ -78,35 +78,3 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
         f"before its stopping rule."
     )
     return fig, title, caption
-
-
-E_STEP_LABELS = {"exact": "exact", "variational": "variational", "monte-carlo": "Monte Carlo"}
-
-
-def iteration_cost_panel(axis, table: pd.DataFrame, study: dict) -> str:
-    """One whole EM iteration per kind of E-step against m (log-log); the caption's
-    sentence about it."""
-    from . import figures as base
-
-    for k, (e_step, label) in enumerate(E_STEP_LABELS.items()):
-        line = table[table["e_step"] == e_step].sort_values("n_hidden")
-        if not line.empty:
-            axis.plot(line["n_hidden"], 1e3 * line["iteration_seconds"], marker="os^"[k], ms=3,
-                      color=base.COLORS[k], label=label)  # fmt: skip
-    axis.set_xscale("log", base=2)
-    axis.set_yscale("log")
-    base._log_ticks(axis.yaxis)
-    axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(set(table["n_hidden"]))))
-    axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
-    axis.xaxis.set_minor_locator(ticker.NullLocator())
-    axis.tick_params(axis="x", labelsize=7)
-    axis.set_xlabel("hidden units $m$ (log scale)")
-    axis.set_ylabel("milliseconds")
-    axis.set_title("one EM iteration, by E-step", fontsize=9)
-    axis.legend(fontsize=8)
-    n, samples = int(table["n"].iloc[0]), int(table["n_samples"].iloc[0])
-    return (
-        f"Right: one whole EM iteration (Newton M-step, then E-step) on {n} examples for "
-        f"each kind of E-step (Monte Carlo with {samples} draws per example), best of "
-        "repeated iterations continuing a fit, both axes logarithmic."
-    )

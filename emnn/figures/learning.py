@@ -1,0 +1,186 @@
+"""The main study's figures of training itself: each method's learning curves on a dataset,
+and the exact-likelihood trainers' relative suboptimality against E-step evaluations.
+
+Exact-likelihood and back-propagation trainers minimize different objectives, counted in
+different steps (iterations, epochs), so these figures never put the two on one axis.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .style import (
+    _colors,
+    _count,
+    _count_ticks,
+    _drawn,
+    _grid,
+    _label,
+    _log_ticks,
+    _math,
+    _text,
+    _zoom,
+)
+
+# One x quantity per row of panels: exact-likelihood trainers count their iterations (an EM
+# step, a SQUAREM cycle or an L-BFGS step: one update of the weights each), back-propagation
+# counts epochs. The two never share an axis.
+STEP_LABELS = {"exact": "iteration", "mean-field": "epoch"}
+ROW_TITLES = {
+    "exact": "Exact-likelihood trainers (stochastic units)",
+    "mean-field": "Back-propagation trainers (deterministic network)",
+}
+LOSS_LABELS = {
+    "exact": "exact penalized loss $-\\ell/n$",
+    "mean-field": "mean-field penalized loss $-\\hat{\\ell}/n$",
+}
+
+
+def _objectives(convergence: pd.DataFrame, dataset: str) -> dict:
+    """Each main method's training objective ("exact" or "mean-field") on a dataset."""
+    rows = convergence[convergence["dataset"] == dataset]
+    return dict(zip(rows["method"], rows["objective"], strict=True))
+
+
+def _n_splits(table: pd.DataFrame, dataset: str) -> int | None:
+    """The number of splits behind a dataset's rows, if the table says and they agree."""
+    if "n_splits" not in table:
+        return None
+    counts = set(table.loc[table["dataset"] == dataset, "n_splits"].dropna().astype(int))
+    return counts.pop() if len(counts) == 1 else None
+
+
+def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict, dataset: str):
+    colors = _colors(study)
+    kinds = _objectives(convergence, dataset)
+    methods = study["main"]["methods"]
+    groups = [
+        (kind, [m for m in methods if kinds.get(m) == kind]) for kind in ("exact", "mean-field")
+    ]
+    groups = [(kind, chosen) for kind, chosen in groups if chosen]
+    fig = plt.figure(figsize=(7.2, 2.6 * len(groups)), layout="constrained")
+    # One sub-figure per kind of trainer: its own title, x quantity and legend.
+    panels = np.atleast_1d(fig.subfigures(len(groups), 1, hspace=0.04))
+    axes = [panel.subplots(1, 2) for panel in panels]
+    shown = curves[curves["dataset"] == dataset]
+    single = []  # methods recorded at their final iteration only
+    for panel, row, (kind, chosen) in zip(panels, axes, groups, strict=True):
+        left, right = row
+        for method in chosen:
+            for axis, value, scale in ((left, "train_loss", 1), (right, "test_accuracy", 100)):
+                line = shown[(shown["method"] == method) & (shown["value"] == value)]
+                if line.empty:
+                    continue
+                x = line["iteration"].to_numpy()
+                axis.plot(x, scale * line["median"], color=colors[method], lw=1.4,
+                          marker="o" if len(x) == 1 else None, ms=5,
+                          label=_drawn(_label(study, method)))  # fmt: skip
+                axis.fill_between(
+                    x, scale * line["q25"], scale * line["q75"], color=colors[method],
+                    alpha=0.2, lw=0,
+                )  # fmt: skip
+                if len(x) == 1 and value == "train_loss":
+                    single.append(_label(study, method))
+        left.set_yscale("log")
+        for axis in row:
+            axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
+            axis.set_xlim(left=0)
+            axis.set_xlabel(STEP_LABELS[kind])
+            _count_ticks(axis.xaxis)
+        _log_ticks(left.yaxis)
+        left.set_ylabel(LOSS_LABELS[kind])
+        right.set_ylabel("test accuracy (%)")
+        panel.suptitle(ROW_TITLES[kind], x=0.02, ha="left", fontsize=9, fontweight="bold")
+        panel.legend(handles=right.get_legend_handles_labels()[0], loc="outside right center",
+                     fontsize=7, handlelength=1.5)  # fmt: skip
+    # Accuracy: the same limits in every row, from the data of every row.
+    accuracy = shown[shown["method"].isin(methods) & (shown["value"] == "test_accuracy")]
+    for row in axes:
+        _zoom(row[1], 100 * accuracy[["q25", "median", "q75"]].to_numpy(dtype=float))
+    n_splits = _n_splits(convergence, dataset)
+    over = f"the {_count(n_splits, 'split')}" if n_splits else "splits"
+    title = f"Learning curves on {_text(dataset)}"
+    caption = (
+        f"Each method's own training objective (penalized log-loss per training example, log "
+        f"scale) and test accuracy under its own predictor on {_text(dataset)}, against its "
+        f"own iteration count (0, then logarithmic): median over {over}, band from the first "
+        f"to the third quartile. Exact-likelihood trainers (top) minimize the exact loss of "
+        f"the stochastic-unit network, and one iteration is one update of the weights: an EM "
+        f"step, a SQUAREM cycle (three or more E-steps) or an L-BFGS step (the suboptimality "
+        f"figure puts them on one scale of cost, E-step evaluations); back-propagation "
+        f"trainers (bottom) minimize the mean-field network's loss, counted in epochs. The two "
+        f"objectives are different quantities and never share an axis. A run that stopped "
+        f"early keeps its final value."
+    )
+    if single:
+        caption += (
+            f" {' and '.join(_text(s) for s in single)} "
+            f"{'is' if len(single) == 1 else 'are'} recorded at the final epoch only (one point)."
+        )
+    return fig, title, caption
+
+
+def suboptimality(table: pd.DataFrame, study: dict):
+    colors = _colors(study)
+    datasets = study["main"]["datasets"]
+    rows, columns = _grid(len(datasets))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(7.2, 0.4 + 2.3 * rows), layout="constrained", squeeze=False
+    )
+    values = table[["q25", "median", "q75"]].to_numpy(dtype=float).ravel()
+    positive = values[np.isfinite(values) & (values > 0)]
+    # Zero (the run that found the split's best) has no place on a log scale: it is drawn
+    # on a dotted line a decade below the smallest positive value.
+    floor = 10.0 ** (np.floor(np.log10(positive.min())) - 1) if positive.size else 1e-8
+    floor = max(floor, 1e-15)
+    handles = {}
+    for axis, dataset in zip(axes.flat, datasets, strict=False):
+        shown = table[table["dataset"] == dataset]
+        for method in study["main"]["methods"]:
+            line = shown[shown["method"] == method]
+            if line.empty:
+                continue
+            x = line["n_estep"].to_numpy()
+            (handles[method],) = axis.plot(
+                x, np.maximum(line["median"], floor), color=colors[method], lw=1.4,
+                label=_drawn(_label(study, method)),
+            )  # fmt: skip
+            axis.fill_between(
+                x, np.maximum(line["q25"], floor), np.maximum(line["q75"], floor),
+                color=colors[method], alpha=0.2, lw=0,
+            )  # fmt: skip
+        if shown.empty:
+            axis.text(0.5, 0.5, "no exact-likelihood trainer", ha="center", va="center",
+                      transform=axis.transAxes, color="0.4")  # fmt: skip
+            continue
+        axis.axhline(floor, color="0.4", lw=0.8, ls=":")
+        axis.text(0.01, floor, " 0 (the split's best)", transform=axis.get_yaxis_transform(),
+                  ha="left", va="bottom", fontsize=7, color="0.35")  # fmt: skip
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_ylim(bottom=floor / 2)
+        _log_ticks(axis.xaxis)
+        _log_ticks(axis.yaxis)
+        axis.set_title(_drawn(dataset), fontsize=9)
+        axis.set_xlabel("E-step evaluations")
+        axis.set_ylabel("relative suboptimality")
+    for axis in axes.flat[len(datasets) :]:
+        axis.remove()
+    if handles:
+        fig.legend(handles=list(handles.values()), loc="outside lower center",
+                   ncols=min(len(handles), 4), fontsize=8)  # fmt: skip
+    title = "Relative suboptimality against E-step evaluations"
+    caption = (
+        "Relative suboptimality $(\\ell^* - \\ell)/|\\ell^*|$ of each exact-likelihood trainer "
+        "after a given number of E-step evaluations (both axes logarithmic), where $\\ell$ is its "
+        "penalized log-likelihood [#eq-objective] and $\\ell^*$ the best final one any "
+        "exact-likelihood trainer reached on the same split: median over splits, band from the "
+        "first to the third quartile. The "
+        "E-step is the unit of cost all of them share: EM spends one per iteration, SQUAREM "
+        "three or more per cycle, L-BFGS one per function evaluation (line-search trials "
+        "included). A run that stopped keeps its final value; a value of 0 (the run that "
+        f"found the split's best) is drawn on the dotted line at {_math(floor)}."
+    )
+    return fig, title, caption

@@ -25,6 +25,7 @@ from emnn.experiment import run_splits
 from emnn.report.scaling import scaling_context, sweep_table
 from emnn.report.scaling_text import (
     best_sentence,
+    cap_sentence,
     convergence_sentence,
     overlap_sentence,
     pruning_sentence,
@@ -181,6 +182,20 @@ def test_best_m_skips_unconverged_cells_and_em_uses_exact_where_it_ran():
     assert "all 3 of its values of $m$ converged" in best_sentence(
         sweep_tables(synthetic_runs(BASE))["scaling_best"], "d", LABELS
     )
+
+
+def test_a_capped_cell_better_than_the_best_m_is_named():
+    free = sweep_tables(synthetic_runs(BASE))
+    assert cap_sentence(free["scaling"], free["scaling_best"], "d", LABELS) == ""
+    capped = sweep_tables(synthetic_runs(BASE, converged={("approximate", 16): False}))
+    said = cap_sentence(capped["scaling"], capped["scaling_best"], "d", LABELS)
+    assert said.startswith("Among the cells stopped at their cap, variational EM reaches a")
+    assert "(0.092 at $m = 16$) than EM's best $m$ on d" in said
+    # A capped cell worse than the choice says nothing.
+    worse = dict(BASE)
+    worse[("exact", 2)] = [0.5, 0.5, 0.5, 0.5]
+    tables = sweep_tables(synthetic_runs(worse, converged={("exact", 2): False}))
+    assert cap_sentence(tables["scaling"], tables["scaling_best"], "d", LABELS) == ""
 
 
 def test_a_cell_capped_on_one_split_is_chosen_for_no_split():

@@ -18,6 +18,7 @@ from .markup import literal
 from .scaling_text import (
     E_STEP_TEXT,
     best_sentence,
+    cap_sentence,
     convergence_sentence,
     label,
     m_list,
@@ -176,7 +177,15 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
                 "name": literal(dataset),
                 "overlap": overlap_sentence(summary, dataset, names),
                 "units": units_sentence(summary, dataset, names, define=k == 0),
-                "best": best_sentence(best, dataset, names),
+                "best": " ".join(
+                    filter(
+                        None,
+                        [
+                            best_sentence(best, dataset, names),
+                            cap_sentence(summary, best, dataset, names),
+                        ],
+                    )
+                ),  # fmt: skip
                 "verdict": verdict_sentence(comparisons, dataset),
                 "table": f"tab-scaling-{slug(dataset)}",
             }

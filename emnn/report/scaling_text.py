@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..scaling import family_cells
 from ..scoring import USED_UNIT_NATS
 from ..verdicts import join
 from .formats import finite, fixed, number, pct, pvalue, signed_points
@@ -230,6 +231,33 @@ def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
         f"for each split on the other splits, EM's $m$ were {', '.join(choices['em'].split())} "
         f"and back-propagation's {', '.join(choices['baseline'].split())}.{caveat}"
     )
+
+
+def cap_sentence(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, names: dict) -> str:
+    """Where a family's cells stopped at the cap hold a lower mean test log-loss than its
+    chosen best m: then the cap, not the trainer, decides the choice, and the paired
+    comparison measures the cap as much as the trainer."""
+    said = []
+    for family in FAMILY_NAMES:
+        chosen = best[(best["dataset"] == dataset) & (best["family"] == family)]
+        if chosen.empty:
+            continue
+        cells = family_cells(summary, dataset, family)
+        capped = cells[cells["converged"] < cells["n_splits"]]
+        if capped.empty:
+            continue
+        lowest = capped.loc[capped["log_loss_mean"].idxmin()]
+        if lowest["log_loss_mean"] >= chosen["log_loss_mean"].iloc[0]:
+            continue
+        who = names[lowest["role"]] if family == "em" else names["baseline"]
+        said.append(
+            f"Among the cells stopped at their cap, {who} reaches a lower mean test log-loss "
+            f"({fixed(lowest['log_loss_mean'])} at $m = {int(lowest['n_hidden'])}$) than "
+            f"{FAMILY_NAMES[family]}'s best $m$ on {literal(dataset)}: there the cap, not the "
+            "trainer, decides the choice, and the comparison below measures the cap as much "
+            f"as {FAMILY_NAMES[family]}."
+        )
+    return " ".join(said)
 
 
 def verdict(row) -> str:

@@ -185,7 +185,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
                             cap_sentence(summary, best, dataset, names),
                         ],
                     )
-                ),  # fmt: skip
+                ),
                 "verdict": verdict_sentence(comparisons, dataset),
                 "table": f"tab-scaling-{slug(dataset)}",
             }

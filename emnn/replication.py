@@ -29,11 +29,11 @@ DESCRIPTION = [
     "Its EM code has no bias terms, predicts with the mean-field shortcut "
     "$\\operatorname{softmax}(V \\sigma(W \\mathbf{x}))$ rather than the exact marginal "
     "[#eq-marginal], and its output-layer update reuses a loop variable, "
-    "so every column of V receives the same update and the output layer's predictions never "
+    "so every column of $V$ receives the same update and the output layer's predictions never "
     "change from their random start. Its back-propagation code applies the sigmoid's "
     "derivative to the activation (the sigmoid twice) and multiplies the gradient of the "
     "hidden biases by the number of inputs.",
-    "We rebuild both notebooks bug for bug (emnn.ablations), check that they regenerate the "
+    "We rebuild both notebooks bug for bug (`emnn.ablations`), check that they regenerate the "
     "reported accuracies, and then remove one defect at a time, and all of them at once. "
     "Every row runs on the original split from the original initial weights, and on the "
     "study's paired splits from random initial weights.",

@@ -92,6 +92,15 @@ def test_a_percentage_never_breaks_before_its_sign():
     assert markup.tex("a % sign", {}) == "a \\% sign"  # no number, an ordinary space
 
 
+def test_the_replication_description_is_markup_with_its_formulas_and_reference():
+    from emnn.replication import DESCRIPTION
+
+    kinds = {kind for sentence in DESCRIPTION for kind, _ in markup.segments(sentence)}
+    assert {"math", "ref", "code"} <= kinds
+    tex = markup.tex(" ".join(DESCRIPTION), {}, {"eq-marginal": ("(3)", "eq-marginal")})
+    assert "$m = 7$" in tex and "\\eqref{eq-marginal}" in tex and "\\$" not in tex
+
+
 def test_an_unknown_citation_is_left_as_typed():
     assert text_of(markup.html("see [@nobody]", REFNUM)) == "see [@nobody]"
     assert "cite" not in markup.tex("see [@nobody]", REFNUM)

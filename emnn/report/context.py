@@ -91,10 +91,10 @@ def cited(values: dict, refs: list[dict]) -> list[dict]:
 
 
 def replication_context(tables: dict) -> dict:
-    """The replication section (emnn.replication), its sentences as prose markup."""
+    """The replication section (emnn.replication): its description is prose markup as
+    written; its computed sentences, which carry names from the data, are shown as typed."""
     shown = replication(tables["ablation"], tables["ablation_inits"])
-    for key in ("description", "sentences"):
-        shown[key] = [literal(sentence) for sentence in shown[key]]
+    shown["sentences"] = [literal(sentence) for sentence in shown["sentences"]]
     shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
     return shown
 

@@ -282,15 +282,28 @@ def check_scaling(config: dict) -> None:
             f"config: study.scaling.approximate: method '{scaling['approximate']}' must be EM "
             "(model: em) with params.e_step 'variational' or 'monte-carlo'"
         )
-    for role, n_hidden in scaling_hidden(config).items():
-        for m in n_hidden:
-            check_method(scaling[role], config["methods"][scaling[role]], m)
+    for name, top in scaling.get("max_hidden", {}).items():
+        if name not in config["datasets"]:  # a defined dataset the sweep skips is no error
+            raise ConfigError(
+                f"config: study.scaling.max_hidden names unknown dataset '{name}'; "
+                f"defined datasets: {', '.join(sorted(config['datasets']))}"
+            )
+        if top < min(scaling["n_hidden"]):
+            raise ConfigError(
+                f"config: study.scaling.max_hidden.{name} is {top}, below every m of "
+                f"study.scaling.n_hidden, so {name} would run nothing"
+            )
+    for dataset in scaling["datasets"]:
+        for role, n_hidden in scaling_hidden(config, dataset).items():
+            for m in n_hidden:
+                check_method(scaling[role], config["methods"][scaling[role]], m)
 
 
-def scaling_hidden(config: dict) -> dict[str, list[int]]:
-    """The numbers of hidden units each role of study.scaling runs at."""
+def scaling_hidden(config: dict, dataset: str) -> dict[str, list[int]]:
+    """The numbers of hidden units each role of study.scaling runs at on a dataset."""
     scaling = config["study"]["scaling"]
-    hidden = sorted(scaling["n_hidden"])
+    top = scaling.get("max_hidden", {}).get(dataset, max(scaling["n_hidden"]))
+    hidden = sorted(m for m in scaling["n_hidden"] if m <= top)
     return {
         "exact": [m for m in hidden if m <= scaling["exact_max_hidden"]],
         "approximate": hidden,
@@ -417,7 +430,7 @@ def scaling_runs(config: dict) -> list[tuple[str, str, int]]:
     return sorted(
         (dataset, scaling[role], m)
         for dataset in scaling["datasets"]
-        for role, n_hidden in scaling_hidden(config).items()
+        for role, n_hidden in scaling_hidden(config, dataset).items()
         for m in n_hidden
     )
 

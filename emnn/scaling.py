@@ -33,9 +33,14 @@ RUN_COLUMNS = [
 
 
 def load_runs(run_dirs, scaling: dict) -> pd.DataFrame:
-    """One row per run of the sweep, with its role; only the first n_splits splits (a
-    shared run directory of the main study holds more)."""
+    """One row per run of the sweep, with its role (see keep)."""
     runs, _, _ = aggregate.load(run_dirs)
+    return keep(runs, scaling)
+
+
+def keep(runs: pd.DataFrame, scaling: dict) -> pd.DataFrame:
+    """The runs that are the sweep's, each with its role: only the first n_splits splits and
+    m up to the dataset's max_hidden (a shared run directory of the main study holds more)."""
     roles = {scaling[role]: role for role in ROLES}
     runs = runs[runs["dataset"].isin(scaling["datasets"]) & runs["method"].isin(roles)]
     runs = runs[runs["split"] < scaling["n_splits"]].copy()
@@ -43,6 +48,8 @@ def load_runs(run_dirs, scaling: dict) -> pd.DataFrame:
     exact = runs["role"] == "exact"
     runs = runs[~exact | (runs["n_hidden"] <= scaling["exact_max_hidden"])]
     runs = runs[runs["n_hidden"].isin(scaling["n_hidden"])]
+    top = runs["dataset"].map(scaling.get("max_hidden", {})).fillna(max(scaling["n_hidden"]))
+    runs = runs[runs["n_hidden"] <= top]
     order = ["dataset", "role", "n_hidden", "split"]
     runs["role"] = pd.Categorical(runs["role"], ROLES, ordered=True)
     runs = runs.sort_values(order, ignore_index=True)

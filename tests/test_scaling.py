@@ -27,6 +27,7 @@ from emnn.report.scaling_text import (
     best_sentence,
     cap_sentence,
     convergence_sentence,
+    limits_text,
     overlap_sentence,
     pruning_sentence,
     summary_sentence,
@@ -90,6 +91,30 @@ def test_scaling_jobs_run_the_first_splits_and_shared_jobs_all():
     shared["study"]["scaling"]["n_hidden"] = [7, 64]
     assert first_splits(shared, "digits", "sgd", 7) is None
     assert first_splits(shared, "digits", "sgd", 64) == wanted
+
+
+def test_max_hidden_stops_a_small_dataset_short_of_the_last_m():
+    config = load_config([CONFIG])
+    config["study"]["scaling"]["max_hidden"] = {"iris": 12}
+    config["study"]["scaling"]["datasets"] = ["iris", "digits"]
+    swept = [job for job in runs(config) if job not in runs(config, scaling=False)]
+    assert max(m for d, _, m in swept if d == "iris") == 12
+    assert max(m for d, _, m in swept if d == "digits") == 64
+    assert ("iris", "em-variational", 12) in swept and ("iris", "em-exact", 12) in swept
+    with pytest.raises(ConfigError, match=r"max_hidden names unknown dataset 'irs'"):
+        check_study(validate(config_with(max_hidden={"irs": 12})))
+    with pytest.raises(ConfigError, match=r"max_hidden\.iris is 1, below every m"):
+        check_study(validate(config_with(max_hidden={"iris": 1})))
+
+
+def test_the_tables_keep_each_dataset_to_its_m_and_splits():
+    runs = synthetic_runs(BASE).drop(columns="role")
+    runs["method"] = runs["method"].replace({"em-vb": "em-variational"})
+    spec = {**SPEC, "approximate": "em-variational"}
+    assert sorted(set(scaling.keep(runs, spec)["n_hidden"])) == [2, 4, 16]
+    limited = scaling.keep(runs, {**spec, "max_hidden": {"d": 4}, "n_splits": 2})
+    assert sorted(set(limited["n_hidden"])) == [2, 4] and set(limited["split"]) == {0, 1}
+    assert list(limited.columns) == scaling.RUN_COLUMNS
 
 
 def test_a_scaling_job_past_the_exact_limit_scores_by_monte_carlo():
@@ -285,6 +310,14 @@ def test_a_unit_counts_as_used_when_it_moves_some_log_odds_by_the_threshold():
     assert hidden_units_used(net) == 1
 
 
+def test_the_text_names_the_datasets_that_stop_short():
+    spec = {**SPEC, "n_hidden": [1, 12, 64], "max_hidden": {"a": 12, "b": 12, "c": 64}}
+    assert limits_text(spec, ["a", "b", "c"]) == " (on a and b up to $m = 12$)"
+    assert limits_text(spec, ["c"]) == ""
+    spec["max_hidden"]["c"] = 1
+    assert limits_text(spec, ["a", "c"]) == " (on c up to $m = 1$ and a up to $m = 12$)"
+
+
 def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():
     row = {"metric": "accuracy", "mean_difference": 0.02, "p_holm": 0.01}
     assert verdict(row) == "EM"
@@ -393,6 +426,15 @@ def test_the_figures_draw_the_sweep_and_both_cost_panels():
         if line.get_markerfacecolor() == "white" and len(line.get_xdata())
     ]  # fmt: skip
     assert len(hollow) == 1  # the baseline's capped cell at m = 4
+    plt.close(fig)
+    # Three datasets: two side by side, the third below; its neighbour's panels hidden.
+    three = pd.concat([summary.assign(dataset=d) for d in ("a", "b", "c")], ignore_index=True)
+    fig, _, _ = figures.scaling.scaling_sweep(three, {**study, "scaling": {**SPEC, "datasets":
+                                              ["a", "b", "c"]}})  # fmt: skip
+    shown = [axis for axis in fig.axes if axis.get_visible()]
+    assert (len(fig.axes), len(shown)) == (8, 6)
+    assert [axis.get_title() for axis in shown if axis.get_title()] == ["a", "b", "c"]
+    assert sum(axis.get_xlabel() != "" for axis in shown) == 2  # the lowest of each column
     plt.close(fig)
     cost = pd.DataFrame({"n_hidden": [2, 4], "n": 120, "e_step_seconds": [1e-4, 2e-4],
                          "m_step_seconds": [3e-4, 4e-4]})  # fmt: skip

@@ -12,6 +12,7 @@ from .style import COLORS, _count, _drawn, _label, _zoom
 
 # role -> (marker, line style, offset in log2(m) so that overlapping error bars stay apart)
 STYLES = {"exact": ("o", "-", -0.06), "approximate": ("s", "--", 0.0), "baseline": ("^", ":", 0.06)}
+MAX_COLUMNS = 2
 ROWS = (("accuracy", "test accuracy (%)", 100.0), ("log_loss", "test log-loss", 1.0))
 
 
@@ -19,14 +20,22 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
     scaling = study["scaling"]
     datasets = scaling["datasets"]
     colors = dict(zip(STYLES, COLORS, strict=False))
+    # at most two datasets side by side; each takes a block of two rows (accuracy, log-loss)
+    columns = min(len(datasets), MAX_COLUMNS)
+    blocks = -(-len(datasets) // columns)
     fig, axes = plt.subplots(
-        2, len(datasets), figsize=(3.5 * len(datasets), 4.8), layout="constrained",
+        2 * blocks, columns, figsize=(3.5 * columns, 1.0 + 3.8 * blocks), layout="constrained",
         squeeze=False, sharex=True,
     )  # fmt: skip
-    for column, dataset in enumerate(datasets):
+    for empty in range(len(datasets), blocks * columns):
+        block, column = divmod(empty, columns)
+        axes[2 * block][column].set_visible(False)
+        axes[2 * block + 1][column].set_visible(False)
+    for k, dataset in enumerate(datasets):
+        block, column = divmod(k, columns)
         shown = table[table["dataset"] == dataset]
         for row, (metric, label, scale) in enumerate(ROWS):
-            axis = axes[row][column]
+            axis = axes[2 * block + row][column]
             for role, (marker, style, offset) in STYLES.items():
                 line = shown[shown["role"] == role].sort_values("n_hidden")
                 if line.empty:
@@ -52,7 +61,9 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
             axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
             axis.xaxis.set_minor_locator(ticker.NullLocator())
             axis.tick_params(axis="x", labelsize=7)
-        axes[-1][column].set_xlabel("hidden units $m$ (log scale)")
+            if row == len(ROWS) - 1 and k + columns >= len(datasets):  # lowest in its column
+                axis.set_xlabel("hidden units $m$ (log scale)")
+                axis.xaxis.set_tick_params(labelbottom=True)
     labels = {role: _drawn(_label(study, scaling[role])) for role in STYLES}
     handles = [
         plt.Line2D([], [], color=colors[r], ls=STYLES[r][1], marker=STYLES[r][0], ms=4,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..layout import slug
 from ..scoring import USED_UNIT_NATS
+from ..verdicts import join
 from .floats import column, table
 from .formats import fixed, number, pct, pvalue, signed_points
 from .markup import literal
@@ -21,6 +22,7 @@ from .scaling_text import (
     cap_sentence,
     convergence_sentence,
     label,
+    limits_text,
     m_list,
     overlap_sentence,
     pruning_sentence,
@@ -149,7 +151,8 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
     return {
         "labels": labels,
         "names": names,
-        "datasets": [literal(d) for d in datasets],
+        "datasets": join([literal(d) for d in datasets]),
+        "limits": limits_text(spec, datasets),
         "n_hidden": m_list(spec["n_hidden"]),
         "n_hidden_max": max(spec["n_hidden"]),
         "exact_max_hidden": spec["exact_max_hidden"],
@@ -171,6 +174,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
                 & summary["dataset"].isin(datasets)
             ],
         ),
+        "n_comparisons": int(comparisons["dataset"].isin(datasets).sum()),
         "table_refs": " and ".join(f"[#tab-scaling-{slug(d)}]" for d in datasets),
         "per_dataset": [
             {

@@ -27,6 +27,19 @@ def m_list(values) -> str:
     return join([str(int(v)) for v in sorted(values)])
 
 
+def limits_text(spec: dict, datasets: list) -> str:
+    """The datasets that stop short of the last m, as " (on iris and wine up to m = 12)"."""
+    top = max(spec["n_hidden"])
+    limits = {d: m for d, m in spec.get("max_hidden", {}).items() if d in datasets and m < top}
+    if not limits:
+        return ""
+    parts = [
+        f"{join([literal(d) for d in limits if limits[d] == m])} up to $m = {m}$"
+        for m in sorted(set(limits.values()))
+    ]
+    return f" (on {join(parts)})"
+
+
 def label(config: dict, method: str) -> str:
     return literal(config["methods"][method].get("label", method))
 

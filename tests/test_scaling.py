@@ -301,6 +301,38 @@ def test_the_units_sentence_says_when_the_variational_network_prunes_units():
     assert pruning_sentence(half, ["d"], LABELS).startswith("On d, variational EM switched")
 
 
+def test_sentences_on_a_dataset_that_stops_at_the_exact_limit():
+    small = {key: value for key, value in BASE.items() if key[1] <= 4}
+    small[("approximate", 2)] = small[("exact", 2)]
+    small[("approximate", 4)] = small[("exact", 4)]
+    tables = sweep_tables(synthetic_runs(small, units={("approximate", 4): 1}))
+    said = overlap_sentence(tables["scaling"], "d", LABELS)
+    assert "variational EM has the same mean test accuracy as exact EM at every $m$" in said
+    units = units_sentence(tables["scaling"], "d", LABELS, define=False)
+    assert units == (
+        "On d at $m = 4$ exact EM used a median of 4 of 4 hidden units, variational EM 1 of 4 "
+        "and SGD 4 of 4."
+    )
+    # Every split a tie: no interval to give, and the sentence says so.
+    rows = tables["scaling_comparisons"].copy()
+    rows.loc[rows["metric"] == "accuracy", ["ties", "wins", "losses"]] = [4, 0, 0]
+    rows.loc[rows["metric"] == "accuracy", ["ci_low", "ci_high"]] = np.nan
+    said = verdict_sentence(rows, "d")
+    assert "own: the same accuracy on all 4 splits, and a mean log-loss difference" in said
+    assert "–" not in said
+
+
+def test_the_capped_cells_are_listed_in_the_study_order_of_datasets():
+    runs = pd.concat(
+        [synthetic_runs(BASE, converged={("exact", 2): False}).assign(dataset=d) for d in "ba"]
+    )
+    summary = scaling.summarize(runs)
+    said = convergence_sentence(summary, LABELS, ["b", "a"])
+    assert said.index("on b at") < said.index("on a at")
+    said = convergence_sentence(summary.iloc[::-1], LABELS, ["b", "a"])
+    assert said.index("on b at") < said.index("on a at")
+
+
 def test_a_unit_counts_as_used_when_it_moves_some_log_odds_by_the_threshold():
     net = types.SimpleNamespace(coefs_=[None, np.array([[0.0, 0.1], [0.3, 0.25], [-1, 1]])])
     assert hidden_units_used(net) == 2  # spreads 0.1, 0.05 and 2

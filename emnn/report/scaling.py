@@ -161,7 +161,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "e_step_text": E_STEP_TEXT[methods["approximate"]["params"]["e_step"]],
         "stopping": stopping_sentence(methods, names),
         "monte_carlo_from": int(sampled.min()) if len(sampled) else None,
-        "convergence": convergence_sentence(summary, names),
+        "convergence": convergence_sentence(summary, names, datasets),
         "pruning": pruning_sentence(summary, datasets, names),
         "summary": summary_sentence(
             comparisons,
@@ -175,7 +175,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
             ],
         ),
         "n_comparisons": int(comparisons["dataset"].isin(datasets).sum()),
-        "table_refs": " and ".join(f"[#tab-scaling-{slug(d)}]" for d in datasets),
+        "table_refs": join([f"[#tab-scaling-{slug(d)}]" for d in datasets]),
         "per_dataset": [
             {
                 "name": literal(dataset),

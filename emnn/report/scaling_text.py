@@ -5,6 +5,7 @@ and gathers the section's values.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..scaling import family_cells
@@ -110,9 +111,15 @@ def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
     accuracy = (both["accuracy_mean"]["approximate"] - both["accuracy_mean"]["exact"]).round(9)
     loss = (both["log_loss_mean"]["approximate"] - both["log_loss_mean"]["exact"]).round(9)
     worst = accuracy.abs().idxmax()
+    where = f"On {literal(dataset)}, where both ran ($m \\le {int(both.index.max())}$), "
+    if points(accuracy.abs().max()) == points(0.0):  # equal to the printed digits
+        return (
+            f"{where}{labels['approximate']} has the same mean test accuracy as "
+            f"{labels['exact']} at every $m$ and a mean test log-loss within "
+            f"{fixed(loss.abs().max())}."
+        )
     return (
-        f"On {literal(dataset)}, where both ran ($m \\le {int(both.index.max())}$), "
-        f"{labels['approximate']} has a mean test accuracy within "
+        f"{where}{labels['approximate']} has a mean test accuracy within "
         f"{points(accuracy.abs().max())} percentage points of {labels['exact']} at every $m$ "
         f"(the largest difference, {signed_points(accuracy[worst])}, at $m = {int(worst)}$) "
         f"and a mean test log-loss within {fixed(loss.abs().max())}."
@@ -135,15 +142,20 @@ def units_sentence(summary: pd.DataFrame, dataset: str, names: dict, define=True
 
     approximate = widest["approximate"]
     said = (
-        (
-            "Counting a hidden unit as used when switching it on moves the log-odds of some "
-            f"class against another by at least {USED_UNIT_NATS:g} nats, on "
-            if define
-            else "On "
+        "Counting a hidden unit as used when switching it on moves the log-odds of some "
+        f"class against another by at least {USED_UNIT_NATS:g} nats, on "
+        if define
+        else "On "
+    ) + f"{literal(dataset)} at $m = {int(approximate['n_hidden'])}$ "
+    if "exact" in widest and widest["exact"]["n_hidden"] == approximate["n_hidden"]:
+        return said + (
+            f"{names['exact']} used a median of {used(widest['exact'])} hidden units, "
+            f"{names['approximate']} {used(approximate)} and {names['baseline']} "
+            f"{used(widest['baseline'])}."
         )
-        + f"{literal(dataset)} at $m = {int(approximate['n_hidden'])}$ {names['approximate']} "
-        f"used a median of {used(approximate)} hidden units and {names['baseline']} "
-        f"{used(widest['baseline'])}"
+    said += (
+        f"{names['approximate']} used a median of {used(approximate)} hidden units and "
+        f"{names['baseline']} {used(widest['baseline'])}"
     )
     if "exact" in widest:
         exact = widest["exact"]
@@ -191,12 +203,15 @@ def pruning_sentence(summary: pd.DataFrame, datasets: list, names: dict) -> str:
     )
 
 
-def convergence_sentence(summary: pd.DataFrame, labels: dict) -> str:
-    """How many runs met their stopping rule, and which (method, dataset, m) did not."""
+def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None) -> str:
+    """How many runs met their stopping rule, and which (method, dataset, m) did not, in the
+    order of `datasets` (the study's; by default the table's)."""
     total, met = int(summary["n_splits"].sum()), int(summary["converged"].sum())
     if met == total:
         return f"All {total} runs of the sweep met their stopping rule before the cap."
     short = summary[summary["converged"] < summary["n_splits"]]
+    order = list(datasets or dict.fromkeys(short["dataset"]))
+    short = short.sort_values("dataset", key=lambda d: d.map(order.index), kind="stable")
     cells = []
     for (dataset, role), group in short.groupby(["dataset", "role"], sort=False):
         at = [
@@ -330,11 +345,18 @@ def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
     for metric, unit in (("accuracy", "percentage points"), ("log_loss", "")):
         row = rows.loc[metric]
         value = signed_points if metric == "accuracy" else signed_loss
-        interval = f"{value(row['ci_low'])} to {value(row['ci_high'])}"
         name = "accuracy" if metric == "accuracy" else "log-loss"
+        if row["ties"] == row["n_splits"]:
+            parts.append(f"the same {name} on all {int(row['n_splits'])} splits")
+            continue
+        interval = (
+            f"95 % interval {value(row['ci_low'])} to {value(row['ci_high'])}, "
+            if np.isfinite([row["ci_low"], row["ci_high"]]).all()
+            else ""
+        )
         parts.append(
             f"a mean {name} difference of {value(row['mean_difference'])}"
-            f"{' ' + unit if unit else ''} (95 % interval {interval}, Holm-adjusted "
+            f"{' ' + unit if unit else ''} ({interval}Holm-adjusted "
             f"$p = {pvalue(row['p_holm'])}$, {count(int(row['wins']), 'win')}, "
             f"{count(int(row['ties']), 'tie')} and {count(int(row['losses']), 'loss', 'losses')} "
             f"over {int(row['n_splits'])} splits)"

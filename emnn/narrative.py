@@ -217,8 +217,9 @@ def limitations(plan: dict, runs: pd.DataFrame, comparisons: pd.DataFrame) -> li
         f"The main comparison uses one width ({widths}): the exact E-step weighs all $2^m$ "
         "configurations of the hidden layer, "
         + (
-            "so wider networks appear only in the sweep of [#sec-scaling], on fewer splits and, "
-            "past the exact limit, with an approximate E-step."
+            "so wider networks appear only in the sweep of [#sec-scaling], on fewer splits, "
+            "under a lower iteration cap than the main study's (so that it runs in minutes) "
+            "and, past the exact limit, with an approximate E-step."
             if "scaling" in plan
             else "so the sweep over $m$ is limited to small datasets."
         ),

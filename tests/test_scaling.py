@@ -29,12 +29,11 @@ from emnn.report.scaling_text import (
     convergence_sentence,
     limits_text,
     overlap_sentence,
-    pruning_sentence,
     summary_sentence,
-    units_sentence,
     verdict,
     verdict_sentence,
 )
+from emnn.report.scaling_units import pruning_sentence, units_sentence
 from emnn.scoring import hidden_units_used
 
 REPO = Path(__file__).resolve().parents[1]
@@ -307,7 +306,9 @@ def test_sentences_on_a_dataset_that_stops_at_the_exact_limit():
     small[("approximate", 4)] = small[("exact", 4)]
     tables = sweep_tables(synthetic_runs(small, units={("approximate", 4): 1}))
     said = overlap_sentence(tables["scaling"], "d", LABELS)
-    assert "variational EM has the same mean test accuracy as exact EM at every $m$" in said
+    assert said.endswith(
+        "variational EM has the same mean test accuracy and log-loss as exact EM at every $m$."
+    )
     units = units_sentence(tables["scaling"], "d", LABELS, define=False)
     assert units == (
         "On d at $m = 4$ exact EM used a median of 4 of 4 hidden units, variational EM 1 of 4 "
@@ -320,6 +321,25 @@ def test_sentences_on_a_dataset_that_stops_at_the_exact_limit():
     said = verdict_sentence(rows, "d")
     assert "own: the same accuracy on all 4 splits, and a mean log-loss difference" in said
     assert "–" not in said
+
+
+def test_capped_cells_are_no_evidence_of_agreement_or_of_pruning():
+    worse = dict(BASE)
+    worse[("approximate", 4)] = [0.5, 0.5, 0.5, 0.5]  # far from exact EM, but capped
+    tables = sweep_tables(synthetic_runs(worse, converged={("approximate", 4): False}))
+    said = overlap_sentence(tables["scaling"], "d", LABELS)
+    assert "where both ran and every run of both converged ($m$ = 2)" in said
+    assert "within 0.50 percentage points" in said and "at every such $m$" in said
+    none = synthetic_runs(BASE, converged={("exact", 2): False, ("approximate", 4): False})
+    said = overlap_sentence(sweep_tables(none)["scaling"], "d", LABELS)
+    assert said.endswith("at no common $m$, so their means are not compared.")
+    # Units switched off only in capped cells are not called pruning.
+    units = {("approximate", 16): 2, ("approximate", 4): 1}
+    capped = {("approximate", 16): False, ("approximate", 4): False}
+    assert pruning_sentence(sweep_tables(synthetic_runs(BASE, units=units))["scaling"], ["d"],
+                            LABELS)  # fmt: skip
+    summary = sweep_tables(synthetic_runs(BASE, capped, units))["scaling"]
+    assert pruning_sentence(summary, ["d"], LABELS) == ""
 
 
 def test_the_capped_cells_are_listed_in_the_study_order_of_datasets():
@@ -367,23 +387,25 @@ def test_the_summary_counts_the_comparisons_that_differ():
     )  # fmt: skip
     names = {"approximate": "variational EM"}
     beyond = pd.DataFrame(
-        {"dataset": ["a", "b"], "converged": [3, 1], "n_splits": [3, 3], "units_used_max": [1, 9]}
-    )
+        {"dataset": ["a", "a", "b", "b"], "n_hidden": [16, 64, 16, 64], "converged": [3, 0, 1, 0],
+         "n_splits": 3, "units_used_median": [2.0, 1.0, 9.0, 31.5]}
+    )  # fmt: skip
     same = summary_sentence(rows, ["a", "b"], names, 64, beyond)
     assert same.startswith(
-        "Past exact EM's limit, variational EM trains the network up to $m = 64$ hidden units "
-        "(its runs there met their stopping rule in 4 of 6, and they used at most 1 hidden unit "
-        "on a and 9 on b); at the best"
+        "Past exact EM's limit, variational EM was run up to $m = 64$ hidden units: its runs "
+        "there met their stopping rule in 3 of 6 on a and 1 of 6 on b, and at the widest $m$ "
+        "they used a median of 1 of 64 hidden units on a and 31.5 of 64 on b. At the best"
     )
     assert same.endswith(
         "differ in none of the 4 comparisons after Holm's correction, which over 3 paired "
         "splits leaves the question undecided."
     )
     rows.loc[3, "p_holm"] = 0.01  # back-propagation's log-loss is lower on b
-    differ = summary_sentence(rows, ["a", "b"], names, 64, beyond)
+    differ = summary_sentence(rows, ["a", "b"], names, 64, beyond, capped=["b"])
     assert differ.endswith(
         "differ in 1 of the 4 comparisons after Holm's correction over 3 paired splits "
-        "(better: back-propagation on b in log-loss)."
+        "(better: back-propagation on b in log-loss); on b a cell stopped at its iteration cap "
+        "has a lower log-loss than the chosen $m$, so there the comparison measures the cap."
     )
 
 
@@ -418,7 +440,7 @@ def test_the_section_renders_with_the_report_delimiters():
         else:
             assert sentence in text
     assert "::: figure scaling-sweep" in text and "::: table tab-scaling-comparison" in text
-    assert "From $m = 16$ on" in text
+    assert "(from $m = 16$ on) by its Monte-Carlo predictor" in text and "4,096 draws" in text
     anchors = [table["anchor"] for table in values["tables"]]
     assert anchors == ["tab-scaling-d", "tab-scaling-comparison"]
     for table in values["tables"]:

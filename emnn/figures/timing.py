@@ -41,13 +41,13 @@ def estep_cost(cost: pd.DataFrame, *rest):
     title = "Cost of one exact EM iteration"
     caption = (
         f"Wall-clock time of one exact E-step and one Newton M-step on {n} examples against "
-        "$m$ (log scale), best of repeated calls on one core, with a $2^m$ trend through the "
-        "largest E-step."
+        "$m$ (time on a log scale), best of repeated calls on one core, with a $2^m$ trend "
+        "through the largest E-step."
     )
     if iterations is not None:
         axis.set_title("exact E-step and M-step", fontsize=9)
         title = "Cost of one EM iteration, exact and approximate"
-        caption += " " + iteration_cost_panel(axes[0][1], iterations, study)
+        caption = "Left: " + caption + " " + iteration_cost_panel(axes[0][1], iterations, study)
     return fig, title, caption
 
 

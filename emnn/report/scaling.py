@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..layout import slug
+from ..models.montecarlo import PREDICT_SAMPLES
 from ..scoring import USED_UNIT_NATS
 from ..verdicts import join
 from .floats import column, table
@@ -25,15 +26,14 @@ from .scaling_text import (
     limits_text,
     m_list,
     overlap_sentence,
-    pruning_sentence,
     role_names,
     signed_loss,
     stopping_sentence,
     summary_sentence,
-    units_sentence,
     verdict,
     verdict_sentence,
 )
+from .scaling_units import pruning_sentence, units_sentence
 
 FIGURES = ["scaling-sweep"]
 
@@ -161,6 +161,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "e_step_text": E_STEP_TEXT[methods["approximate"]["params"]["e_step"]],
         "stopping": stopping_sentence(methods, names),
         "monte_carlo_from": int(sampled.min()) if len(sampled) else None,
+        "predict_samples": f"{PREDICT_SAMPLES:,}",
         "convergence": convergence_sentence(summary, names, datasets),
         "pruning": pruning_sentence(summary, datasets, names),
         "summary": summary_sentence(
@@ -173,6 +174,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
                 & (summary["n_hidden"] > spec["exact_max_hidden"])
                 & summary["dataset"].isin(datasets)
             ],
+            [d for d in datasets if cap_sentence(summary, best, d, names)],
         ),
         "n_comparisons": int(comparisons["dataset"].isin(datasets).sum()),
         "table_refs": join([f"[#tab-scaling-{slug(d)}]" for d in datasets]),

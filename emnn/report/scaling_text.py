@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from ..scaling import family_cells
-from ..scoring import USED_UNIT_NATS
 from ..verdicts import join
 from .formats import finite, fixed, number, pct, pvalue, signed_points
 from .markup import literal
@@ -101,105 +100,58 @@ def stopping_sentence(methods: dict, labels: dict) -> str:
 
 
 def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
-    """How far the approximate E-step's means lie from exact EM's where both ran."""
+    """How far the approximate E-step's means lie from exact EM's at the m where both ran
+    and every run of both met its stopping rule (a capped run is no result to compare),
+    the means rounded as the tables print them."""
     shown = summary[summary["dataset"] == dataset]
-    both = shown.pivot(index="n_hidden", columns="role", values=["accuracy_mean", "log_loss_mean"])
+    ran = set(shown.loc[shown["role"] == "exact", "n_hidden"]) & set(
+        shown.loc[shown["role"] == "approximate", "n_hidden"]
+    )
+    if not ran:
+        return ""
+    done = shown[(shown["converged"] == shown["n_splits"]) & shown["n_hidden"].isin(ran)]
+    both = done.pivot(index="n_hidden", columns="role", values=["accuracy_mean", "log_loss_mean"])
     both = both.dropna(subset=[("accuracy_mean", "exact"), ("accuracy_mean", "approximate")])
     if both.empty:
-        return ""
-    # Rounded far below the printed digits, so that equal means print "0.00", not "−0.00".
-    accuracy = (both["accuracy_mean"]["approximate"] - both["accuracy_mean"]["exact"]).round(9)
-    loss = (both["log_loss_mean"]["approximate"] - both["log_loss_mean"]["exact"]).round(9)
-    worst = accuracy.abs().idxmax()
-    where = f"On {literal(dataset)}, where both ran ($m \\le {int(both.index.max())}$), "
-    if points(accuracy.abs().max()) == points(0.0):  # equal to the printed digits
         return (
-            f"{where}{labels['approximate']} has the same mean test accuracy as "
-            f"{labels['exact']} at every $m$ and a mean test log-loss within "
-            f"{fixed(loss.abs().max())}."
+            f"On {literal(dataset)}, {labels['exact']} and {labels['approximate']} met their "
+            "stopping rule on every split at no common $m$, so their means are not compared."
+        )
+    rounded = {"accuracy_mean": lambda v: float(pct(v)), "log_loss_mean": lambda v: float(fixed(v))}
+    diff = {
+        key: (both[key]["approximate"].map(show) - both[key]["exact"].map(show)).round(9)
+        for key, show in rounded.items()
+    }
+    accuracy, loss = diff["accuracy_mean"] / 100.0, diff["log_loss_mean"]
+    worst = accuracy.abs().idxmax()
+    m_values = [int(m) for m in both.index]
+    restricted = len(m_values) < len(ran)
+    where = (
+        f"On {literal(dataset)}, at the $m$ where both ran and every run of both converged "
+        f"($m$ = {m_list(m_values)}), "
+        if restricted
+        else f"On {literal(dataset)}, where both ran ($m \\le {max(m_values)}$), "
+    )
+    every = "at every such $m$" if restricted else "at every $m$"
+    same_loss = fixed(loss.abs().max()) == fixed(0.0)  # equal to the printed digits
+    log_loss = (
+        "the same mean test log-loss"
+        if same_loss
+        else f"a mean test log-loss within {fixed(loss.abs().max())}"
+    )
+    if points(accuracy.abs().max()) == points(0.0):
+        both_same = "the same mean test accuracy and log-loss" if same_loss else None
+        return (
+            f"{where}{labels['approximate']} has {both_same} as {labels['exact']} {every}."
+            if both_same
+            else f"{where}{labels['approximate']} has the same mean test accuracy as "
+            f"{labels['exact']} {every} and {log_loss}."
         )
     return (
         f"{where}{labels['approximate']} has a mean test accuracy within "
-        f"{points(accuracy.abs().max())} percentage points of {labels['exact']} at every $m$ "
+        f"{points(accuracy.abs().max())} percentage points of {labels['exact']} {every} "
         f"(the largest difference, {signed_points(accuracy[worst])}, at $m = {int(worst)}$) "
-        f"and a mean test log-loss within {fixed(loss.abs().max())}."
-    )
-
-
-def units_sentence(summary: pd.DataFrame, dataset: str, names: dict, define=True) -> str:
-    """How many hidden units each role used at its widest m (exact EM's beside the
-    approximate E-step's where both ran); `define`: say first what "used" means."""
-    shown = summary[summary["dataset"] == dataset]
-    widest = {
-        role: cells.loc[cells["n_hidden"].idxmax()]
-        for role, cells in shown.groupby("role", sort=False)
-    }
-    if not {"approximate", "baseline"} <= set(widest):
-        return ""
-
-    def used(row) -> str:
-        return f"{number(row['units_used_median'], 'median')} of {int(row['n_hidden'])}"
-
-    approximate = widest["approximate"]
-    said = (
-        "Counting a hidden unit as used when switching it on moves the log-odds of some "
-        f"class against another by at least {USED_UNIT_NATS:g} nats, on "
-        if define
-        else "On "
-    ) + f"{literal(dataset)} at $m = {int(approximate['n_hidden'])}$ "
-    if "exact" in widest and widest["exact"]["n_hidden"] == approximate["n_hidden"]:
-        return said + (
-            f"{names['exact']} used a median of {used(widest['exact'])} hidden units, "
-            f"{names['approximate']} {used(approximate)} and {names['baseline']} "
-            f"{used(widest['baseline'])}."
-        )
-    said += (
-        f"{names['approximate']} used a median of {used(approximate)} hidden units and "
-        f"{names['baseline']} {used(widest['baseline'])}"
-    )
-    if "exact" in widest:
-        exact = widest["exact"]
-        m_exact = int(exact["n_hidden"])
-        said += f"; at $m = {m_exact}$ {names['exact']} used {used(exact)}"
-        beside = shown[(shown["role"] == "approximate") & (shown["n_hidden"] == m_exact)]
-        if len(beside) and beside["units_used_median"].iloc[0] != exact["units_used_median"]:
-            said += f" and {names['approximate']} {used(beside.iloc[0])}"
-    return said + "."
-
-
-def pruned(summary: pd.DataFrame, dataset: str) -> bool:
-    """Whether the approximate E-step switched units off on a dataset: at its widest m it
-    used at most half of them, or beside exact EM's widest m fewer than exact EM."""
-    shown = summary[summary["dataset"] == dataset].set_index(["role", "n_hidden"])
-    roles = shown.index.get_level_values("role")
-    if "approximate" not in roles:
-        return False
-    approximate = shown.loc["approximate"]
-    top = approximate.index.max()
-    if approximate.loc[top, "units_used_median"] <= top / 2:
-        return True
-    if "exact" not in roles:
-        return False
-    m_exact = shown.loc["exact"].index.max()
-    return bool(
-        m_exact in approximate.index
-        and approximate.loc[m_exact, "units_used_median"]
-        < shown.loc[("exact", m_exact), "units_used_median"]
-    )
-
-
-def pruning_sentence(summary: pd.DataFrame, datasets: list, names: dict) -> str:
-    """Why the approximate E-step's networks are narrower than their m, where they are."""
-    where = [d for d in datasets if pruned(summary, d)]
-    if not where:
-        return ""
-    return (
-        f"On {join([literal(d) for d in where])}, {names['approximate']} switched hidden "
-        "units off: the mean-field bound is loosest for a unit whose posterior is uncertain "
-        "and whose output weights are large, so raising the bound can drive such a unit's "
-        "output weights to zero (the over-pruning of mean-field bounds). At large $m$ its "
-        "network is narrower than its $m$ says, and its accuracy there is that of the "
-        "narrower network."
+        f"and {log_loss}."
     )
 
 
@@ -300,15 +252,28 @@ def verdict(row) -> str:
 
 
 def summary_sentence(
-    comparisons: pd.DataFrame, datasets: list, names: dict, top: int, beyond: pd.DataFrame
+    comparisons: pd.DataFrame,
+    datasets: list,
+    names: dict,
+    top: int,
+    beyond: pd.DataFrame,
+    capped: list = (),
 ) -> str:
-    """The sweep's outcome in one sentence, for the abstract and the conclusion; `beyond`:
-    the summary rows of the approximate E-step past the exact one's reach."""
+    """The sweep's outcome in one sentence, for the abstract and the conclusion. `beyond`:
+    the summary rows of the approximate E-step past the exact one's reach; `capped`: the
+    datasets where a cell stopped at its cap beats a chosen best m (cap_sentence)."""
     rows = comparisons[comparisons["dataset"].isin(datasets)]
+    per_dataset = beyond.groupby("dataset", sort=False)[["converged", "n_splits"]].sum()
+    met = join(
+        [
+            f"{int(r.converged)} of {int(r.n_splits)} on {literal(d)}"
+            for d, r in per_dataset.iterrows()
+        ]
+    )
     head = (
-        f"Past exact EM's limit, {names['approximate']} trains the network up to $m = {top}$ "
-        f"hidden units (its runs there met their stopping rule in {int(beyond['converged'].sum())} "
-        f"of {int(beyond['n_splits'].sum())}, and they used at most {most_units(beyond)})"
+        f"Past exact EM's limit, {names['approximate']} was run up to $m = {top}$ hidden "
+        f"units: its runs there met their stopping rule in {met}, and at the widest $m$ they "
+        f"used a median of {widest_units(beyond)}"
     )
     if rows.empty:
         return head + "."
@@ -321,20 +286,32 @@ def summary_sentence(
     ]
     n_splits = count(int(rows["n_splits"].min()), "paired split")
     said = (
-        f"{head}; at the best $m$ of each, EM and back-propagation differ in "
+        f"{head}. At the best $m$ of each, EM and back-propagation differ in "
         f"{len(differ) or 'none'} of the {len(rows)} comparisons after Holm's correction"
     )
-    if not differ:
-        return said + f", which over {n_splits} leaves the question undecided."
-    return said + f" over {n_splits} (better: " + "; ".join(differ) + ")."
+    said += (
+        f", which over {n_splits} leaves the question undecided"
+        if not differ
+        else f" over {n_splits} (better: " + "; ".join(differ) + ")"
+    )
+    if capped:
+        said += (
+            f"; on {join([literal(d) for d in capped])} a cell stopped at its iteration cap "
+            "has a lower log-loss than the chosen $m$, so there the comparison measures the cap"
+        )
+    return said + "."
 
 
-def most_units(beyond: pd.DataFrame) -> str:
-    """The most hidden units any run used, per dataset: "1 hidden unit on a and 31 on b"."""
-    most = beyond.groupby("dataset", sort=False)["units_used_max"].max()
-    parts = [f"{int(n)} on {literal(d)}" for d, n in most.items()]
-    first, _, where = parts[0].partition(" on ")
-    parts[0] = f"{first} hidden unit{'' if first == '1' else 's'} on {where}"
+def widest_units(beyond: pd.DataFrame) -> str:
+    """The median hidden units used at each dataset's widest m: "1 of 64 hidden units on a
+    and 31 of 64 on b"."""
+    widest = beyond.loc[beyond.groupby("dataset", sort=False)["n_hidden"].idxmax()]
+    parts = [
+        f"{number(r.units_used_median, 'median')} of {int(r.n_hidden)}"
+        + (" hidden units" if k == 0 else "")
+        + f" on {literal(r.dataset)}"
+        for k, r in enumerate(widest.itertuples())
+    ]
     return join(parts)
 
 

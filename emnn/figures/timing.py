@@ -47,7 +47,8 @@ def estep_cost(cost: pd.DataFrame, *rest):
     if iterations is not None:
         axis.set_title("exact E-step and M-step", fontsize=9)
         title = "Cost of one EM iteration, exact and approximate"
-        caption = "Left: " + caption + " " + iteration_cost_panel(axes[0][1], iterations, study)
+        right = iteration_cost_panel(axes[0][1], iterations, study)
+        caption = f"Left: {caption[0].lower()}{caption[1:]} {right}"
     return fig, title, caption
 
 

@@ -309,6 +309,12 @@ def test_sentences_on_a_dataset_that_stops_at_the_exact_limit():
     assert said.endswith(
         "variational EM has the same mean test accuracy and log-loss as exact EM at every $m$."
     )
+    looser = tables["scaling"].copy()
+    looser.loc[looser["role"] == "approximate", "log_loss_mean"] += 0.01
+    assert overlap_sentence(looser, "d", LABELS).endswith(
+        "the same mean test accuracy as exact EM at every $m$ and a mean test log-loss within "
+        "0.010."
+    )
     units = units_sentence(tables["scaling"], "d", LABELS, define=False)
     assert units == (
         "On d at $m = 4$ exact EM used a median of 4 of 4 hidden units, variational EM 1 of 4 "

@@ -339,6 +339,11 @@ def test_capped_cells_are_no_evidence_of_agreement_or_of_pruning():
     none = synthetic_runs(BASE, converged={("exact", 2): False, ("approximate", 4): False})
     said = overlap_sentence(sweep_tables(none)["scaling"], "d", LABELS)
     assert said.endswith("at no common $m$, so their means are not compared.")
+    # No converged cell of exact EM at all (the smoke study's 5 cycles).
+    exact_capped = {("exact", 2): False, ("exact", 4): False}
+    said = overlap_sentence(sweep_tables(synthetic_runs(BASE, exact_capped))["scaling"], "d",
+                            LABELS)  # fmt: skip
+    assert said.endswith("at no common $m$, so their means are not compared.")
     # Units switched off only in capped cells are not called pruning.
     units = {("approximate", 16): 2, ("approximate", 4): 1}
     capped = {("approximate", 16): False, ("approximate", 4): False}

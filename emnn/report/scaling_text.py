@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..scaling import family_cells
+from ..scaling import FAMILIES, family_cells
 from ..verdicts import join
 from .formats import finite, fixed, number, pct, pvalue, signed_points
 from .markup import literal
@@ -111,7 +111,8 @@ def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
         return ""
     done = shown[(shown["converged"] == shown["n_splits"]) & shown["n_hidden"].isin(ran)]
     both = done.pivot(index="n_hidden", columns="role", values=["accuracy_mean", "log_loss_mean"])
-    both = both.dropna(subset=[("accuracy_mean", "exact"), ("accuracy_mean", "approximate")])
+    pairs = [(key, role) for key in ("accuracy_mean", "log_loss_mean") for role in FAMILIES["em"]]
+    both = both.reindex(columns=pd.MultiIndex.from_tuples(pairs)).dropna()  # a role may be absent
     if both.empty:
         return (
             f"On {literal(dataset)}, {labels['exact']} and {labels['approximate']} met their "

@@ -22,7 +22,7 @@ from emnn.config import (
 )
 from emnn.errors import ConfigError
 from emnn.experiment import run_splits
-from emnn.report.scaling import scaling_context, sweep_table
+from emnn.report.scaling import comparison_table, scaling_context, sweep_table
 from emnn.report.scaling_text import (
     best_sentence,
     cap_sentence,
@@ -379,6 +379,19 @@ def test_the_text_names_the_datasets_that_stop_short():
     assert limits_text(spec, ["c"]) == ""
     spec["max_hidden"]["c"] = 1
     assert limits_text(spec, ["a", "c"]) == " (on c up to $m = 1$ and a up to $m = 12$)"
+
+
+def test_the_comparison_table_shows_the_m_each_split_is_scored_at():
+    runs = dict(BASE)
+    runs[("baseline", 2)] = [0.99, 0.72, 0.71, 0.70]  # split 0 alone prefers m = 2
+    tables = sweep_tables(synthetic_runs(runs))
+    table = comparison_table(tables["scaling_comparisons"], tables["scaling_best"], ["d"])
+    accuracy = table["groups"][0][0]
+    assert accuracy[2:4] == ["16", "16, 2, 2, 2"]
+    tied = tables["scaling_comparisons"].copy()
+    tied[["ties", "wins", "losses"]] = [4, 0, 0]
+    table = comparison_table(tied, tables["scaling_best"], ["d"])
+    assert table["groups"][0][0][6] == "tied on every split"
 
 
 def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():

@@ -89,6 +89,12 @@ def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels:
     )
 
 
+def chosen_m(split_choices: str) -> str:
+    """The m each split is scored at: "8, 8, 12", or "12" where all agree."""
+    choices = str(split_choices).split()
+    return choices[0] if len(set(choices)) == 1 else ", ".join(choices)
+
+
 def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) -> dict:
     groups = []
     for dataset in datasets:
@@ -103,11 +109,13 @@ def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) ->
                 [
                     literal(dataset),
                     "accuracy (%)" if metric == "accuracy" else "log-loss",
-                    str(int(picks.loc["em", "n_hidden"])),
-                    str(int(picks.loc["baseline", "n_hidden"])),
+                    chosen_m(picks.loc["em", "split_choices"]),
+                    chosen_m(picks.loc["baseline", "split_choices"]),
                     show(row["em_mean"]),
                     show(row["baseline_mean"]),
-                    f"{diff(row['mean_difference'])} [{diff(row['ci_low'])}, "
+                    "tied on every split"
+                    if row["ties"] == row["n_splits"]
+                    else f"{diff(row['mean_difference'])} [{diff(row['ci_low'])}, "
                     f"{diff(row['ci_high'])}]",
                     pvalue(row["p_holm"]),
                     f"{int(row['wins'])}/{int(row['ties'])}/{int(row['losses'])}",
@@ -118,6 +126,7 @@ def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) ->
     titles = [("dataset", "l"), ("metric", "l"), ("EM $m$", "r"), ("SGD $m$", "r"),
               ("EM", "r"), ("SGD", "r"), ("difference [95 % CI]", "r"), ("$p$ (Holm)", "r"),
               ("W/T/L", "r"), ("better", "l")]  # fmt: skip
+    widths = {"difference [95 % CI]": 0.16}  # wraps, so that per-split m fit the page
     return table(
         "tab-scaling-comparison",
         (
@@ -125,9 +134,10 @@ def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) ->
             "the splits at each split's leave-one-split-out choice, the mean paired "
             "difference (EM minus SGD) with its corrected 95 % interval, the corrected "
             "resampled $t$-test's $p$-value adjusted by Holm over the table, and EM's wins, "
-            "ties and losses. The $m$ columns give the choice on all splits."
+            "ties and losses. The $m$ columns give each split's $m$, chosen on the other "
+            "splits (one number where all agree)."
         ),
-        [column(t, a) for t, a in titles],
+        [column(t, a, widths.get(t)) for t, a in titles],
         groups,
         size="footnotesize",
     )

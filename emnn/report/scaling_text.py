@@ -5,7 +5,6 @@ and gathers the section's values.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..scaling import FAMILIES, family_cells
@@ -141,11 +140,13 @@ def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
         else f"a mean test log-loss within {fixed(loss.abs().max())}"
     )
     if points(accuracy.abs().max()) == points(0.0):
-        both_same = "the same mean test accuracy and log-loss" if same_loss else None
+        if same_loss:
+            return (
+                f"{where}{labels['approximate']} has the same mean test accuracy and log-loss "
+                f"as {labels['exact']} {every}."
+            )
         return (
-            f"{where}{labels['approximate']} has {both_same} as {labels['exact']} {every}."
-            if both_same
-            else f"{where}{labels['approximate']} has the same mean test accuracy as "
+            f"{where}{labels['approximate']} has the same mean test accuracy as "
             f"{labels['exact']} {every} and {log_loss}."
         )
     return (
@@ -329,7 +330,7 @@ def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
             continue
         interval = (
             f"95 % interval {value(row['ci_low'])} to {value(row['ci_high'])}, "
-            if np.isfinite([row["ci_low"], row["ci_high"]]).all()
+            if finite(row["ci_low"]) and finite(row["ci_high"])
             else ""
         )
         parts.append(

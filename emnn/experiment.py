@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 
 import numpy as np
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from . import provenance, records
 from .config import spec_hash
 from .datasets import load_dataset
 from .errors import ConfigError
 from .methods import build, model_module
+from .models.batch import fit_together
 from .scoring import cross_scores, hidden_units_used, stochastic_predictor
 from .seeds import job_seeds
+from .selection import select_params
 from .splits import prepare, split_indices
 
 log = logging.getLogger("emnn.run")
@@ -24,7 +24,8 @@ PROGRESS_SECONDS = 10.0  # a long fit logs its progress at this pace
 
 
 def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, dict]]:
-    """Records and timings of the given splits (all when None), loading the data once."""
+    """Records and timings of the given splits (all when None), loading the data once and
+    training every split's networks together (emnn.models.batch)."""
     data_spec, method = spec["dataset"], spec["method"]
     dataset = load_dataset(data_spec["name"], data_spec)
     split_spec = data_spec["splits"]
@@ -52,62 +53,95 @@ def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, 
             },
         },
     }
-    return [_run_split(spec, dataset, pairs[k], k, common) for k in splits]
-
-
-def _run_split(spec, dataset, pair, split, common):
-    method = spec["method"]
-    label = f"{dataset.name}/{method['name']} split {split}"
-    seeds = job_seeds(spec["seed"], dataset.name, split)
-    train, test = pair
-    standardize = spec["dataset"]["splits"]["standardize"]
-    X_train, X_test = prepare(dataset.X, train, test, standardize)
-    y_train, y_test = dataset.y[train], dataset.y[test]
-    notes = data_notes(dataset, train, test, standardize)
-    for note in notes:
-        log.warning("%s: %s", label, note)
+    standardize = split_spec["standardize"]
+    jobs = [_SplitJob(dataset, method["name"], k, pairs[k], standardize, spec["seed"])
+            for k in splits]  # fmt: skip
 
     started = time.perf_counter()
-    params, selection = select_params(method, X_train, y_train, seeds)
-    estimator = build(method["model"], params, random_state=seeds["init"]["seed"])
-    tracker = Tracker(label, dataset.n_classes, X_train, y_train, X_test, y_test)
-    log.info("%s: training %s", label, type(estimator).__name__)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        estimator.fit(X_train, y_train, monitor=tracker)
-    fit_seconds = time.perf_counter() - started - tracker.overhead
+    chosen = select_params(method, [(job.X_train, job.y_train, job.seeds) for job in jobs])
+    selection_seconds = time.perf_counter() - started
+    estimators = [
+        build(method["model"], params, random_state=job.seeds["init"]["seed"])
+        for job, (params, _) in zip(jobs, chosen, strict=True)
+    ]
+    log.info(
+        "%s/%s: training %d %s together (splits %s)", dataset.name, method["name"],
+        len(jobs), type(estimators[0]).__name__, _span(splits),
+    )  # fmt: skip
+    started = time.perf_counter()
+    messages = fit_together(
+        estimators, [(job.X_train, job.y_train) for job in jobs], [job.tracker for job in jobs]
+    )
+    fit_seconds = time.perf_counter() - started - sum(job.tracker.overhead for job in jobs)
+    shares = {"fit_seconds": fit_seconds / len(jobs),
+              "selection_seconds": selection_seconds / len(jobs)}  # fmt: skip
+    return [
+        _record(spec, job, estimator, selection, notes, common, shares, len(jobs))
+        for job, estimator, (_, selection), notes in zip(
+            jobs, estimators, chosen, messages, strict=True
+        )
+    ]
+
+
+def _span(splits) -> str:
+    return f"{splits[0]}..{splits[-1]}" if len(splits) > 1 else str(splits[0])
+
+
+class _SplitJob:
+    """One split of a job: its data, seeds, notes and the tracker of its final fit."""
+
+    def __init__(self, dataset, method_name, split, pair, standardize, root):
+        self.dataset, self.split = dataset, split
+        self.label = f"{dataset.name}/{method_name} split {split}"
+        self.seeds = job_seeds(root, dataset.name, split)
+        self.train, self.test = pair
+        self.standardize = standardize
+        self.X_train, self.X_test = prepare(dataset.X, self.train, self.test, standardize)
+        self.y_train, self.y_test = dataset.y[self.train], dataset.y[self.test]
+        self.notes = data_notes(dataset, self.train, self.test, standardize)
+        for note in self.notes:
+            log.warning("%s: %s", self.label, note)
+        self.tracker = Tracker(
+            self.label, dataset.n_classes, self.X_train, self.y_train, self.X_test, self.y_test
+        )
+
+
+def _record(spec, job, estimator, selection, messages, common, shares, together):
+    """The run record and timings of one split's final fit."""
+    dataset, method, tracker = job.dataset, spec["method"], job.tracker
     tracker.finish(estimator)
-    for warning in caught:
-        notes.append(str(warning.message))
-        log.warning("%s: %s", label, warning.message)
+    notes = list(job.notes)
+    for message in messages:
+        notes.append(message)
+        log.warning("%s: %s", job.label, message)
     last = {key: values[-1] for key, values in tracker.history.items()}
     log.info(
         "%s: done after %d iterations, test accuracy %.4f, test log-loss %.4f",
-        label, estimator.n_iter_, last["test_accuracy"], last["test_log_loss"],
+        job.label, estimator.n_iter_, last["test_accuracy"], last["test_log_loss"],
     )  # fmt: skip
 
     summary = dataset.summary()
     summary.update(
-        n_train=len(train),
-        n_test=len(test),
-        standardize=standardize,
-        teacher_test_log_loss=dataset.teacher_log_loss(test),
+        n_train=len(job.train),
+        n_test=len(job.test),
+        standardize=job.standardize,
+        teacher_test_log_loss=dataset.teacher_log_loss(job.test),
     )
     record = {
         **common,
         "dataset": summary,
         "split": {
-            "index": split,
+            "index": job.split,
             **spec["dataset"]["splits"],
-            "train_indices": train,
-            "test_indices": test,
+            "train_indices": job.train,
+            "test_indices": job.test,
         },
         "method": {
             **common["method"],
             "params": estimator.get_params(),
             "selection": selection,
         },
-        "seeds": seeds,
+        "seeds": job.seeds,
         "metrics": {
             "test_accuracy": last["test_accuracy"],
             "test_log_loss": last["test_log_loss"],
@@ -121,7 +155,7 @@ def _run_split(spec, dataset, pair, split, common):
             "hidden_units_used": hidden_units_used(estimator),
         },
         "cross_scores": cross_scores(
-            estimator, dataset.n_classes, X_train, y_train, X_test, y_test
+            estimator, dataset.n_classes, job.X_train, job.y_train, job.X_test, job.y_test
         ),
         "history": tracker.history,
         "notes": notes,
@@ -130,10 +164,12 @@ def _run_split(spec, dataset, pair, split, common):
         "dataset": dataset.name,
         "method": method["name"],
         "n_hidden": estimator.get_params()["n_hidden"],
-        "split": split,
-        "fit_seconds": fit_seconds,
+        "split": job.split,
+        # The job trains its networks together: each run's share of the wall time of
+        # the final fits and of the inner cross-validation, and how many shared it.
+        **shares,
+        "trained_together": together,
         "iteration": tracker.history["iteration"],
-        "cumulative_seconds": tracker.seconds,
     }
     return records.jsonable(record), records.jsonable(timing)
 
@@ -159,44 +195,6 @@ def data_notes(dataset, train, test, standardize: bool) -> list[str]:
             "training may be slow or diverge: consider standardize: true"
         )
     return notes
-
-
-def select_params(method: dict, X, y, seeds) -> tuple[dict, dict | None]:
-    """The method's hyperparameters, with any grid chosen by inner stratified k-fold
-    cross-validation (mean log-loss) on the training part only."""
-    params = dict(method["params"])
-    grid = method.get("grid")
-    if not grid:
-        return params, None
-    folds = StratifiedKFold(
-        method["inner_folds"], shuffle=True, random_state=seeds["inner_cv"]["seed"]
-    )
-    search = GridSearchCV(
-        build(method["model"], params, random_state=seeds["init"]["seed"]),
-        param_grid=grid,
-        scoring="neg_log_loss",
-        cv=folds,
-        refit=False,
-        error_score="raise",
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        search.fit(X, y)
-    results = search.cv_results_
-    candidates = [
-        {"params": p, "mean_log_loss": -m, "std_log_loss": s}
-        for p, m, s in zip(
-            results["params"], results["mean_test_score"], results["std_test_score"], strict=True
-        )
-    ]
-    selection = {
-        "grid": grid,
-        "inner_folds": method["inner_folds"],
-        "scoring": "mean log-loss",
-        "candidates": candidates,
-        "chosen": search.best_params_,
-    }
-    return {**params, **search.best_params_}, selection
 
 
 def objective_kind(estimator) -> str:
@@ -239,7 +237,6 @@ class Tracker:
                 "test_log_loss",
             )
         }
-        self.seconds: list[float] = []
         self.overhead = 0.0  # time spent here, not training
         self.started = time.perf_counter()
         self.last_log = self.started
@@ -262,7 +259,6 @@ class Tracker:
 
     def record(self, iteration, estimator):
         entered = time.perf_counter()
-        self.seconds.append(entered - self.started - self.overhead)
         P_both = self.proba(estimator, self.X_both)
         P_train, P_test = P_both[: len(self.y_train)], P_both[len(self.y_train) :]
         rows = np.arange(len(self.y_train))

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from emnn import EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier
 from emnn.models import mstep, naive
 from emnn.models._common import with_ones
-from emnn.models.sgd import FlatWeights, loss_and_gradients
+from emnn.models.sgd import StackedWeights, loss_and_gradients
 
 
 def dataset(name):
@@ -127,20 +127,30 @@ def test_sgd_gradients_match_finite_differences():
 
 
 def test_sgd_training_step_uses_the_checked_gradient():
-    """The training loop's lean minibatch gradient equals loss_and_gradients' (checked above
-    against finite differences), also on logits large enough to overflow a naive softmax."""
+    """The stacked training step's minibatch gradient equals loss_and_gradients' (checked
+    above against finite differences) for every network of a stack, also on logits large
+    enough to overflow a naive softmax and on a short minibatch padded with junk rows."""
     rng = np.random.default_rng(6)
-    X, Y = 40 * rng.normal(size=(16, 4)), np.eye(3)[rng.integers(0, 3, 16)]
-    coefs = [rng.normal(size=(4, 5)), 300 * rng.normal(size=(5, 3))]
-    intercepts = [rng.normal(size=5), rng.normal(size=3)]
-    weights = FlatWeights(coefs, intercepts)
-    weights.minibatch_gradient(X, Y, 0.3)
-    _, grads_w, grads_b = loss_and_gradients(coefs, intercepts, X, Y, 0.3)
-    for lean, checked in zip(
-        (weights.dW, weights.dV, weights.db, weights.dc), grads_w + grads_b, strict=True
-    ):
-        np.testing.assert_allclose(lean, checked, rtol=1e-12, atol=1e-14)
-    np.testing.assert_array_equal(weights.W, coefs[0])  # views of one vector, same values
+    p, m, g, B = 4, 5, 3, 16
+    nets = []
+    for size in (16, 16, 9):
+        X, Y = 40 * rng.normal(size=(size, p)), np.eye(g)[rng.integers(0, g, size)]
+        coefs = [rng.normal(size=(p, m)), 300 * rng.normal(size=(m, g))]
+        intercepts = [rng.normal(size=m), rng.normal(size=g)]
+        nets.append((X, Y, coefs, intercepts))
+    theta = np.array([np.concatenate([a.ravel() for a in (*c, *i)]) for _, _, c, i in nets])
+    weights = StackedWeights(theta, p, m, g)
+    X = np.stack([np.vstack([x, rng.normal(size=(B - len(x), p))]) for x, _, _, _ in nets])
+    Y = np.stack([np.vstack([y, np.eye(g)[np.zeros(B - len(y), int)]]) for _, y, _, _ in nets])
+    real = np.array([np.arange(B) < len(x) for x, _, _, _ in nets])[:, :, None]
+    scale = np.array([1.0 / len(x) for x, _, _, _ in nets])[:, None, None]
+    weights.gradient(X, Y, real * scale, weights.penalty_rates(np.full((3, 1), 0.3)))
+    for k, (Xk, Yk, coefs, intercepts) in enumerate(nets):
+        _, grads_w, grads_b = loss_and_gradients(coefs, intercepts, Xk, Yk, 0.3)
+        stacked = (weights.dW[k], weights.dV[k], weights.db[k], weights.dc[k])
+        for lean, checked in zip(stacked, grads_w + grads_b, strict=True):
+            np.testing.assert_allclose(lean, checked, rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(weights.W[k], coefs[0])  # views of one array
 
 
 def initial_state(model, X, y):

@@ -1,8 +1,12 @@
-"""The same architecture as a deterministic network, trained by minibatch SGD (back-propagation)."""
+"""The same architecture as a deterministic network, trained by minibatch SGD (back-propagation).
+
+Networks of one shape train together (emnn.models.batch): one loop over minibatches
+advances a stack of K networks with stacked matrix products, each with its own data,
+initial weights, minibatch order, learning rate and stopping rule. A single fit is a
+stack of one.
+"""
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 from scipy.special import expit
@@ -18,13 +22,16 @@ from ._common import (
     model_streams,
     one_hot,
 )
+from .batch import warn_all
+from .stopping import Plateau
 
 
 def loss_and_gradients(coefs, intercepts, X, Y, l2):
     """Mean cross-entropy of softmax(V sigmoid(W x + b) + c) plus l2/2 * ||W, V||^2.
 
     Returns the loss and its gradients in the layout [dW, dV], [db, dc]. The
-    sigmoid's derivative is s * (1 - s) of the activation s itself.
+    sigmoid's derivative is s * (1 - s) of the activation s itself. The reference
+    the stacked training step is tested against.
     """
     (W, V), (b, c) = coefs, intercepts
     H = expit(X @ W + b)
@@ -38,40 +45,91 @@ def loss_and_gradients(coefs, intercepts, X, Y, l2):
     return loss, grads_w, grads_b
 
 
-class FlatWeights:
-    """W, V, b, c as views into one vector, so a momentum step is three array operations
-    rather than twelve: a minibatch of 16 costs microseconds, and Python overhead is most
-    of it."""
+class StackedWeights:
+    """The weights of K networks as one K x P array: W (K, p, m), V (K, m, g), b (K, m)
+    and c (K, g) are views of it, so a momentum step is three array operations for the
+    whole stack."""
 
-    def __init__(self, coefs, intercepts):
-        parts = [*coefs, *intercepts]
-        self.theta = np.concatenate([p.ravel() for p in parts])
-        self.grad = np.zeros_like(self.theta)
-        self.velocity = np.zeros_like(self.theta)
-        ends = np.cumsum([p.size for p in parts])[:-1]
-        self.W, self.V, self.b, self.c = (
-            t.reshape(p.shape) for t, p in zip(np.split(self.theta, ends), parts, strict=True)
-        )
-        self.dW, self.dV, self.db, self.dc = (
-            t.reshape(p.shape) for t, p in zip(np.split(self.grad, ends), parts, strict=True)
-        )
+    def __init__(self, theta: np.ndarray, p: int, m: int, g: int):
+        self.shape = (p, m, g)
+        self.theta = theta
+        self.W, self.V, self.b, self.c = _views(theta, p, m, g)
+        self.grad = np.zeros_like(theta)
+        self.dW, self.dV, self.db, self.dc = _views(self.grad, p, m, g)
+        self.penalized = np.zeros(theta.shape[1])  # 1 on W and V, 0 on the biases
+        self.penalized[: p * m + m * g] = 1.0
+        self.ones_g = np.ones((g, 1))
 
-    def minibatch_gradient(self, X, Y, l2):
-        """The gradient of loss_and_gradients into self.grad, without the loss itself."""
-        W, V = self.W, self.V
-        H = expit(X @ W + self.b)
-        logits = H @ V + self.c
-        logits -= logits.max(axis=1, keepdims=True)
-        P = np.exp(logits)
-        P /= P.sum(axis=1, keepdims=True)
-        d_logits = (P - Y) / len(X)
-        d_hidden = (d_logits @ V.T) * H * (1.0 - H)
-        np.matmul(X.T, d_hidden, out=self.dW)
-        self.dW += l2 * W
-        np.matmul(H.T, d_logits, out=self.dV)
-        self.dV += l2 * V
-        d_hidden.sum(axis=0, out=self.db)
-        d_logits.sum(axis=0, out=self.dc)
+    def penalty_rates(self, l2):
+        """l2 (K, 1) per network, spread over the penalized entries of theta (K x P)."""
+        return l2 * self.penalized
+
+    def gradient(self, X, Y, weight, l2):
+        """Gradient of each network's minibatch loss into self.grad.
+
+        X (K, B, p), Y (K, B, g); weight (K, B, 1) is 1 / (rows in the batch) for a
+        real row and 0 for padding, and l2 (K x P, from penalty_rates) the penalty
+        per example (contiguous arrays: the views W, V are strided and slow to sweep).
+        """
+        V = self.V
+        H = _sigmoid(X @ self.W + self.b[:, None, :])
+        logits = H @ V
+        logits += self.c[:, None, :]
+        logits -= _row_max(logits)
+        P = np.exp(logits, out=logits)
+        P /= P @ self.ones_g
+        P -= Y
+        d_logits = np.multiply(P, weight, out=P)
+        d_hidden = d_logits @ V.transpose(0, 2, 1)
+        d_hidden *= H
+        d_hidden *= 1.0 - H
+        np.matmul(X.transpose(0, 2, 1), d_hidden, out=self.dW)
+        np.matmul(H.transpose(0, 2, 1), d_logits, out=self.dV)
+        ones = np.ones((1, X.shape[1]))  # sums over the rows as products: faster
+        self.db[:] = (ones @ d_hidden)[:, 0]
+        self.dc[:] = (ones @ d_logits)[:, 0]
+        self.grad += l2 * self.theta
+
+    def objective(self, X, labels, l2_half):
+        """Each network's penalized log-likelihood over all its rows: -n * loss.
+
+        X (K, n, p); labels (K, n) are class indices, -1 on padded rows."""
+        H = _sigmoid(X @ self.W + self.b[:, None, :])
+        logits = H @ self.V
+        logits += self.c[:, None, :]
+        top = _row_max(logits)
+        chosen = np.take_along_axis(logits, np.maximum(labels, 0)[:, :, None], axis=2)[:, :, 0]
+        logits -= top
+        np.exp(logits, out=logits)
+        log_p = chosen - top[:, :, 0] - np.log((logits @ self.ones_g)[:, :, 0])
+        fit = np.where(labels >= 0, log_p, 0.0).sum(axis=1)
+        penalty = (self.theta**2) @ self.penalized
+        return fit - l2_half * penalty
+
+
+def _row_max(a):
+    """a.max(axis=2, keepdims=True), by columns: NumPy reduces a short last axis slowly."""
+    if a.shape[2] > 16:
+        return a.max(axis=2, keepdims=True)
+    top = a[:, :, :1].copy()
+    for i in range(1, a.shape[2]):
+        np.maximum(top, a[:, :, i : i + 1], out=top)
+    return top
+
+
+def _sigmoid(a):
+    """1 / (1 + e^-a), in place (a few times faster than scipy's expit on small arrays)."""
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1.0
+    return np.reciprocal(a, out=a)
+
+
+def _views(theta, p, m, g):
+    K = len(theta)
+    ends = np.cumsum([p * m, m * g, m])
+    W, V, b, c = np.split(theta, ends, axis=1)
+    return W.reshape(K, p, m), V.reshape(K, m, g), b, c
 
 
 class SGDMLPClassifier(MLPBase):
@@ -91,6 +149,7 @@ class SGDMLPClassifier(MLPBase):
 
     fit(X, y, monitor=None): `monitor(epoch, estimator)` is called with the
     initial weights (epoch 0) and after each epoch; returning True stops training.
+    emnn.models.batch.fit_together trains many of these at once, each as fit would.
     """
 
     def __init__(
@@ -128,65 +187,55 @@ class SGDMLPClassifier(MLPBase):
             raise ValueError(f"momentum must be below 1, got {self.momentum}")
 
     def fit(self, X, y, monitor=None):
+        (messages,) = self._fit_batch([self], [(X, y)], [monitor])
+        warn_all(messages, ConvergenceWarning)
+        return self
+
+    # ------------------------------------------------------------ training in stacks
+
+    def _batch_key(self, X):
+        return (np.shape(X)[1] if np.ndim(X) == 2 else None, self.n_hidden, self.batch_size)
+
+    @classmethod
+    def _fit_batch(cls, estimators, data, monitors) -> list[list[str]]:
+        """Fit each estimator on its own data, all in one loop (see emnn.models.batch)."""
+        nets = [est._start(X, y, monitor) for est, (X, y), monitor in
+                zip(estimators, data, monitors, strict=True)]  # fmt: skip
+        by_classes: dict[int, list[_Network]] = {}
+        for net in nets:
+            by_classes.setdefault(net.Y.shape[1], []).append(net)
+        for group in by_classes.values():
+            _train(group)
+        for net in nets:
+            net.estimator._finish(net)
+        return [net.messages for net in nets]
+
+    def _start(self, X, y, monitor) -> _Network:
         self._check_params()
         X, y_index = self._check_training_data(X, y)
-        n, g = len(X), self.classes_.size
+        g = self.classes_.size
         init_rng, order_rng = model_streams(self.random_state)
-        weights = FlatWeights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
-        self.coefs_, self.intercepts_ = [weights.W, weights.V], [weights.b, weights.c]
-        Y = one_hot(y_index, g)
-        theta, velocity = weights.theta, weights.velocity  # updated in place
-        l2_per_example = self.l2 / n
-
+        coefs, intercepts = initial_weights(X.shape[1], self.n_hidden, g, init_rng)
+        self.coefs_, self.intercepts_ = coefs, intercepts
         self.history_ = {"objective": []}
         self.converged_ = self.diverged_ = False
         self.n_iter_ = 0
-        best, stale = -np.inf, 0
-        last_finite = theta.copy()
-        if monitor is not None:
-            monitor(0, self)
-        for epoch in range(1, self.max_epochs + 1):
-            order = order_rng.permutation(n)
-            with np.errstate(over="ignore", invalid="ignore"):
-                for start in range(0, n, self.batch_size):
-                    rows = order[start : start + self.batch_size]
-                    weights.minibatch_gradient(X[rows], Y[rows], l2_per_example)
-                    velocity *= self.momentum
-                    velocity -= self.learning_rate * weights.grad
-                    theta += velocity
-                objective = self.objective(X, Y)
-            if not np.isfinite(objective):
-                # Diverged: keep the last finite weights rather than return NaNs.
-                theta[...] = last_finite
-                self.diverged_ = True
-                warnings.warn(
-                    f"SGD diverged in epoch {epoch} (the objective became {objective}) and kept "
-                    f"the weights of epoch {epoch - 1}; lower learning_rate (now "
-                    f"{self.learning_rate}) or standardize the features",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
-                break
-            last_finite[...] = theta
-            self.history_["objective"].append(objective)
-            self.n_iter_ = epoch
-            if monitor is not None and monitor(epoch, self):
-                break
-            if epoch == 1 or (objective - best) / n > self.tol:
-                stale = 0
-            else:
-                stale += 1
-            best = objective if epoch == 1 else max(best, objective)
-            if stale >= self.n_iter_no_change:
-                self.converged_ = True
-                break
+        theta = np.concatenate([p.ravel() for p in (*coefs, *intercepts)])
+        return _Network(self, X, one_hot(y_index, g), theta, order_rng, monitor)
+
+    def _finish(self, net: _Network) -> None:
+        self._set_theta(net.theta)
+        self.history_ = {"objective": net.history}
+        self.n_iter_, self.converged_, self.diverged_ = net.n_iter, net.converged, net.diverged
         if not (self.converged_ or self.diverged_):
-            warnings.warn(
-                f"SGD stopped after {self.n_iter_} epochs while the objective was still improving",
-                ConvergenceWarning,
-                stacklevel=2,
+            net.messages.append(
+                f"SGD stopped after {self.n_iter_} epochs while the objective was still improving"
             )
-        return self
+
+    def _set_theta(self, theta):
+        p, m, g = self.n_features_in_, self.n_hidden, self.classes_.size
+        W, V, b, c = (a[0].copy() for a in _views(theta[None], p, m, g))
+        self.coefs_, self.intercepts_ = [W, V], [b, c]
 
     def objective(self, X, Y) -> float:
         """Penalized log-likelihood of one-hot targets Y: -n * loss."""
@@ -195,3 +244,150 @@ class SGDMLPClassifier(MLPBase):
 
     def predict_proba(self, X):
         return mean_field_proba(self._check_inputs(X), self.coefs_, self.intercepts_)
+
+
+class _Network:
+    """One network of a stack: its data, streams, settings, and where training left it."""
+
+    def __init__(self, estimator, X, Y, theta, order_rng, monitor):
+        self.estimator, self.X, self.Y = estimator, X, Y
+        self.theta, self.order_rng, self.monitor = theta, order_rng, monitor
+        self.history: list[float] = []
+        self.n_iter = 0
+        self.converged = self.diverged = False
+        self.messages: list[str] = []
+
+    def report(self, epoch: int, theta: np.ndarray) -> bool:
+        """Show the monitor the weights after `epoch`; True asks training to stop."""
+        if self.monitor is None:
+            return False
+        self.estimator._set_theta(theta)
+        self.estimator.n_iter_ = epoch
+        return bool(self.monitor(epoch, self.estimator))
+
+
+class _Slots:
+    """The distinct training sets of a stack (the networks of one inner-CV fold share
+    theirs), stacked as rows of one array: set s holds rows base[s] .. base[s] + n_s - 1,
+    and row base[s] + n_max, all zeros, pads its short minibatches."""
+
+    def __init__(self, nets):
+        index: dict[int, int] = {}
+        sets = []
+        for net in nets:
+            if id(net.X) not in index:
+                index[id(net.X)] = len(sets)
+                sets.append(net)
+        self.n_max = max(len(net.X) for net in sets)
+        size = self.n_max + 1
+        p, g = sets[0].X.shape[1], sets[0].Y.shape[1]
+        self.X, self.Y = np.zeros((len(sets) * size, p)), np.zeros((len(sets) * size, g))
+        self.labels = np.full((len(sets), self.n_max), -1)
+        for s, net in enumerate(sets):
+            n = len(net.X)
+            self.X[s * size : s * size + n], self.Y[s * size : s * size + n] = net.X, net.Y
+            self.labels[s, :n] = net.Y.argmax(axis=1)
+        self.slot = np.array([index[id(net.X)] for net in nets])
+        # Networks with one training set and one seed draw the same minibatch orders:
+        # one generator (the first's) serves them all, while any of them trains.
+        seeds = [net.estimator.random_state for net in nets]
+        first: dict[tuple, int] = {}
+        self.order_key = [
+            first.setdefault((s, seed if seed is not None else -1 - k), k)
+            for k, (s, seed) in enumerate(zip(self.slot, seeds, strict=True))
+        ]
+        self.base = self.slot * size  # per network
+        self.pad = self.base + self.n_max
+
+
+def _train(nets: list[_Network]) -> None:
+    """Minibatch SGD with momentum for a stack of networks of one shape."""
+    est = nets[0].estimator
+    p, m, g, B = nets[0].X.shape[1], est.n_hidden, nets[0].Y.shape[1], est.batch_size
+    data = _Slots(nets)
+    n = np.array([len(net.X) for net in nets])
+    setting = {
+        name: np.array([getattr(net.estimator, name) for net in nets], dtype=float)
+        for name in ("learning_rate", "momentum", "l2", "tol")
+    }
+    patience = np.array([net.estimator.n_iter_no_change for net in nets])
+    max_epochs = np.array([net.estimator.max_epochs for net in nets])
+    weights = StackedWeights(np.array([net.theta for net in nets]), p, m, g)
+    velocity = np.zeros_like(weights.theta)
+    alive = np.arange(len(nets))  # the networks still training, rows of the stack
+    for k in alive:
+        nets[k].report(0, weights.theta[k])
+    plateau = Plateau(len(nets))
+    last_finite = weights.theta.copy()
+    n_steps = -(-data.n_max // B)
+    full_rows = np.arange(data.n_max)
+    for epoch in range(1, int(max_epochs.max()) + 1):
+        K = len(alive)
+        order = np.repeat(data.pad[alive][:, None], n_steps * B, axis=1)
+        drawn = {}  # networks of one training set and seed draw the same orders: once
+        for i, k in enumerate(alive):
+            key = data.order_key[k]
+            if key not in drawn:
+                drawn[key] = nets[key].order_rng.permutation(n[k])
+            order[i, : n[k]] = data.base[k] + drawn[key]
+        real = order != data.pad[alive][:, None]
+        lr = setting["learning_rate"][alive][:, None]
+        momentum = setting["momentum"][alive][:, None]
+        l2 = weights.penalty_rates((setting["l2"][alive] / n[alive])[:, None])
+        with np.errstate(over="ignore", invalid="ignore"):
+            for step in range(n_steps):
+                rows = order[:, step * B : (step + 1) * B]
+                count = real[:, step * B : (step + 1) * B].sum(axis=1)
+                weight = (
+                    real[:, step * B : (step + 1) * B, None] / np.maximum(count, 1)[:, None, None]
+                )
+                weights.gradient(np.take(data.X, rows, axis=0), np.take(data.Y, rows, axis=0),
+                                 weight, l2)  # fmt: skip
+                if count.all():
+                    velocity *= momentum
+                    velocity -= lr * weights.grad
+                    weights.theta += velocity
+                else:  # a network whose epoch has no such minibatch waits
+                    moving = count > 0
+                    velocity[moving] *= momentum[moving]
+                    velocity[moving] -= lr[moving] * weights.grad[moving]
+                    weights.theta[moving] += velocity[moving]
+            everything = data.base[alive][:, None] + full_rows
+            objective = weights.objective(
+                np.take(data.X, everything, axis=0), data.labels[data.slot[alive]],
+                0.5 * setting["l2"][alive],
+            )  # fmt: skip
+        stopped = np.zeros(K, dtype=bool)
+        finite = np.isfinite(objective)
+        for i in np.flatnonzero(~finite):
+            net = nets[alive[i]]
+            weights.theta[i] = last_finite[i]  # keep the last finite weights, not NaNs
+            net.diverged, stopped[i] = True, True
+            net.messages.append(
+                f"SGD diverged in epoch {epoch} (the objective became {objective[i]}) and kept "
+                f"the weights of epoch {epoch - 1}; lower learning_rate (now "
+                f"{net.estimator.learning_rate}) or standardize the features"
+            )
+        last_finite[finite] = weights.theta[finite]
+        ok = np.flatnonzero(finite)
+        met = plateau.update(
+            alive[ok], objective[ok], n[alive[ok]], setting["tol"][alive[ok]], patience[alive[ok]]
+        )
+        for i, rule_met in zip(ok, met, strict=True):
+            net = nets[alive[i]]
+            net.history.append(float(objective[i]))
+            net.n_iter = epoch
+            if net.monitor is not None and net.report(epoch, weights.theta[i]):
+                stopped[i] = True  # the monitor asked: stopped, not converged
+            elif rule_met:
+                net.converged = stopped[i] = True
+        stopped |= epoch >= max_epochs[alive]
+        for i in np.flatnonzero(stopped):
+            nets[alive[i]].theta = weights.theta[i].copy()
+        if stopped.all():
+            break
+        if stopped.any():
+            keep = ~stopped
+            alive = alive[keep]
+            weights = StackedWeights(weights.theta[keep], p, m, g)
+            velocity, last_finite = velocity[keep], last_finite[keep]

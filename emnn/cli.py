@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
-import numpy  # noqa: F401  (loads NumPy's BLAS, so that main's thread limit reaches it)
-from threadpoolctl import threadpool_limits
+# One busy core per job (--cores N means N): every BLAS and OpenMP library that loads
+# later reads these (SciPy's L-BFGS-B brings an OpenBLAS of its own, which a
+# threadpool_limits entered before it loads would not reach).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
-from .errors import StudyError
+import numpy  # noqa: E402, F401  (loads NumPy's BLAS, so that main's thread limit reaches it)
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from .errors import StudyError  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -13,7 +13,11 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .models._common import check_nonnegative, check_positive_int, log_softmax
 
-SOLVERS = ("adam", "sgd")  # the stochastic solvers, trained by minibatches
+SOLVERS = ("lbfgs", "adam", "sgd")  # full-batch L-BFGS, and the minibatch solvers
+STOCHASTIC = ("adam", "sgd")
+# L-BFGS's evaluations allowed per iteration, on average (scikit-learn's max_fun), as
+# for emnn's own L-BFGS: generous, since an iteration rarely needs more than two.
+EVALUATIONS_PER_ITERATION = 20
 
 
 class SklearnMLP(ClassifierMixin, BaseEstimator):
@@ -27,33 +31,41 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
     shared with the softmax models).
 
     The penalty is the other models': they maximize
-    sum_j log p(y_j | x_j) - l2/2 * (||W||^2 + ||V||^2) (biases free), one
-    minibatch at a time as its mean cross-entropy plus l2/(2n) * ||W, V||^2.
-    MLPClassifier adds alpha/(2b) * ||W, V||^2 to the mean cross-entropy of a
-    minibatch of b rows, so fit sets alpha = l2 * B / n, with n the training
-    rows and B = min(batch_size, n) the batch size scikit-learn uses (alpha is
-    not l2). Every full minibatch then has the loss and gradient of
-    SGDMLPClassifier's. Two differences remain: when B does not divide n the
-    last, smaller minibatch of an epoch (r rows) is penalized B/r times as
-    strongly; and on two classes the single logistic output unit's weights u
-    are penalized as ||u||^2, where two softmax units reach the same function
-    with v1 = -v0 = u/2 at half that penalty.
+    sum_j log p(y_j | x_j) - l2/2 * (||W||^2 + ||V||^2) (biases free).
+    MLPClassifier minimizes the mean cross-entropy of a batch of b rows plus
+    alpha/(2b) * ||W, V||^2.
 
-    Training stops by MLPClassifier's own rule: after n_iter_no_change
-    consecutive epochs whose training loss (loss_curve_, per example) did not
-    fall below the best so far by tol (converged_), or after max_epochs.
+    * solver="lbfgs" (the default; scikit-learn's advice for small datasets):
+      the batch is the whole training set, so alpha = l2 gives exactly the
+      objective above divided by -n (tests/test_sklearn_mlp.py checks it).
+      Training stops by SciPy's L-BFGS-B rules: the largest entry of the mean
+      loss's projected gradient at most tol, or its relative reduction below
+      SciPy's default factr; converged_ is False when SciPy reports otherwise
+      (max_epochs iterations, or its evaluation budget) and scikit-learn warns.
+    * solver="adam" or "sgd": minibatches of B = min(batch_size, n) rows, so fit
+      sets alpha = l2 * B / n (alpha is not l2). Every full minibatch then has
+      the loss and gradient of SGDMLPClassifier's; when B does not divide n the
+      last, smaller minibatch of an epoch (r rows) is penalized B/r times as
+      strongly. Training stops by MLPClassifier's own rule: after
+      n_iter_no_change consecutive epochs whose training loss (loss_curve_, per
+      example) did not fall below the best so far by tol (converged_), or after
+      max_epochs.
 
-    history_["objective"][k] is -n * loss_curve_[k]: the penalized
-    log-likelihood above, averaged over the weights epoch k + 1 passed through
-    (with a single batch, batch_size >= n, it is exactly `objective` at the
-    weights before that epoch). `objective(X, y)` computes it exactly at the
-    current weights.
+    On two classes the single logistic output unit's weights u are penalized as
+    ||u||^2, where two softmax units reach the same function with v1 = -v0 = u/2
+    at half that penalty: there the objectives differ.
+
+    history_["objective"][k] is -n * loss_curve_[k] for the minibatch solvers:
+    the penalized log-likelihood above, averaged over the weights epoch k + 1
+    passed through (with a single batch, batch_size >= n, it is exactly
+    `objective` at the weights before that epoch); for lbfgs it holds the final
+    value only. `objective(X, y)` computes it exactly at the current weights.
     """
 
     def __init__(
         self,
         n_hidden=7,
-        solver="adam",
+        solver="lbfgs",
         learning_rate=0.001,
         batch_size=16,
         max_epochs=200,
@@ -75,7 +87,7 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         if not isinstance(self.solver, str) or self.solver not in SOLVERS:
             raise ValueError(
-                f"solver must be 'adam' or 'sgd' (minibatch training with a stopping rule), "
+                f"solver must be 'lbfgs' (full batch) or 'adam' or 'sgd' (minibatches), "
                 f"got {self.solver!r}"
             )
         check_positive_int("n_hidden", self.n_hidden)
@@ -105,7 +117,8 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
         if classes.size < 2:
             raise ValueError(f"SklearnMLP needs at least 2 classes in y, got only {classes[0]!r}")
         self.classes_ = classes
-        batch = min(self.batch_size, n)  # scikit-learn clips it so, with a warning
+        stochastic = self.solver in STOCHASTIC
+        batch = min(self.batch_size, n) if stochastic else n  # scikit-learn clips it so
         self.mlp_ = MLPClassifier(
             hidden_layer_sizes=(self.n_hidden,),
             activation="logistic",
@@ -114,23 +127,31 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
             batch_size=batch,
             learning_rate_init=self.learning_rate,
             max_iter=self.max_epochs,
+            max_fun=EVALUATIONS_PER_ITERATION * self.max_epochs,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             random_state=self.random_state,
             shuffle=True,
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
             self.mlp_.fit(X_checked, y)
+        unconverged = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
         self.n_features_in_ = self.mlp_.n_features_in_
         self.n_iter_ = int(self.mlp_.n_iter_)
-        self.history_ = {"objective": [-n * loss for loss in self.mlp_.loss_curve_]}
-        self.converged_ = self.n_iter_ < self.max_epochs
+        if stochastic:
+            self.history_ = {"objective": [-n * loss for loss in self.mlp_.loss_curve_]}
+            self.converged_ = self.n_iter_ < self.max_epochs
+        else:
+            self.history_ = {"objective": [-n * float(self.mlp_.loss_)]}
+            self.converged_ = not unconverged
         if monitor is not None:
             monitor(self.n_iter_, self)
         if not self.converged_:
+            what = "epochs, the loss still improving" if stochastic else "iterations"
+            reason = f": {unconverged[0].message}" if unconverged and not stochastic else ""
             warnings.warn(
-                f"SklearnMLP stopped after {self.n_iter_} epochs, the loss still improving",
+                f"SklearnMLP stopped after {self.n_iter_} {what}{reason}",
                 ConvergenceWarning,
                 stacklevel=2,
             )

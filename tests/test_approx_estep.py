@@ -147,7 +147,13 @@ def test_output_bound_derivatives_match_finite_differences():
             for k in range(Vt.size)
         ]
     )
-    np.testing.assert_allclose(-H, hessian, atol=1e-5)
+    m1, g = Vt.shape
+    flat = np.zeros(m1 * g)
+    flat[(m1 - 1) * g :] = 1.0 / np.sqrt(g)  # every class's bias moved alike: flat
+    away = np.eye(m1 * g) - np.outer(flat, flat)
+    np.testing.assert_allclose(away @ -H @ away, hessian, atol=1e-5)
+    np.testing.assert_allclose(hessian @ flat, 0.0, atol=1e-5)
+    assert flat @ H @ flat > 1.0  # pinned (mstep.settle_softmax_shift)
 
 
 def test_output_bound_is_the_output_part_of_the_elbo():

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from emnn.datasets import load_dataset
-from emnn.models import EMMLPClassifier, em, mstep
+from emnn.models import EMMLPClassifier, em, em_stack, mstep, mstep_stack
 
 TEACHER = {"source": "teacher", "n_samples": 1000, "n_features": 5, "n_hidden": 4,
            "n_classes": 3, "weight_scale": 3.0, "seed": 6}  # fmt: skip
@@ -86,9 +86,11 @@ def test_every_em_variant_never_decreases_the_objective(variant, name):
     assert_never_decreases(objective)
 
 
-def unguarded_gradient_step(Xt, T, N, Wt, Vt, l2, rate):
-    return (Wt + rate * mstep.hidden_gradient(Xt, T, Wt, l2),
-            Vt + rate * mstep.output_gradient(N, Vt, l2))  # fmt: skip
+def unguarded_gradient_step(Xt, real, T, N, Wt, Vt, l2, rate):
+    """The stacked M-step's gradient step without its guard."""
+    rate = rate[:, None, None]
+    return (Wt + rate * mstep_stack.hidden_gradient(Xt, real, T, Wt, l2),
+            Vt + rate * mstep_stack.output_gradient(N, Vt, l2))  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["breast_cancer-raw", "teacher"])
@@ -98,7 +100,7 @@ def test_gradient_m_step_is_guarded_where_a_plain_step_would_lower_the_objective
     assert_never_decreases(objective_trace(model, X, y))
     # The guard is what makes it so: the originating study's unguarded step of
     # the same size lowers the objective on these data.
-    monkeypatch.setattr(mstep, "guarded_gradient_step", unguarded_gradient_step)
+    monkeypatch.setattr(mstep_stack, "guarded_gradient_step", unguarded_gradient_step)
     plain = objective_trace(model, X, y)
     assert np.max((plain[:-1] - plain[1:]) / np.abs(plain[:-1])) > 1e-3
 
@@ -154,14 +156,15 @@ def test_gem_and_squarem_reach_the_optimum_of_plain_em():
 
 
 def count_e_steps(monkeypatch):
+    """Every exact E-step the training loop evaluates, one entry per network."""
     calls = []
-    e_step = EMMLPClassifier._e_step
+    e_step = em_stack._Stack.e_step
 
-    def counted(self, *args, **kwargs):
-        calls.append(1)
-        return e_step(self, *args, **kwargs)
+    def counted(self, data, *args, **kwargs):
+        calls.extend([1] * len(data.Xt))
+        return e_step(self, data, *args, **kwargs)
 
-    monkeypatch.setattr(EMMLPClassifier, "_e_step", counted)
+    monkeypatch.setattr(em_stack._Stack, "e_step", counted)
     return calls
 
 
@@ -177,15 +180,16 @@ def test_squarem_counts_every_e_step_it_evaluates(monkeypatch):
     X, y = dataset("wine-raw")
     calls = count_e_steps(monkeypatch)
     per_cycle = []
-    cycle = EMMLPClassifier._squarem_cycle
+    cycle = em_stack._squarem_cycle
 
-    def watched(self, *args):
-        before = self.n_estep_
-        result = cycle(self, *args)
-        per_cycle.append(self.n_estep_ - before)
+    def watched(*args):
+        n_estep = args[-1]
+        before = n_estep.copy()
+        result = cycle(*args)
+        per_cycle.append(int((n_estep - before).sum()))
         return result
 
-    monkeypatch.setattr(EMMLPClassifier, "_squarem_cycle", watched)
+    monkeypatch.setattr(em_stack, "_squarem_cycle", watched)
     model = EMMLPClassifier(n_hidden=4, acceleration="squarem", max_iter=10, tol=0, random_state=0)
     fit_quietly(model, X, y)
     assert model.n_estep_ == len(calls) == 1 + sum(per_cycle)
@@ -201,22 +205,22 @@ def test_squarem_falls_back_to_the_second_em_map_when_no_step_length_helps(monke
     plain = fit_quietly(EMMLPClassifier(max_iter=6, **common), X, y)
     # Make every stabilizing map (the third and later EM maps of a cycle) look
     # worse than the second map's result: each cycle must then end at theta2.
-    cycle, em_map = EMMLPClassifier._squarem_cycle, EMMLPClassifier._em_map
+    cycle, em_map = em_stack._squarem_cycle, em_stack._Stack.em_map
     maps, trials = [], []
 
-    def counted_cycle(self, *args):
+    def counted_cycle(*args):
         maps.clear()
-        result = cycle(self, *args)
+        result = cycle(*args)
         trials.append(len(maps) - 2)
         return result
 
     def sabotaged(self, *args):
         maps.append(1)
-        new_post, objective = em_map(self, *args)
-        return new_post, (objective if len(maps) <= 2 else -np.inf)
+        new_post, objective, Wt, Vt = em_map(self, *args)
+        return new_post, (objective if len(maps) <= 2 else np.full_like(objective, -np.inf)), Wt, Vt
 
-    monkeypatch.setattr(EMMLPClassifier, "_squarem_cycle", counted_cycle)
-    monkeypatch.setattr(EMMLPClassifier, "_em_map", sabotaged)
+    monkeypatch.setattr(em_stack, "_squarem_cycle", counted_cycle)
+    monkeypatch.setattr(em_stack._Stack, "em_map", sabotaged)
     model = fit_quietly(EMMLPClassifier(acceleration="squarem", max_iter=3, **common), X, y)
     np.testing.assert_array_equal(model.history_["objective"], plain.history_["objective"][1::2])
     for ours, theirs in zip(model.coefs_, plain.coefs_, strict=True):

@@ -88,8 +88,17 @@ def test_output_hessian_matches_finite_differences():
     numeric = numeric_gradient(
         lambda v: mstep.output_gradient(N, v.reshape(Vt.shape), 0.7).ravel(), Vt.ravel()
     )
-    # H is the negative Hessian (plus a 1e-12 jitter on the diagonal).
-    np.testing.assert_allclose(-H, numeric, atol=1e-6)
+    # H is the negative Hessian (plus a 1e-12 jitter on the diagonal) wherever the
+    # objective curves; along the one flat direction (every class's bias moved alike)
+    # the Hessian is zero, the gradient has no component, and H is pinned positive.
+    m1, g = Vt.shape
+    flat = np.zeros(m1 * g)
+    flat[(m1 - 1) * g :] = 1.0 / np.sqrt(g)
+    away = np.eye(m1 * g) - np.outer(flat, flat)
+    np.testing.assert_allclose(away @ -H @ away, numeric, atol=1e-6)
+    np.testing.assert_allclose(numeric @ flat, 0.0, atol=1e-6)
+    assert flat @ H @ flat > 1.0
+    assert abs(mstep.output_gradient(N, Vt, 0.7).ravel() @ flat) < 1e-9
 
 
 def test_newton_m_step_solves_both_sub_problems():

@@ -46,7 +46,26 @@ def test_exact_output_derivatives_equal_plain_products(m, block_entries, monkeyp
     assert mstep.output_objective(N, Vt, 0.3) == pytest.approx(value, rel=1e-12)
     ours_grad, ours_H = mstep._output_derivatives(N, Vt, 0.3)
     np.testing.assert_allclose(ours_grad, grad, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(ours_H, H, rtol=1e-10, atol=1e-9)
+    # Equal but for the pin along the softmax's flat direction (mstep.settle_softmax_shift).
+    away = away_from_flat(*Vt.shape)
+    np.testing.assert_allclose(away @ ours_H @ away, away @ H @ away, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(ours_H - away @ ours_H @ away, pin(H, *Vt.shape), atol=1e-8)
+
+
+def away_from_flat(m1, g):
+    """The projector away from the flat direction: every class's bias moved alike."""
+    flat = np.zeros(m1 * g)
+    flat[(m1 - 1) * g :] = 1.0 / np.sqrt(g)
+    return np.eye(m1 * g) - np.outer(flat, flat)
+
+
+def pin(H, m1, g):
+    """The term settle_softmax_shift adds: the bias row's curvature scale along the flat
+    direction (plus the 1e-12 jitter, below the tolerance)."""
+    block = H[(m1 - 1) * g :, (m1 - 1) * g :]
+    out = np.zeros_like(H)
+    out[(m1 - 1) * g :, (m1 - 1) * g :] = (1.0 + np.abs(np.diagonal(block)).max()) / g
+    return out
 
 
 def test_explicit_configurations_give_the_same_objective_and_gradient():

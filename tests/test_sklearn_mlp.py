@@ -29,7 +29,11 @@ def quiet_fit(model, X, y, **kwargs):
 @pytest.mark.parametrize(("batch_size", "n", "expected_batch"), [(16, 100, 16), (500, 100, 100)])
 def test_alpha_is_l2_times_batch_over_n(batch_size, n, expected_batch):
     X, y = data(load_iris, n)
-    model = quiet_fit(SklearnMLP(batch_size=batch_size, l2=0.3, max_epochs=1, random_state=0), X, y)
+    model = quiet_fit(
+        SklearnMLP(solver="adam", batch_size=batch_size, l2=0.3, max_epochs=1, random_state=0),
+        X,
+        y,
+    )
     assert model.mlp_.alpha == pytest.approx(0.3 * expected_batch / n)
     assert model.mlp_.batch_size == expected_batch
 
@@ -47,7 +51,11 @@ def test_minibatch_loss_and_gradient_equal_the_sgd_models():
     n, batch, l2, m = 120, 16, 0.7, 5
     X, y = data(load_iris, n)
     model = quiet_fit(
-        SklearnMLP(n_hidden=m, batch_size=batch, l2=l2, max_epochs=1, random_state=0), X, y
+        SklearnMLP(
+            n_hidden=m, solver="adam", batch_size=batch, l2=l2, max_epochs=1, random_state=0
+        ),
+        X,
+        y,
     )
     mlp = model.mlp_
     coefs, intercepts = random_weights(np.random.default_rng(1), X.shape[1], m, 3)
@@ -84,7 +92,8 @@ def test_full_batch_epoch_loss_is_minus_objective_over_n(loader):
     penalties agree."""
     n = 90
     X, y = data(loader, n)
-    params = dict(batch_size=1000, l2=2.0, learning_rate=0.05, tol=0.0, n_iter_no_change=99)
+    params = dict(solver="adam", batch_size=1000, l2=2.0, learning_rate=0.05, tol=0.0,
+                  n_iter_no_change=99)  # fmt: skip
     shorter = quiet_fit(SklearnMLP(max_epochs=5, random_state=3, **params), X, y)
     longer = quiet_fit(SklearnMLP(max_epochs=6, random_state=3, **params), X, y)
     assert longer.mlp_.alpha == pytest.approx(2.0)  # l2 * n / n
@@ -108,7 +117,9 @@ def test_the_monitor_sees_the_final_weights_once(loader):
         penalty = 0.5 * l2 * sum(float((w**2).sum()) for w in estimator.coefs_)
         seen.append((epoch, log_likelihood - penalty))
 
-    model = quiet_fit(SklearnMLP(l2=l2, max_epochs=6, random_state=0), X, y, monitor=monitor)
+    model = quiet_fit(
+        SklearnMLP(solver="adam", l2=l2, max_epochs=6, random_state=0), X, y, monitor=monitor
+    )
     assert [epoch for epoch, _ in seen] == [model.n_iter_] == [6]
     assert seen[0][1] == pytest.approx(model.objective(X, y), rel=1e-10)
 
@@ -122,7 +133,9 @@ def test_objective_rejects_unknown_labels():
 
 def test_stops_after_n_iter_no_change_stale_epochs():
     X, y = data(load_iris, 60)
-    model = SklearnMLP(tol=10.0, n_iter_no_change=3, max_epochs=50, random_state=0).fit(X, y)
+    model = SklearnMLP(
+        solver="adam", tol=10.0, n_iter_no_change=3, max_epochs=50, random_state=0
+    ).fit(X, y)
     assert model.converged_
     # The first epoch improves on no loss at all; no later one can by 10 nats per example,
     # and scikit-learn stops once more than n_iter_no_change epochs failed to improve.
@@ -132,19 +145,59 @@ def test_stops_after_n_iter_no_change_stale_epochs():
 def test_warns_when_stopped_by_the_budget():
     X, y = data(load_iris, 60)
     with pytest.warns(ConvergenceWarning, match="still improving"):
-        SklearnMLP(max_epochs=2, random_state=0).fit(X, y)
+        SklearnMLP(solver="adam", max_epochs=2, random_state=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="after 2 iterations: lbfgs failed"):
+        model = SklearnMLP(max_epochs=2, random_state=0).fit(X, y)
+    assert not model.converged_
+
+
+@pytest.mark.parametrize("loader", [load_iris, load_breast_cancer])
+def test_lbfgs_runs_to_scipys_tolerance(loader):
+    X, y = data(loader, 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SklearnMLP(max_epochs=2000, tol=1e-6, random_state=0).fit(X, y)
+    assert model.converged_ and model.n_iter_ < 2000
+    assert model.history_["objective"] == [pytest.approx(model.objective(X, y), rel=1e-10)]
+
+
+def test_full_batch_loss_and_gradient_equal_the_penalized_log_likelihood():
+    """With solver lbfgs the batch is the training set and alpha = l2: scikit-learn's
+    loss and gradient (its _loss_grad_lbfgs) are -1/n times our penalized log-likelihood
+    and its gradient, at any weights: the two objectives are one."""
+    n, l2, m = 120, 0.7, 5
+    X, y = data(load_iris, n)
+    model = quiet_fit(SklearnMLP(n_hidden=m, l2=l2, max_epochs=1, random_state=0), X, y)
+    mlp = model.mlp_
+    assert mlp.alpha == l2
+    coefs, intercepts = random_weights(np.random.default_rng(2), X.shape[1], m, 3)
+    packed = np.concatenate([a.ravel() for a in coefs + intercepts])
+    Y = mlp._label_binarizer.transform(y).astype(float)
+    activations = [X, None, None]
+    deltas = [None, None]
+    coef_grads = [np.empty_like(w) for w in coefs]
+    intercept_grads = [np.empty_like(b) for b in intercepts]
+    sk_loss, sk_grad = mlp._loss_grad_lbfgs(
+        packed, X, Y, None, activations, deltas, coef_grads, intercept_grads
+    )
+    mlp.coefs_, mlp.intercepts_ = coefs, intercepts
+    assert -n * sk_loss == pytest.approx(model.objective(X, y), rel=1e-12)
+    our_loss, our_gw, our_gb = loss_and_gradients(coefs, intercepts, X, Y, l2 / n)
+    assert sk_loss == pytest.approx(our_loss, rel=1e-12)
+    ours = np.concatenate([a.ravel() for a in our_gw + our_gb])
+    np.testing.assert_allclose(sk_grad, ours, rtol=1e-10, atol=1e-14)
 
 
 def test_same_random_state_same_model():
     X, y = data(load_iris, 60)
-    a = quiet_fit(SklearnMLP(max_epochs=3, random_state=5), X, y)
-    b = quiet_fit(SklearnMLP(max_epochs=3, random_state=5), X, y)
+    a = quiet_fit(SklearnMLP(solver="adam", max_epochs=3, random_state=5), X, y)
+    b = quiet_fit(SklearnMLP(solver="adam", max_epochs=3, random_state=5), X, y)
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
         np.testing.assert_array_equal(wa, wb)
 
 
 BAD_PARAMS = [
-    ("solver", "lbfgs"),
+    ("solver", "newton"),
     ("solver", None),
     ("solver", ["adam"]),
     ("learning_rate", -1),
@@ -186,7 +239,7 @@ def test_fit_checks_parameters_before_the_data(name, value):
 
 
 @pytest.mark.parametrize(
-    "params", [{"solver": "lbfgs"}, {"learning_rate": -1}, {"batch_size": 0}, {"l2": -1}]
+    "params", [{"solver": "adamw"}, {"learning_rate": -1}, {"batch_size": 0}, {"l2": -1}]
 )
 def test_config_check_rejects_bad_values(params):
     with pytest.raises(ValueError, match=next(iter(params))):

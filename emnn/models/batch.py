@@ -7,7 +7,8 @@ train a stack of networks at once (NumPy broadcasts over a leading axis) says so
 with two hooks:
 
     _batch_key(X)                 networks with equal keys share one loop
-                                  (the same array shapes: p, m, g, batch size)
+                                  (the same array shapes: p, m, batch size);
+                                  None: this one trains alone
     _fit_batch(estimators, data, monitors) -> list[list[str]]
                                   fits them, each on its own (X, y), and returns
                                   each one's warning messages
@@ -33,10 +34,8 @@ def fit_together(estimators, data, monitors=None) -> list[list[str]]:
     messages: list[list[str]] = [[] for _ in estimators]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, (estimator, (X, _)) in enumerate(zip(estimators, data, strict=True)):
-        if hasattr(estimator, "_fit_batch"):
-            groups[(type(estimator), *estimator._batch_key(X))].append(i)
-        else:
-            groups[("alone", i)].append(i)
+        key = estimator._batch_key(X) if hasattr(estimator, "_fit_batch") else None
+        groups[("alone", i) if key is None else (type(estimator), *key)].append(i)
     for key, members in groups.items():
         if key[0] == "alone":
             (i,) = members

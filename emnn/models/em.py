@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import meanfield, montecarlo, mstep
+from . import em_stack, meanfield, montecarlo, mstep
 from ._common import (
     SAMPLING_STREAM,
     check_nonnegative,
@@ -20,6 +20,7 @@ from ._common import (
     seed_entropy,
     with_ones,
 )
+from .batch import warn_all
 from .stochastic import PREDICT_METHODS, StochasticMLPBase
 
 E_STEPS = ("exact", "variational", "monte-carlo")
@@ -36,9 +37,8 @@ MC_WINDOW = 10
 # The history_ key of each approximate E-step's training objective.
 TRAINING_OBJECTIVE = {"variational": "elbo", "monte-carlo": "mc_objective"}
 
-# SQUAREM: at most this many halvings of the step length alpha toward -1 before a
-# cycle falls back to its second plain EM map (alpha + 1 shrinks by 2^-10).
-SQUAREM_MAX_HALVINGS = 10
+from .em_stack import SQUAREM_MAX_HALVINGS  # noqa: E402
+
 DEFAULT_NEWTON_STEPS = 1
 
 
@@ -123,7 +123,8 @@ class EMMLPClassifier(StochasticMLPBase):
 
     fit(X, y, monitor=None): `monitor(iteration, estimator)` is called with the
     initial weights (iteration 0) and after each iteration; returning True
-    stops training.
+    stops training. With the exact E-step, emnn.models.batch.fit_together trains
+    many of these at once (emnn.models.em_stack), each as fit would.
     """
 
     def __init__(
@@ -187,6 +188,10 @@ class EMMLPClassifier(StochasticMLPBase):
     # ------------------------------------------------------------------ training
 
     def fit(self, X, y, monitor=None):
+        if self.e_step == "exact":
+            (messages,) = self._fit_batch([self], [(X, y)], [monitor])
+            warn_all(messages, ConvergenceWarning)
+            return self
         self._check_params()
         X, y_index = self._check_training_data(X, y)
         g = self.classes_.size
@@ -230,6 +235,57 @@ class EMMLPClassifier(StochasticMLPBase):
                 stacklevel=2,
             )
         return self
+
+    # ------------------------------------------------------------ training in stacks
+
+    def _batch_key(self, X):
+        """Exact EM trains in stacks (emnn.models.em_stack); the approximate E-steps alone."""
+        if self.e_step != "exact":
+            return None
+        shape = np.shape(X)[1] if np.ndim(X) == 2 else None
+        return (shape, self.n_hidden, self.m_step, self.newton_steps, self.acceleration,
+                self.inner_steps, self.chunk_size)  # fmt: skip
+
+    @classmethod
+    def _fit_batch(cls, estimators, data, monitors) -> list[list[str]]:
+        """Fit each estimator on its own data, all in one loop (see emnn.models.batch)."""
+        nets = [est._start(X, y, monitor) for est, (X, y), monitor in
+                zip(estimators, data, monitors, strict=True)]  # fmt: skip
+        groups: dict[tuple, list[em_stack.Network]] = {}
+        for net in nets:
+            groups.setdefault((net.Xt.shape[1], net.Y.shape[1]), []).append(net)
+        for group in groups.values():
+            em_stack.train(group)
+        for net in nets:
+            net.estimator._finish(net)
+        for net in nets:
+            if net.error is not None:
+                raise net.error
+        return [net.messages for net in nets]
+
+    def _start(self, X, y, monitor) -> em_stack.Network:
+        self._check_params()
+        X, y_index = self._check_training_data(X, y)
+        g = self.classes_.size
+        self.seed_entropy_ = seed_entropy(self.random_state)
+        init_rng, _ = model_streams(self.seed_entropy_)
+        self._sampler = role_stream(self.seed_entropy_, SAMPLING_STREAM)
+        self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
+        self.history_ = {"objective": [], "log_likelihood": []}
+        self.converged_ = False
+        self.n_iter_ = self.n_estep_ = 0
+        Wt, Vt = self._stacked()
+        return em_stack.Network(self, with_ones(X), one_hot(y_index, g), Wt, Vt, monitor)
+
+    def _finish(self, net: em_stack.Network) -> None:
+        self._set_stacked(net.Wt, net.Vt)
+        self.history_ = net.history
+        self.n_iter_, self.n_estep_, self.converged_ = net.n_iter, net.n_estep, net.converged
+        if not self.converged_ and net.error is None:
+            net.messages.append(
+                f"EM stopped after {self.n_iter_} iterations before the relative change of "
+                f"the objective fell below tol={self.tol}"
+            )
 
     def _record(self, Xt, Y, post, objective):
         if self.e_step == "exact":

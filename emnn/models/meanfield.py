@@ -43,7 +43,7 @@ import numpy as np
 from scipy.special import expit, xlogy
 
 from ._common import log_softmax, softplus
-from .mstep import _jitter, _penalty_mask, guarded_newton
+from .mstep import _jitter, _penalty_mask, guarded_newton, settle_softmax_shift
 
 DAMPING = 1.0  # the largest step; a row's step halves while it would lower its ELBO
 MAX_SWEEPS = 100
@@ -213,6 +213,7 @@ def _output_derivatives(mu, Y, Vt, l2, hessian=True):
         H4[:, i, :, i] += weighted[:, :, i].T @ rho[:, :, i]  # sum_j pi_ji rho~ rho~^T
         H4[units, i, units, i] += curvature[:, i]
     H += l2 * np.diag(np.repeat(_penalty_mask(m1)[:, 0], g))
+    settle_softmax_shift(H, np.arange(m1) == m1 - 1, g)  # only the bias row is flat here
     H += _jitter(H) * np.eye(m1 * g)
     return grad, H
 

@@ -46,6 +46,31 @@ def _jitter(H: np.ndarray) -> np.ndarray:
     return 1e-12 * (1.0 + np.abs(diag).max(axis=-1, keepdims=True))
 
 
+def settle_softmax_shift(H, free_rows, g):
+    """Pin the softmax's flat directions in a Newton matrix (..., (m+1) g, (m+1) g).
+
+    Adding one constant to every class's entry of a row of V~ leaves the softmax
+    unchanged: the bias row always, every row when l2 = 0 (free_rows, a bool per
+    row). The objective's Hessian is singular there and the gradient has no
+    component there, so the Newton step along it is rounding noise divided by
+    the jitter: a drift of the biases' common level by up to 1e-4 per step,
+    harmless to the model but amplified by SQUAREM's extrapolation. A term of the
+    size of the row's curvature along each flat direction (as in
+    emnn.models.moe.multinomial_hessian) leaves the step unchanged and the drift
+    at rounding.
+    """
+    for r in np.flatnonzero(free_rows):
+        block = (..., slice(r * g, (r + 1) * g), slice(r * g, (r + 1) * g))
+        scale = 1.0 + np.abs(np.diagonal(H[block], axis1=-2, axis2=-1)).max(axis=-1)
+        H[block] += np.asarray(scale)[..., None, None] * np.full((g, g), 1.0 / g)
+    return H
+
+
+def free_rows(m1: int, l2) -> np.ndarray:
+    """Rows of V~ whose shift across classes is unpenalized: the bias row, all if l2 = 0."""
+    return np.ones(m1, dtype=bool) if np.all(np.asarray(l2) == 0) else np.arange(m1) == m1 - 1
+
+
 # ---------------------------------------------------------------- hidden layer
 
 
@@ -274,6 +299,7 @@ def _output_derivatives(N, Vt, l2, hessian=True, configurations=None):
     else:
         H = np.kron(moments, 0.5 * (np.eye(g) - 1.0 / g))
     H += l2 * np.diag(np.repeat(_penalty_mask(m1)[:, 0], g))
+    settle_softmax_shift(H, free_rows(m1, l2), g)
     H += _jitter(H) * np.eye(m1 * g)
     return grad, H
 

@@ -46,8 +46,12 @@ def model_text(model: str, params: dict) -> str:
             text += f" with M-step {m_step}"
         if params.get("acceleration", "none") == "squarem":
             text += ", accelerated by SQUAREM (scheme S3)"
-    elif model == "sklearn-mlp" and params.get("solver"):
-        text += f", trained by its {params['solver']} solver"
+    elif model == "sklearn-mlp":
+        solver = params.get("solver", "lbfgs")
+        text += (
+            ", trained by its full-batch L-BFGS solver" if solver == "lbfgs"
+            else f", trained by its {solver} solver"
+        )  # fmt: skip
     return text
 
 
@@ -70,6 +74,10 @@ def stopping_rule(model: str, params: dict) -> dict:
         step = "one epoch"
         rule = f"plateau: training ℓ not up by more than {tol} (relative) for {patience} epochs"
         cap = f"{params.get('max_epochs')} epochs"
+    elif model == "sklearn-mlp" and params.get("solver", "lbfgs") == "lbfgs":
+        step = "one quasi-Newton step"
+        rule = f"largest |∂loss/∂θ| of the mean loss ≤ {tol}, or SciPy's relative-reduction test"
+        cap = f"{params.get('max_epochs')} iterations"
     elif model == "sklearn-mlp":
         step = "one epoch"
         rule = (

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from emnn import LBFGSMLPClassifier
-from emnn.models import EMMLPClassifier
+from emnn.models import EMMLPClassifier, meanfield
 from emnn.models._common import one_hot, with_ones
 
 
@@ -165,3 +165,50 @@ def test_bad_settings_raise_one_clear_error(params, message):
     X, y = standardized(load_iris)
     with pytest.raises(ValueError, match=message):
         LBFGSMLPClassifier(**params).fit(X, y)
+
+
+def mean_field_bound(model, theta, X, y):
+    """F(theta) = max over mu of the ELBO, minus the penalty: a cold, tight fixed point."""
+    model._set_flat(theta)
+    (W, V), (b, c) = model.coefs_, model.intercepts_
+    post = meanfield.e_step(X @ W + b, one_hot(y, V.shape[1]), V, c, tol=1e-11, max_sweeps=300)
+    return post.elbo - model._penalty()
+
+
+def test_variational_gradient_is_the_envelope_gradient_of_the_mean_field_bound():
+    X, y = standardized(load_wine)
+    X, y = X[::6, :5], y[::6]
+    model = fit_quietly(
+        LBFGSMLPClassifier(n_hidden=3, e_step="variational", max_iter=2, random_state=5), X, y
+    )
+    theta = model._get_flat() + np.random.default_rng(1).normal(
+        scale=0.5, size=model._get_flat().shape
+    )
+    model._mu = None
+    _, objective, gradient = model._bound_and_gradient(theta, with_ones(X), one_hot(y, 3))
+    assert objective == pytest.approx(mean_field_bound(model, theta, X, y), rel=1e-8)
+    eps = 1e-5
+    numeric = np.array(
+        [
+            (mean_field_bound(model, theta + eps * e, X, y)
+             - mean_field_bound(model, theta - eps * e, X, y)) / (2 * eps)
+            for e in np.eye(theta.size)
+        ]
+    )  # fmt: skip
+    assert np.abs(gradient).max() > 1.0
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-5)
+
+
+def test_variational_lbfgs_reaches_at_least_variational_ems_bound_in_fewer_e_steps():
+    X, y = standardized(load_iris)
+    lbfgs = LBFGSMLPClassifier(n_hidden=5, e_step="variational", random_state=0).fit(X, y)
+    em = EMMLPClassifier(
+        n_hidden=5, e_step="variational", acceleration="squarem", tol=1e-10, max_iter=5000,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert lbfgs.converged_ and em.converged_
+    assert lbfgs.history_["elbo"][-1] >= em.history_["elbo"][-1] - 1e-6 * abs(
+        em.history_["elbo"][-1]
+    )
+    assert lbfgs.n_estep_ < em.n_estep_
+    assert lbfgs.history_["elbo"][-1] <= lbfgs.log_likelihood(X, y) - lbfgs._penalty()  # a bound

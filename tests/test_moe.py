@@ -155,6 +155,23 @@ def test_ecm_objective_never_decreases(name, standardize):
     assert objective_drops(model).size == 0, objective_drops(model)
 
 
+@pytest.mark.parametrize("name", ["iris", "wine"])
+def test_squarem_ecm_never_decreases_and_reaches_ecms_optimum_in_fewer_e_steps(name):
+    X, y = load(name, standardize=True)
+    common = dict(algorithm="ecm", tol=1e-8, max_iter=20_000, random_state=0)
+    plain = fit(MoEClassifier(**common), X, y)
+    fast = fit(MoEClassifier(acceleration="squarem", **common), X, y)
+    assert fast.converged_ and plain.converged_
+    assert objective_drops(fast).size == 0, objective_drops(fast)
+    # Different starts of the same monotone map may end at different local optima of
+    # a mixture; from one start, both end where the objective is equally good.
+    assert fast.history_["objective"][-1] >= plain.history_["objective"][-1] - 1e-4 * abs(
+        plain.history_["objective"][-1]
+    )
+    assert fast.n_estep_ < plain.n_estep_
+    assert plain.n_estep_ == plain.n_iter_ + 1
+
+
 @pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer"])
 def test_irls_below_rate_one_never_decreases_on_standardized_features(name):
     """Ng & McLachlan's claim holds here: see the search described at
@@ -399,6 +416,8 @@ def test_log_likelihood_before_fit_raises_not_fitted_error():
         ({"momentum": 1.0}, "momentum must be below 1"),
         ({"n_iter_no_change": 0}, "n_iter_no_change must be at least 1"),
         ({"random_state": "seven"}, "random_state must be an int or None"),
+        ({"acceleration": "aitken", "algorithm": "ecm"}, "unknown acceleration 'aitken'"),
+        ({"acceleration": "squarem"}, "acceleration='squarem' takes algorithm='ecm'"),
     ],
 )
 def test_bad_settings_raise_one_clear_error_before_any_work(params, message):

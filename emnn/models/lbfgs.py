@@ -8,6 +8,7 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
+from . import meanfield, mstep
 from ._common import (
     check_nonnegative,
     check_positive_int,
@@ -18,6 +19,8 @@ from ._common import (
     with_ones,
 )
 from .stochastic import StochasticMLPBase
+
+E_STEPS = ("exact", "variational")
 
 # Line-search evaluations allowed per iteration, on average, before SciPy stops
 # (its maxfun): generous, since an iteration rarely needs more than two.
@@ -50,9 +53,21 @@ class LBFGSMLPClassifier(StochasticMLPBase):
     converged_ is True when SciPy reports success and the gradient criterion
     holds at the returned weights.
 
+    e_step="variational" maximizes instead the mean-field bound F(theta) =
+    max_mu ELBO(theta, mu) minus the penalty (DESIGN.md section 1d; the objective
+    variational EM raises), at any n_hidden: each evaluation is one mean-field
+    E-step (emnn.models.meanfield), warm-started from the last point's mu and run
+    to a fixed point of tolerance `mean_field_tol`; at that fixed point the
+    partial derivative in mu vanishes, so the gradient of F is the partial
+    gradient of the ELBO in theta (the envelope theorem): X~^T (mu - u) - l2 W for
+    the hidden layer, the output bound's gradient for the output layer, the same
+    as variational EM's M-step gradients.
+
     history_["objective"][k] is the penalized log-likelihood after L-BFGS
-    iteration k + 1; n_iter_ counts iterations and n_estep_ the E-steps (one
-    per function evaluation, line-search trials included).
+    iteration k + 1 (with e_step="variational", history_["elbo"] holds the
+    penalized bound instead and "objective" stays empty); n_iter_ counts
+    iterations and n_estep_ the E-steps (one per function evaluation,
+    line-search trials included).
 
     fit(X, y, monitor=None): `monitor(iteration, estimator)` is called with the
     initial weights (iteration 0) and after each iteration; returning True
@@ -66,10 +81,14 @@ class LBFGSMLPClassifier(StochasticMLPBase):
         tol=1e-5,
         l2=0.1,
         memory=50,
+        e_step="exact",
+        mean_field_tol=1e-9,
         chunk_size=None,
         random_state=None,
     ):
         self.n_hidden = n_hidden
+        self.e_step = e_step
+        self.mean_field_tol = mean_field_tol
         self.max_iter = max_iter
         self.tol = tol
         self.l2 = l2
@@ -78,7 +97,10 @@ class LBFGSMLPClassifier(StochasticMLPBase):
         self.random_state = random_state
 
     def _check_params(self):
-        self._check_hidden()
+        if self.e_step not in E_STEPS:
+            raise ValueError(f"unknown e_step {self.e_step!r}; choose one of {E_STEPS}")
+        self._check_hidden(exact=self.e_step == "exact")
+        check_nonnegative("mean_field_tol", self.mean_field_tol, strict=True)
         check_positive_int("max_iter", self.max_iter)
         check_nonnegative("tol", self.tol)
         check_nonnegative("l2", self.l2)
@@ -93,16 +115,21 @@ class LBFGSMLPClassifier(StochasticMLPBase):
         self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
         Xt, Y = with_ones(X), one_hot(y_index, g)
 
+        variational = self.e_step == "variational"
         self.history_ = {"objective": [], "log_likelihood": []}
+        if variational:
+            self.history_ = {"elbo": []}
         self.converged_ = False
         self.n_iter_ = 0
         self.n_estep_ = 0
         last = {}  # the last point evaluated, with its objective and log-likelihood
+        evaluate = self._bound_and_gradient if variational else self._value_and_gradient
 
         def negative_objective(theta):
-            post, objective, gradient = self._value_and_gradient(theta, Xt, Y)
+            post, objective, gradient = evaluate(theta, Xt, Y)
             self.n_estep_ += 1
-            last.update(theta=theta.copy(), objective=objective, ll=post.log_likelihood)
+            likelihood = getattr(post, "log_likelihood", None)
+            last.update(theta=theta.copy(), objective=objective, ll=likelihood)
             return (-objective if np.isfinite(objective) else np.inf), -gradient
 
         def callback(intermediate_result):
@@ -113,12 +140,16 @@ class LBFGSMLPClassifier(StochasticMLPBase):
             else:  # SciPy reports a point other than the last one evaluated
                 objective = -float(intermediate_result.fun)
                 log_likelihood = objective + self._penalty()
-            self.history_["objective"].append(objective)
-            self.history_["log_likelihood"].append(log_likelihood)
+            if variational:
+                self.history_["elbo"].append(objective)
+            else:
+                self.history_["objective"].append(objective)
+                self.history_["log_likelihood"].append(log_likelihood)
             self.n_iter_ += 1
             if monitor is not None and monitor(self.n_iter_, self):
                 raise StopIteration
 
+        self._mu = None  # the last mean-field fixed point, the next evaluation's start
         theta0 = self._get_flat()
         if monitor is not None:
             monitor(0, self)
@@ -137,6 +168,7 @@ class LBFGSMLPClassifier(StochasticMLPBase):
             },
         )
         self._set_flat(result.x)
+        self._mu = None
         self.optimizer_message_ = str(result.message)
         gradient_ok = result.jac is not None and np.max(np.abs(result.jac)) <= self.tol
         self.converged_ = bool(result.success and gradient_ok)
@@ -148,3 +180,21 @@ class LBFGSMLPClassifier(StochasticMLPBase):
                 stacklevel=2,
             )
         return self
+
+    def _bound_and_gradient(self, theta, Xt, Y):
+        """Set the weights to theta; return the mean-field E-step there, the penalized
+        bound F and its gradient (the envelope theorem; see the class docstring)."""
+        self._set_flat(theta)
+        (W, V), (b, c) = self.coefs_, self.intercepts_
+        with np.errstate(over="ignore", invalid="ignore"):
+            post = meanfield.e_step(Xt[:, :-1] @ W + b, Y, V, c, self._mu, tol=self.mean_field_tol)
+            objective = post.elbo - self._penalty()
+            if not np.isfinite(objective):
+                return post, objective, np.zeros_like(theta)
+            self._mu = post.hidden_means
+            Wt, Vt = self._stacked()
+            grad_w = mstep.hidden_gradient(Xt, post.hidden_means, Wt, self.l2)
+            grad_v, _ = meanfield._output_derivatives(
+                post.hidden_means, Y, Vt, self.l2, hessian=False
+            )
+        return post, objective, np.concatenate([grad_w.ravel(), grad_v.ravel()])

@@ -51,6 +51,9 @@ __all__ = ["ALGORITHMS", "MoEClassifier"]
 CM_TOL = 1e-12
 CM_MAX_ITER = 50
 CM_LAST_STEP = 1e-8
+# SQUAREM (acceleration="squarem", ECM only): halvings of alpha before a cycle falls back.
+SQUAREM_MAX_HALVINGS = 10
+ACCELERATIONS = ("none", "squarem")
 # A Newton step on raw (unstandardized) features can overshoot by many orders of
 # magnitude; 60 halvings shrink it by 1e-18, below rounding.
 MAX_HALVINGS = 60
@@ -330,6 +333,12 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
     * algorithm="sgd": back-propagation of the same likelihood by minibatch SGD
       with momentum (mean loss of the batch plus l2/(2n) * ||weights||^2).
 
+    acceleration="squarem" (ECM only) wraps the ECM map in SQUAREM (Varadhan &
+    Roland, 2008, scheme S3), guarded as in EMMLPClassifier, so it stays
+    monotone; an iteration is then one cycle (three or more ECM maps).
+    n_estep_ counts the E-steps of the EM algorithms (one per map, plus the
+    initial one and each extrapolated point).
+
     Stopping: EM stops when the objective changes by at most tol (relative)
     between iterations. SGD uses scikit-learn's plateau rule, like
     SGDMLPClassifier: when the full-data penalized loss per example has not
@@ -357,10 +366,12 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
         batch_size=16,
         momentum=0.9,
         n_iter_no_change=10,
+        acceleration="none",
         random_state=None,
     ):
         self.n_experts = n_experts
         self.algorithm = algorithm
+        self.acceleration = acceleration
         self.irls_rate = irls_rate
         self.irls_steps = irls_steps
         self.max_iter = max_iter
@@ -387,6 +398,15 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
         if self.momentum >= 1:
             raise ValueError(f"momentum must be below 1, got {self.momentum}")
         check_positive_int("n_iter_no_change", self.n_iter_no_change)
+        if self.acceleration not in ACCELERATIONS:
+            raise ValueError(
+                f"unknown acceleration {self.acceleration!r}; choose one of {ACCELERATIONS}"
+            )
+        if self.acceleration == "squarem" and self.algorithm != "ecm":
+            raise ValueError(
+                "acceleration='squarem' takes algorithm='ecm': SQUAREM's guard keeps a "
+                "monotone map monotone, and IRLS-EM's falls are what the study measures"
+            )
         if self.random_state is not None and not isinstance(self.random_state, numbers.Integral):
             raise ValueError(f"random_state must be an int or None, got {self.random_state!r}")
 
@@ -439,21 +459,13 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
         Gt, Et = self._stacked()
         post = e_step(Xt, y_index, Gt, Et)
         objective = post.log_likelihood - penalty(Gt, Et, self.l2)
+        self.n_estep_ = 1
         if not np.isfinite(objective):
             raise FloatingPointError(f"objective is {objective} at the initial weights")
+        step = self._squarem_cycle if self.acceleration == "squarem" else self._em_map
         for iteration in range(1, self.max_iter + 1):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                try:
-                    if self.algorithm == "ecm":
-                        new_g, new_e = ecm_m_step(Xt, Y, post.h, Gt, Et, self.l2)
-                    else:
-                        new_g, new_e = irls_m_step(
-                            Xt, Y, post.h, Gt, Et, self.l2, self.irls_rate, self.irls_steps
-                        )
-                    new_post = e_step(Xt, y_index, new_g, new_e)
-                    new_objective = new_post.log_likelihood - penalty(new_g, new_e, self.l2)
-                except np.linalg.LinAlgError:
-                    new_objective = np.nan
+                new_g, new_e, new_post, new_objective = step(Xt, y_index, Y, Gt, Et, post)
             if not np.isfinite(new_objective):
                 self._diverge(iteration, new_objective)
                 break
@@ -467,6 +479,51 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
             if abs(objective - previous) <= self.tol * max(abs(previous), 1e-300):
                 self.converged_ = True
                 break
+
+    def _em_map(self, Xt, y_index, Y, Gt, Et, post):
+        """One EM iteration from (Gt, Et), whose E-step is post: M-step, then E-step. A
+        singular Newton system gives a NaN objective (a diverged step)."""
+        try:
+            if self.algorithm == "ecm":
+                new_g, new_e = ecm_m_step(Xt, Y, post.h, Gt, Et, self.l2)
+            else:
+                new_g, new_e = irls_m_step(
+                    Xt, Y, post.h, Gt, Et, self.l2, self.irls_rate, self.irls_steps
+                )
+        except np.linalg.LinAlgError:
+            return Gt, Et, post, np.nan
+        new_post = e_step(Xt, y_index, new_g, new_e)
+        self.n_estep_ += 1
+        return new_g, new_e, new_post, new_post.log_likelihood - penalty(new_g, new_e, self.l2)
+
+    def _squarem_cycle(self, Xt, y_index, Y, Gt, Et, post):
+        """One SQUAREM (S3) cycle of ECM maps, as EMMLPClassifier's: two maps, an
+        extrapolation guarded by a stabilizing map that must not end below the second
+        map's objective (alpha halved toward -1 up to SQUAREM_MAX_HALVINGS times), else
+        the second map's point. ECM never lowers the objective, so neither does this."""
+        g1, e1, post1, _ = self._em_map(Xt, y_index, Y, Gt, Et, post)
+        g2, e2, post2, objective2 = self._em_map(Xt, y_index, Y, g1, e1, post1)
+        theta0, theta1, theta2 = (np.concatenate([g.ravel(), e.ravel()])
+                                  for g, e in ((Gt, Et), (g1, e1), (g2, e2)))  # fmt: skip
+        r = theta1 - theta0
+        v = theta2 - theta1 - r
+        norm_r, norm_v = np.linalg.norm(r), np.linalg.norm(v)
+        if not (norm_v > 0 and np.isfinite(objective2)):
+            return g2, e2, post2, objective2
+        alpha = min(-norm_r / norm_v, -1.0)
+        for _ in range(SQUAREM_MAX_HALVINGS + 1):
+            theta = theta0 - 2.0 * alpha * r + alpha**2 * v
+            gx, ex = theta[: Gt.size].reshape(Gt.shape), theta[Gt.size :].reshape(Et.shape)
+            post_x = e_step(Xt, y_index, gx, ex)
+            self.n_estep_ += 1
+            if np.isfinite(post_x.log_likelihood):
+                gs, es, post_s, objective_s = self._em_map(Xt, y_index, Y, gx, ex, post_x)
+                if np.isfinite(objective_s) and objective_s >= objective2:
+                    return gs, es, post_s, objective_s
+            if alpha == -1.0:
+                break
+            alpha = (alpha - 1.0) / 2.0
+        return g2, e2, post2, objective2
 
     def _fit_sgd(self, Xt, y_index, Y, order_rng, monitor):
         Gt, Et = self._stacked()

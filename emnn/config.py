@@ -265,7 +265,7 @@ def check_scaling(config: dict) -> None:
                 f"config: study.scaling.datasets names unknown dataset '{name}'; "
                 f"defined datasets: {defined}"
             )
-    for role in ("exact", "approximate", "baseline"):
+    for role in scaling_roles(scaling):
         if scaling[role] not in config["methods"]:
             raise ConfigError(
                 f"config: study.scaling.{role} names unknown method '{scaling[role]}'; "
@@ -282,6 +282,20 @@ def check_scaling(config: dict) -> None:
             f"config: study.scaling.approximate: method '{scaling['approximate']}' must be EM "
             "(model: em) with params.e_step 'variational' or 'monte-carlo'"
         )
+    for role, exact in (("exact_lbfgs", True), ("approximate_lbfgs", False)):
+        method = config["methods"].get(scaling.get(role))
+        if method is not None and (method["model"] != "lbfgs" or exact_e_step(method) != exact):
+            kind = "the exact likelihood" if exact else "the mean-field bound (e_step variational)"
+            raise ConfigError(
+                f"config: study.scaling.{role}: method '{scaling[role]}' must be L-BFGS "
+                f"(model: lbfgs) on {kind}"
+            )
+    for name in scaling.get("em_max_iter", {}):
+        if name not in config["datasets"]:
+            raise ConfigError(
+                f"config: study.scaling.em_max_iter names unknown dataset '{name}'; "
+                f"defined datasets: {', '.join(sorted(config['datasets']))}"
+            )
     for name, top in scaling.get("max_hidden", {}).items():
         if name not in config["datasets"]:  # a defined dataset the sweep skips is no error
             raise ConfigError(
@@ -304,11 +318,19 @@ def scaling_hidden(config: dict, dataset: str) -> dict[str, list[int]]:
     scaling = config["study"]["scaling"]
     top = scaling.get("max_hidden", {}).get(dataset, max(scaling["n_hidden"]))
     hidden = sorted(m for m in scaling["n_hidden"] if m <= top)
-    return {
-        "exact": [m for m in hidden if m <= scaling["exact_max_hidden"]],
-        "approximate": hidden,
-        "baseline": hidden,
-    }
+    exact = [m for m in hidden if m <= scaling["exact_max_hidden"]]
+    every = {"exact": exact, "approximate": hidden, "baseline": hidden,
+             "exact_lbfgs": exact, "approximate_lbfgs": hidden}  # fmt: skip
+    return {role: every[role] for role in scaling_roles(scaling)}
+
+
+SCALING_ROLES = ("exact", "approximate", "exact_lbfgs", "approximate_lbfgs", "baseline")
+
+
+def scaling_roles(scaling: dict) -> list[str]:
+    """The roles study.scaling runs: EM exact and approximate, the baseline, and the
+    optional L-BFGS rows on EM's two objectives."""
+    return [role for role in SCALING_ROLES if role in scaling]
 
 
 def check_moe(config: dict) -> None:
@@ -382,11 +404,9 @@ def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:
 
 
 def exact_e_step(method: dict) -> bool:
-    """Whether a method's training sums over all 2^m hidden configurations: L-BFGS on the
-    exact likelihood always, EM unless its params choose an approximate e_step."""
-    if method["model"] == "lbfgs":
-        return True
-    return method["model"] == "em" and method["params"].get("e_step", "exact") == "exact"
+    """Whether a method's training sums over all 2^m hidden configurations: EM and L-BFGS
+    unless their params choose an approximate e_step."""
+    return method["model"] in ("em", "lbfgs") and method["params"].get("e_step", "exact") == "exact"
 
 
 def _check_values(where, model, params):
@@ -478,8 +498,23 @@ def job_spec(config: dict, dataset: str, method: str, n_hidden: int | None = Non
         "method": {"name": method, **spec},
     }
     count = None if n_hidden is None else first_splits(config, dataset, method, n_hidden)
+    cap = None if n_hidden is None else em_cap(config, dataset, method, n_hidden)
+    if cap is not None:
+        spec["params"]["max_iter"] = cap
     # Only in the spec of a job that runs fewer splits, so no other job's spec changes.
     return job if count is None else {**job, "first_splits": count}
+
+
+def em_cap(config: dict, dataset: str, method: str, n_hidden: int) -> int | None:
+    """study.scaling.em_max_iter's cap for a job of the sweep's own (an EM role's on a
+    dataset it names), or None: a job the main study or the hidden-unit sweep wants
+    keeps its method's cap."""
+    scaling = config["study"].get("scaling")
+    if not scaling or method not in (scaling["exact"], scaling["approximate"]):
+        return None
+    if (dataset, method, n_hidden) in runs(config, scaling=False):
+        return None
+    return scaling.get("em_max_iter", {}).get(dataset)
 
 
 def canonical_json(value) -> str:

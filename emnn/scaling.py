@@ -3,8 +3,11 @@ their paired comparison.
 
 EM at m hidden units is the exact method while m <= exact_max_hidden and the
 approximate one beyond; the approximate method also runs at the small m, so the
-two overlap. A (method, m) cell is a candidate for "best m" only when every one
-of its runs met its own stopping rule (an unconverged cell is reported, never
+two overlap. Where configured, L-BFGS runs on the same two objectives (the exact
+likelihood up to exact_max_hidden, the mean-field bound at every m): a family of
+its own, which separates what the objective can reach from what EM's optimizer
+reaches. A (method, m) cell is a candidate for "best m" only when every one of
+its runs met its own stopping rule (an unconverged cell is reported, never
 chosen), unless no cell of the family converged everywhere.
 
 The best m of each family minimizes the mean test log-loss. Chosen on all splits
@@ -23,8 +26,14 @@ from . import aggregate, records
 from .stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
 
 TABLE_NAMES = ["scaling_runs", "scaling", "scaling_best", "scaling_comparisons"]
-ROLES = ("exact", "approximate", "baseline")
-FAMILIES = {"em": ("exact", "approximate"), "baseline": ("baseline",)}
+ROLES = ("exact", "approximate", "exact_lbfgs", "approximate_lbfgs", "baseline")
+# A family's first role is its exact one, used up to exact_max_hidden.
+FAMILIES = {
+    "em": ("exact", "approximate"),
+    "lbfgs": ("exact_lbfgs", "approximate_lbfgs"),
+    "baseline": ("baseline",),
+}
+EXACT_ROLES = ("exact", "exact_lbfgs")
 RULE = "mean test log-loss"
 RUN_COLUMNS = [
     "dataset", "role", "method", "n_hidden", "split", "test_accuracy", "test_log_loss",
@@ -41,11 +50,11 @@ def load_runs(run_dirs, scaling: dict) -> pd.DataFrame:
 def keep(runs: pd.DataFrame, scaling: dict) -> pd.DataFrame:
     """The runs that are the sweep's, each with its role: only the first n_splits splits and
     m up to the dataset's max_hidden (a shared run directory of the main study holds more)."""
-    roles = {scaling[role]: role for role in ROLES}
+    roles = {scaling[role]: role for role in ROLES if role in scaling}
     runs = runs[runs["dataset"].isin(scaling["datasets"]) & runs["method"].isin(roles)]
     runs = runs[runs["split"] < scaling["n_splits"]].copy()
     runs["role"] = runs["method"].map(roles)
-    exact = runs["role"] == "exact"
+    exact = runs["role"].isin(EXACT_ROLES)
     runs = runs[~exact | (runs["n_hidden"] <= scaling["exact_max_hidden"])]
     runs = runs[runs["n_hidden"].isin(scaling["n_hidden"])]
     top = runs["dataset"].map(scaling.get("max_hidden", {})).fillna(max(scaling["n_hidden"]))
@@ -81,13 +90,19 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def families(scaling: dict) -> list[str]:
+    """The families the sweep runs: EM and the baseline, and L-BFGS where configured."""
+    return [f for f, roles in FAMILIES.items() if all(role in scaling for role in roles)]
+
+
 def family_cells(summary: pd.DataFrame, dataset: str, family: str) -> pd.DataFrame:
-    """The cells (one per m) a family is chosen from: EM's exact cells up to its limit,
-    its approximate ones beyond; the baseline's at every m."""
-    cells = summary[(summary["dataset"] == dataset) & summary["role"].isin(FAMILIES[family])]
-    if family == "em":
-        exact_m = set(cells.loc[cells["role"] == "exact", "n_hidden"])
-        cells = cells[(cells["role"] == "exact") | ~cells["n_hidden"].isin(exact_m)]
+    """The cells (one per m) a family is chosen from: EM's (or L-BFGS's) exact cells up to
+    its limit, its approximate ones beyond; the baseline's at every m."""
+    roles = FAMILIES[family]
+    cells = summary[(summary["dataset"] == dataset) & summary["role"].isin(roles)]
+    if len(roles) == 2:
+        exact_m = set(cells.loc[cells["role"] == roles[0], "n_hidden"])
+        cells = cells[(cells["role"] == roles[0]) | ~cells["n_hidden"].isin(exact_m)]
     return cells.sort_values("n_hidden", ignore_index=True)
 
 
@@ -124,7 +139,7 @@ def choose(summary: pd.DataFrame, runs: pd.DataFrame, dataset: str, family: str)
 def best_table(summary: pd.DataFrame, runs: pd.DataFrame, scaling: dict):
     rows, choices = [], {}
     for dataset in scaling["datasets"]:
-        for family in FAMILIES:
+        for family in families(scaling):
             best, fallback, per_split = choose(summary, runs, dataset, family)
             choices[dataset, family] = per_split
             cells = family_cells(summary, dataset, family)
@@ -157,33 +172,37 @@ def at_choice(runs: pd.DataFrame, dataset: str, choices: dict) -> pd.DataFrame:
 
 
 def compare(runs: pd.DataFrame, choices: dict, scaling: dict) -> pd.DataFrame:
-    """EM against the baseline, each at its leave-one-split-out best m, split by split:
-    corrected resampled t-test; Holm over every dataset and metric of the table."""
+    """EM (and L-BFGS, where run) against the baseline, each family at its
+    leave-one-split-out best m, split by split: corrected resampled t-test; Holm over
+    every family, dataset and metric of the table."""
     rows = []
     for dataset in scaling["datasets"]:
-        em = at_choice(runs, dataset, choices[dataset, "em"]).set_index("split")
         base = at_choice(runs, dataset, choices[dataset, "baseline"]).set_index("split")
-        splits = em.index.intersection(base.index)
-        ratio = float((em.loc[splits, "n_test"] / em.loc[splits, "n_train"]).mean())
-        for name, (column, higher_is_better) in aggregate.METRICS.items():
-            a, b = em.loc[splits, column].astype(float), base.loc[splits, column].astype(float)
-            wins, ties, losses = win_tie_loss(a, b, higher_is_better)
-            rows.append(
-                {
-                    "dataset": dataset,
-                    "metric": name,
-                    "baseline": scaling["baseline"],
-                    "n_splits": len(splits),
-                    "em_mean": float(a.mean()),
-                    "baseline_mean": float(b.mean()),
-                    **corrected_paired_test(a.to_numpy() - b.to_numpy(), ratio),
-                    "wins": wins,
-                    "ties": ties,
-                    "losses": losses,
-                    "em_converged": int(em.loc[splits, "converged"].sum()),
-                    "baseline_converged": int(base.loc[splits, "converged"].sum()),
-                }
-            )
+        for family in [f for f in families(scaling) if f != "baseline"]:
+            ours = at_choice(runs, dataset, choices[dataset, family]).set_index("split")
+            splits = ours.index.intersection(base.index)
+            ratio = float((ours.loc[splits, "n_test"] / ours.loc[splits, "n_train"]).mean())
+            for name, (column, higher_is_better) in aggregate.METRICS.items():
+                a = ours.loc[splits, column].astype(float)
+                b = base.loc[splits, column].astype(float)
+                wins, ties, losses = win_tie_loss(a, b, higher_is_better)
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "family": family,
+                        "metric": name,
+                        "baseline": scaling["baseline"],
+                        "n_splits": len(splits),
+                        "family_mean": float(a.mean()),
+                        "baseline_mean": float(b.mean()),
+                        **corrected_paired_test(a.to_numpy() - b.to_numpy(), ratio),
+                        "wins": wins,
+                        "ties": ties,
+                        "losses": losses,
+                        "family_converged": int(ours.loc[splits, "converged"].sum()),
+                        "baseline_converged": int(base.loc[splits, "converged"].sum()),
+                    }
+                )
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
     table["family_size"] = int(table["p_value"].notna().sum())

@@ -150,7 +150,8 @@ def synthetic_runs(accuracy: dict, converged=None, units=None) -> pd.DataFrame:
     log-loss is 1 - accuracy, so the best m by log-loss is the best by accuracy. Every
     run uses all its m hidden units unless units[(role, m)] says how many."""
     rows = []
-    methods = {"exact": "em-exact", "approximate": "em-vb", "baseline": "sgd"}
+    methods = {"exact": "em-exact", "approximate": "em-vb", "baseline": "sgd",
+               "exact_lbfgs": "lbfgs", "approximate_lbfgs": "lbfgs-vb"}  # fmt: skip
     for (role, m), values in accuracy.items():
         for split, value in enumerate(values):
             rows.append(
@@ -163,14 +164,14 @@ def synthetic_runs(accuracy: dict, converged=None, units=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sweep_tables(runs):
+def sweep_tables(runs, spec=SPEC):
     summary = scaling.summarize(runs)
-    best, choices = scaling.best_table(summary, runs, SPEC)
+    best, choices = scaling.best_table(summary, runs, spec)
     return {
         "scaling_runs": runs,
         "scaling": summary,
         "scaling_best": best,
-        "scaling_comparisons": scaling.compare(runs, choices, SPEC),
+        "scaling_comparisons": scaling.compare(runs, choices, spec),
     }
 
 
@@ -184,6 +185,38 @@ BASE = {
     ("baseline", 4): [0.75, 0.76, 0.74, 0.75],
     ("baseline", 16): [0.78, 0.77, 0.79, 0.78],
 }
+
+
+def test_lbfgs_on_the_same_objectives_is_a_family_of_its_own():
+    """Where EM stops at its cap, L-BFGS on the same objective is chosen and compared on
+    its own converged cells: the table separates the objective from EM's optimizer."""
+    spec = {**SPEC, "exact_lbfgs": "lbfgs", "approximate_lbfgs": "lbfgs-vb"}
+    runs = {
+        **BASE,
+        ("exact_lbfgs", 2): [0.81, 0.82, 0.81, 0.80],
+        ("exact_lbfgs", 4): [0.86, 0.87, 0.85, 0.86],
+        ("approximate_lbfgs", 2): [0.80, 0.80, 0.80, 0.80],
+        ("approximate_lbfgs", 4): [0.85, 0.85, 0.85, 0.85],
+        ("approximate_lbfgs", 16): [0.93, 0.94, 0.93, 0.92],
+    }
+    capped = {("approximate", 16): False}
+    tables = sweep_tables(synthetic_runs(runs, converged=capped), spec)
+    best = tables["scaling_best"].set_index("family")
+    assert list(best.index) == ["em", "lbfgs", "baseline"]
+    assert (best.loc["em", "role"], best.loc["em", "n_hidden"]) == ("exact", 4)  # 16 capped
+    assert (best.loc["lbfgs", "role"], best.loc["lbfgs", "n_hidden"]) == ("approximate_lbfgs", 16)
+    cells = scaling.family_cells(tables["scaling"], "d", "lbfgs")
+    assert list(zip(cells["role"], cells["n_hidden"], strict=True)) == [
+        ("exact_lbfgs", 2), ("exact_lbfgs", 4), ("approximate_lbfgs", 16)
+    ]  # fmt: skip
+    comparisons = tables["scaling_comparisons"]
+    assert list(dict.fromkeys(comparisons["family"])) == ["em", "lbfgs"]
+    assert comparisons["family_size"].iloc[0] == 4  # Holm over both families and metrics
+    ours = comparisons[(comparisons["family"] == "lbfgs") & (comparisons["metric"] == "accuracy")]
+    assert ours["family_mean"].iloc[0] == pytest.approx(0.93)
+    # Without the L-BFGS roles configured, its rows are ignored.
+    plain = sweep_tables(synthetic_runs(runs, converged=capped))
+    assert list(plain["scaling_best"]["family"]) == ["em", "baseline"]
 
 
 def test_best_m_skips_unconverged_cells_and_em_uses_exact_where_it_ran():
@@ -387,16 +420,17 @@ def test_the_comparison_table_shows_the_m_each_split_is_scored_at():
     tables = sweep_tables(synthetic_runs(runs))
     table = comparison_table(tables["scaling_comparisons"], tables["scaling_best"], ["d"])
     accuracy = table["groups"][0][0]
-    assert accuracy[2:4] == ["16", "16, 2, 2, 2"]
+    assert accuracy[3:5] == ["16", "16, 2, 2, 2"]
     tied = tables["scaling_comparisons"].copy()
     tied[["ties", "wins", "losses"]] = [4, 0, 0]
     table = comparison_table(tied, tables["scaling_best"], ["d"])
-    assert table["groups"][0][0][6] == "tied on every split"
+    assert table["groups"][0][0][7] == "tied on every split"
 
 
 def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():
     row = {"metric": "accuracy", "mean_difference": 0.02, "p_holm": 0.01}
     assert verdict(row) == "EM"
+    assert verdict({**row, "family": "lbfgs"}) == "L-BFGS"
     assert verdict({**row, "mean_difference": -0.02}) == "back-propagation"
     assert verdict({**row, "p_holm": 0.2}) == "neither"
     assert verdict({**row, "metric": "log_loss"}) == "back-propagation"  # higher loss
@@ -405,7 +439,7 @@ def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():
 
 def test_the_summary_counts_the_comparisons_that_differ():
     rows = pd.DataFrame(
-        {"dataset": ["a", "a", "b", "b"], "metric": ["accuracy", "log_loss"] * 2,
+        {"dataset": ["a", "a", "b", "b"], "family": "em", "metric": ["accuracy", "log_loss"] * 2,
          "mean_difference": [0.02, -0.1, -0.03, 0.2], "p_holm": [0.2, 0.3, 0.4, 0.5],
          "n_splits": 3}
     )  # fmt: skip

@@ -1,5 +1,6 @@
 """The m-sweep's figure: test accuracy and log-loss against m, exact and approximate EM
-side by side where both ran, and back-propagation; registered in emnn.figures."""
+side by side where both ran, L-BFGS on the same two objectives where run, and
+back-propagation; registered in emnn.figures."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from matplotlib import ticker
 from .style import COLORS, _count, _drawn, _label, _zoom
 
 # role -> (marker, line style, offset in log2(m) so that overlapping error bars stay apart)
-STYLES = {"exact": ("o", "-", -0.06), "approximate": ("s", "--", 0.0), "baseline": ("^", ":", 0.06)}
+STYLES = {
+    "exact": ("o", "-", -0.09),
+    "approximate": ("s", "--", -0.03),
+    "exact_lbfgs": ("D", "-.", 0.03),
+    "approximate_lbfgs": ("v", (0, (3, 1, 1, 1, 1, 1)), 0.06),
+    "baseline": ("^", ":", 0.09),
+}
 MAX_COLUMNS = 2
 ROWS = (("accuracy", "test accuracy (%)", 100.0), ("log_loss", "test log-loss", 1.0))
 
@@ -19,6 +26,7 @@ ROWS = (("accuracy", "test accuracy (%)", 100.0), ("log_loss", "test log-loss", 
 def scaling_sweep(table: pd.DataFrame, study: dict):
     scaling = study["scaling"]
     datasets = scaling["datasets"]
+    roles = [role for role in STYLES if role in scaling]
     colors = dict(zip(STYLES, COLORS, strict=False))
     # at most two datasets side by side; each takes a block of two rows (accuracy, log-loss)
     columns = min(len(datasets), MAX_COLUMNS)
@@ -36,7 +44,8 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
         shown = table[table["dataset"] == dataset]
         for row, (metric, label, scale) in enumerate(ROWS):
             axis = axes[2 * block + row][column]
-            for role, (marker, style, offset) in STYLES.items():
+            for role in roles:
+                marker, style, offset = STYLES[role]
                 line = shown[shown["role"] == role].sort_values("n_hidden")
                 if line.empty:
                     continue
@@ -64,10 +73,10 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
             if row == len(ROWS) - 1 and k + columns >= len(datasets):  # lowest in its column
                 axis.set_xlabel("hidden units $m$ (log scale)")
                 axis.xaxis.set_tick_params(labelbottom=True)
-    labels = {role: _drawn(_label(study, scaling[role])) for role in STYLES}
+    labels = {role: _drawn(_label(study, scaling[role])) for role in roles}
     handles = [
         plt.Line2D([], [], color=colors[r], ls=STYLES[r][1], marker=STYLES[r][0], ms=4,
-                   label=labels[r]) for r in STYLES
+                   label=labels[r]) for r in roles
     ] + [plt.Line2D([], [], color="0.3", ls="none", marker="o", ms=4, markerfacecolor="white",
                     label="a run stopped at its cap")]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
@@ -81,11 +90,17 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
         else "the stochastic-unit network is scored by its exact marginal"
     )
     title = "Test accuracy and log-loss against the number of hidden units, to the tens"
+    lbfgs = (
+        f" {labels['exact_lbfgs']} and {labels['approximate_lbfgs']} maximize the same two "
+        "objectives with a general optimizer."
+        if "exact_lbfgs" in labels and "approximate_lbfgs" in labels
+        else ""
+    )
     caption = (
         f"Mean over {over} with its corrected 95 % interval (Nadeau and Bengio), against $m$ "
         f"(log scale). {labels['exact']} runs up to $m = {scaling['exact_max_hidden']}$, "
-        f"{labels['approximate']} at every $m$, so the two overlap there; {scored}. A "
-        f"hollow marker: at least one run of that point stopped at its iteration cap "
+        f"{labels['approximate']} at every $m$, so the two overlap there; {scored}.{lbfgs} "
+        f"A hollow marker: at least one run of that point stopped at its iteration cap "
         f"before its stopping rule."
     )
     return fig, title, caption

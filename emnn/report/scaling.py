@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..layout import slug
 from ..models.montecarlo import PREDICT_SAMPLES
+from ..scaling import FAMILIES
 from ..scoring import USED_UNIT_NATS
 from ..verdicts import join
 from .floats import column, table
@@ -19,6 +20,7 @@ from .formats import fixed, number, pct, pvalue, signed_points
 from .markup import literal
 from .scaling_text import (
     E_STEP_TEXT,
+    FAMILY_NAMES,
     best_sentence,
     cap_sentence,
     convergence_sentence,
@@ -41,26 +43,30 @@ FIGURES = ["scaling-sweep"]
 # ------------------------------------------------------------------------ tables
 
 
+SHORT = {"exact": "exact", "approximate": "approx.", "exact_lbfgs": "L-BFGS exact",
+         "approximate_lbfgs": "L-BFGS approx.", "baseline": "SGD"}  # fmt: skip
+
+
 def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels: dict) -> dict:
-    """Means per m: accuracy and log-loss of each role, and how many runs converged."""
+    """Means per m: the test log-loss of each role, how many runs converged and how many
+    hidden units they used (test accuracy is in the figure)."""
     shown = summary[summary["dataset"] == dataset]
-    roles = ("exact", "approximate", "baseline")
+    roles = [role for role in SHORT if role in labels]
     chosen = best[best["dataset"] == dataset]
     bold = {(r.role, int(r.n_hidden)) for r in chosen.itertuples()}
     rows = []
     for m, group in shown.groupby("n_hidden", sort=True):
         cells = group.set_index("role")
         row = [str(int(m))]
-        for metric, show in (("accuracy_mean", pct), ("log_loss_mean", fixed)):
-            for role in roles:
-                if role not in cells.index:
-                    row.append("–")
-                    continue
-                cell = cells.loc[role]
-                row.append(
-                    {"text": show(cell[metric]), "bold": (role, int(m)) in bold,
-                     "italic": bool(cell["converged"] < cell["n_splits"])}
-                )  # fmt: skip
+        for role in roles:
+            if role not in cells.index:
+                row.append("–")
+                continue
+            cell = cells.loc[role]
+            row.append(
+                {"text": fixed(cell["log_loss_mean"]), "bold": (role, int(m)) in bold,
+                 "italic": bool(cell["converged"] < cell["n_splits"])}
+            )  # fmt: skip
         for key in ("converged", "units_used_median"):
             row.append(
                 " / ".join(
@@ -69,23 +75,22 @@ def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels:
             )
         rows.append(row)
     n_splits = int(shown["n_splits"].max())
-    short = ["exact", "approx.", "SGD"]
+    named = join([f"{labels[r]} ({SHORT[r]})" for r in roles])
     return table(
         f"tab-scaling-{slug(dataset)}",
         (
-            f"The sweep on {literal(dataset)}: mean test accuracy (%) and log-loss over the "
-            f"first {n_splits} paired splits, for {labels['exact']} (exact), "
-            f"{labels['approximate']} (approx.) and {labels['baseline']} (SGD), and how many "
-            "runs of each met their stopping rule, and the median number of hidden units "
-            f"they used (switching the unit on moves some log-odds by {USED_UNIT_NATS:g} "
-            "nats or more). Bold: the best $m$ of EM and of back-propagation; italics: a "
-            "mean with runs stopped at their cap."
+            f"The sweep on {literal(dataset)}: mean test log-loss over the first {n_splits} "
+            f"paired splits, for {named}; how many runs of each met their stopping rule, "
+            "and the median number of hidden units they used (switching the unit on moves "
+            f"some log-odds by {USED_UNIT_NATS:g} nats or more), in the same order. Bold: "
+            "each family's best $m$; italics: a mean with runs stopped at their cap."
         ),
         [column("$m$", "r")]
-        + [column(s, "r") for s in short * 2]
+        + [column(SHORT[r], "r") for r in roles]
         + [column("converged", "r"), column("units used", "r")],
         [rows],
-        header_groups=[("", 1), ("test accuracy (%)", 3), ("test log-loss", 3), ("", 2)],
+        header_groups=[("", 1), ("test log-loss", len(roles)), ("", 2)],
+        size="footnotesize",
     )
 
 
@@ -98,48 +103,52 @@ def chosen_m(split_choices: str) -> str:
 def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) -> dict:
     groups = []
     for dataset in datasets:
-        rows = comparisons[comparisons["dataset"] == dataset].set_index("metric")
+        shown = comparisons[comparisons["dataset"] == dataset]
         picks = best[best["dataset"] == dataset].set_index("family")
         group = []
-        for metric in ("accuracy", "log_loss"):
-            row = rows.loc[metric]
-            show = pct if metric == "accuracy" else fixed
-            diff = signed_points if metric == "accuracy" else signed_loss
-            group.append(
-                [
-                    literal(dataset),
-                    "accuracy (%)" if metric == "accuracy" else "log-loss",
-                    chosen_m(picks.loc["em", "split_choices"]),
-                    chosen_m(picks.loc["baseline", "split_choices"]),
-                    show(row["em_mean"]),
-                    show(row["baseline_mean"]),
-                    "tied on every split"
-                    if row["ties"] == row["n_splits"]
-                    else f"{diff(row['mean_difference'])} [{diff(row['ci_low'])}, "
-                    f"{diff(row['ci_high'])}]",
-                    pvalue(row["p_holm"]),
-                    f"{int(row['wins'])}/{int(row['ties'])}/{int(row['losses'])}",
-                    verdict(row),
-                ]
-            )
+        for family in dict.fromkeys(shown["family"]):
+            rows = shown[shown["family"] == family].set_index("metric")
+            for metric in ("accuracy", "log_loss"):
+                row = rows.loc[metric]
+                show = pct if metric == "accuracy" else fixed
+                diff = signed_points if metric == "accuracy" else signed_loss
+                group.append(
+                    [
+                        literal(dataset),
+                        FAMILY_NAMES[family],
+                        "accuracy (%)" if metric == "accuracy" else "log-loss",
+                        chosen_m(picks.loc[family, "split_choices"]),
+                        chosen_m(picks.loc["baseline", "split_choices"]),
+                        show(row["family_mean"]),
+                        show(row["baseline_mean"]),
+                        "tied on every split"
+                        if row["ties"] == row["n_splits"]
+                        else f"{diff(row['mean_difference'])} [{diff(row['ci_low'])}, "
+                        f"{diff(row['ci_high'])}]",
+                        pvalue(row["p_holm"]),
+                        f"{int(row['wins'])}/{int(row['ties'])}/{int(row['losses'])}",
+                        verdict(row),
+                    ]
+                )
         groups.append(group)
-    titles = [("dataset", "l"), ("metric", "l"), ("EM $m$", "r"), ("SGD $m$", "r"),
-              ("EM", "r"), ("SGD", "r"), ("difference [95 % CI]", "r"), ("$p$ (Holm)", "r"),
-              ("W/T/L", "r"), ("better", "l")]  # fmt: skip
-    widths = {"difference [95 % CI]": 0.16}  # wraps, so that per-split m fit the page
+    titles = [("dataset", "l"), ("trainer", "l"), ("metric", "l"), ("its $m$", "r"),
+              ("SGD $m$", "r"), ("trainer", "r"), ("SGD", "r"), ("difference [95 % CI]", "r"),
+              ("$p$ (Holm)", "r"), ("W/T/L", "r"), ("better", "l")]  # fmt: skip
+    widths = {"difference [95 % CI]": 0.15}  # wraps, so that per-split m fit the page
     return table(
         "tab-scaling-comparison",
         (
-            "EM against back-propagation, each at its best $m$, split by split: means over "
-            "the splits at each split's leave-one-split-out choice, the mean paired "
-            "difference (EM minus SGD) with its corrected 95 % interval, the corrected "
-            "resampled $t$-test's $p$-value adjusted by Holm over the table, and EM's wins, "
-            "ties and losses. The $m$ columns give each split's $m$, chosen on the other "
-            "splits (one number where all agree)."
+            "EM (and L-BFGS on the same objectives) against back-propagation, each at its "
+            "best $m$, split by split: means over the splits at each split's "
+            "leave-one-split-out choice, the mean paired difference (trainer minus SGD) with "
+            "its corrected 95 % interval, the corrected resampled $t$-test's $p$-value "
+            "adjusted by Holm over the table, and the trainer's wins, ties and losses. The "
+            "$m$ columns give each split's $m$, chosen on the other splits (one number where "
+            "all agree)."
         ),
         [column(t, a, widths.get(t)) for t, a in titles],
         groups,
-        size="footnotesize",
+        size="scriptsize",
     )
 
 
@@ -153,7 +162,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
     spec = plan["scaling"]
     summary, best = tables["scaling"], tables["scaling_best"]
     comparisons = tables["scaling_comparisons"]
-    labels = {role: label(config, spec[role]) for role in ("exact", "approximate", "baseline")}
+    labels = {role: label(config, spec[role]) for role in SHORT if role in spec}
     names = role_names(config, spec)
     methods = {role: config["methods"][spec[role]] for role in labels}
     sampled = summary.loc[summary["predictor"].str.contains("monte-carlo"), "n_hidden"]
@@ -187,6 +196,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
             [d for d in datasets if cap_sentence(summary, best, d, names)],
         ),
         "n_comparisons": int(comparisons["dataset"].isin(datasets).sum()),
+        "lbfgs": "exact_lbfgs" in spec and "approximate_lbfgs" in spec,
         "table_refs": join([f"[#tab-scaling-{slug(d)}]" for d in datasets]),
         "per_dataset": [
             {
@@ -202,7 +212,9 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
                         ],
                     )
                 ),
-                "verdict": verdict_sentence(comparisons, dataset),
+                "verdict": " ".join(
+                    filter(None, [verdict_sentence(comparisons, dataset, f) for f in FAMILIES])
+                ),
                 "table": f"tab-scaling-{slug(dataset)}",
             }
             for k, dataset in enumerate(datasets)

@@ -13,7 +13,7 @@ from .formats import finite, fixed, number, pct, pvalue, signed_points
 from .markup import literal
 
 LEVEL = 0.05  # the family-wise level of the Holm-adjusted paired tests
-FAMILY_NAMES = {"em": "EM", "baseline": "back-propagation"}
+FAMILY_NAMES = {"em": "EM", "lbfgs": "L-BFGS", "baseline": "back-propagation"}
 
 
 def points(value) -> str:
@@ -48,13 +48,25 @@ E_STEP_NAMES = {"variational": "variational", "monte-carlo": "Monte-Carlo"}
 
 def role_names(config: dict, spec: dict) -> dict:
     """How the sentences name each role (the tables and the figure use the labels):
-    exact EM, variational (or Monte-Carlo) EM, and the baseline's label."""
+    exact EM, variational (or Monte-Carlo) EM, L-BFGS on either objective, and the
+    baseline's label."""
     e_step = config["methods"][spec["approximate"]]["params"]["e_step"]
-    return {
+    names = {
         "exact": "exact EM",
         "approximate": f"{E_STEP_NAMES[e_step]} EM",
         "baseline": label(config, spec["baseline"]),
     }
+    if "exact_lbfgs" in spec:
+        names["exact_lbfgs"] = "L-BFGS on the exact likelihood"
+    if "approximate_lbfgs" in spec:
+        names["approximate_lbfgs"] = "L-BFGS on the mean-field bound"
+    return names
+
+
+def present_families(best: pd.DataFrame, dataset: str) -> list[str]:
+    """The families the sweep chose a best m for on a dataset, in FAMILIES' order."""
+    found = set(best.loc[best["dataset"] == dataset, "family"])
+    return [f for f in FAMILIES if f in found]
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -78,7 +90,7 @@ E_STEP_TEXT = {
 
 
 def stopping_sentence(methods: dict, labels: dict) -> str:
-    """The two EM methods' stopping rule and cap, once if they share them."""
+    """The EM methods' stopping rule and cap, once if they share them, and L-BFGS's."""
     caps = {
         role: (methods[role]["params"].get("tol"), methods[role]["params"].get("max_iter"))
         for role in ("exact", "approximate")
@@ -91,11 +103,20 @@ def stopping_sentence(methods: dict, labels: dict) -> str:
         )
 
     if caps["exact"] == caps["approximate"]:
-        return f"Each EM run {rule(*caps['exact'])}; back-propagation keeps its plateau rule."
-    return (
-        f"A run of {labels['exact']} {rule(*caps['exact'])}; one of {labels['approximate']} "
-        f"{rule(*caps['approximate'])}; back-propagation keeps its plateau rule."
-    )
+        said = f"Each EM run {rule(*caps['exact'])}"
+    else:
+        said = (
+            f"A run of {labels['exact']} {rule(*caps['exact'])}; one of {labels['approximate']} "
+            f"{rule(*caps['approximate'])}"
+        )
+    lbfgs = [role for role in ("exact_lbfgs", "approximate_lbfgs") if role in methods]
+    for role in lbfgs:
+        params = methods[role]["params"]
+        said += (
+            f"; {labels[role]} when the largest entry of its objective's gradient is at most "
+            f"{tolerance(params.get('tol'))}, or after {params.get('max_iter')} iterations"
+        )
+    return said + "; back-propagation keeps its plateau rule."
 
 
 def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
@@ -185,10 +206,11 @@ def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None) -> 
 def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
     """Each family's best m on a dataset, and the m chosen for each split on the others."""
     rows = best[best["dataset"] == dataset].set_index("family")
+    chosen = present_families(best, dataset)
     parts = []
-    for family in ("em", "baseline"):
+    for family in chosen:
         row = rows.loc[family]
-        how = f", {labels[row['role']]}" if family == "em" else ""
+        how = f", {labels[row['role']]}" if family != "baseline" else ""
         among = (
             f"all {int(row['n_cells'])} of its values of $m$ converged"
             if row["n_converged_cells"] == row["n_cells"]
@@ -200,8 +222,11 @@ def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
             f"{pct(row['accuracy_mean'])} %, log-loss {fixed(row['log_loss_mean'])}{how}; "
             f"{among})"
         )
-    choices = {f: rows.loc[f, "split_choices"] for f in ("em", "baseline")}
-    fallback = [FAMILY_NAMES[f] for f in ("em", "baseline") if not rows.loc[f, "only_converged"]]
+    splits = join(
+        [f"{FAMILY_NAMES[f]}'s {', '.join(rows.loc[f, 'split_choices'].split())}"
+         for f in chosen]
+    )  # fmt: skip
+    fallback = [FAMILY_NAMES[f] for f in chosen if not rows.loc[f, "only_converged"]]
     caveat = (
         f" No cell of {' or '.join(fallback)} converged on every split, so its choice "
         "includes unconverged cells."
@@ -209,9 +234,8 @@ def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
         else ""
     )
     return (
-        f"On {literal(dataset)}, by least mean test log-loss, {parts[0]}; {parts[1]}. Chosen "
-        f"for each split on the other splits, EM's $m$ were {', '.join(choices['em'].split())} "
-        f"and back-propagation's {', '.join(choices['baseline'].split())}.{caveat}"
+        f"On {literal(dataset)}, by least mean test log-loss, {'; '.join(parts)}. Chosen "
+        f"for each split on the other splits, the $m$ were {splits}.{caveat}"
     )
 
 
@@ -231,7 +255,7 @@ def cap_sentence(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, names:
         lowest = capped.loc[capped["log_loss_mean"].idxmin()]
         if lowest["log_loss_mean"] >= chosen["log_loss_mean"].iloc[0]:
             continue
-        who = names[lowest["role"]] if family == "em" else names["baseline"]
+        who = names[lowest["role"]]
         said.append(
             f"Among the cells stopped at their cap, {who} reaches a lower mean test log-loss "
             f"({fixed(lowest['log_loss_mean'])} at $m = {int(lowest['n_hidden'])}$) than "
@@ -243,14 +267,14 @@ def cap_sentence(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, names:
 
 
 def verdict(row) -> str:
-    """ "EM", "back-propagation" (the significantly better one at the family-wise level)
-    or "neither"."""
+    """ "EM" (or "L-BFGS"), "back-propagation" (the significantly better one at the
+    family-wise level) or "neither"."""
     p = row["p_holm"]
     if not finite(p) or p >= LEVEL or row["mean_difference"] == 0:
         return "neither"
     metric = row.get("metric", getattr(row, "name", None))  # a row indexed by its metric
-    better_em = row["mean_difference"] > 0 if metric == "accuracy" else (row["mean_difference"] < 0)
-    return "EM" if better_em else "back-propagation"
+    better = row["mean_difference"] > 0 if metric == "accuracy" else (row["mean_difference"] < 0)
+    return FAMILY_NAMES[row.get("family", "em")] if better else "back-propagation"
 
 
 def summary_sentence(
@@ -264,7 +288,7 @@ def summary_sentence(
     """The sweep's outcome in one sentence, for the abstract and the conclusion. `beyond`:
     the summary rows of the approximate E-step past the exact one's reach; `capped`: the
     datasets where a cell stopped at its cap beats a chosen best m (cap_sentence)."""
-    rows = comparisons[comparisons["dataset"].isin(datasets)]
+    rows = comparisons[comparisons["dataset"].isin(datasets) & (comparisons["family"] == "em")]
     per_dataset = beyond.groupby("dataset", sort=False)[["converged", "n_splits"]].sum()
     met = join(
         [
@@ -317,9 +341,13 @@ def widest_units(beyond: pd.DataFrame) -> str:
     return join(parts)
 
 
-def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
-    """The paired comparison at the best m of each, both metrics, with its verdict."""
-    rows = comparisons[comparisons["dataset"] == dataset].set_index("metric")
+def verdict_sentence(comparisons: pd.DataFrame, dataset: str, family: str = "em") -> str:
+    """The paired comparison of a family (EM or L-BFGS) against back-propagation at the
+    best m of each, both metrics, with its verdict."""
+    shown = comparisons[(comparisons["dataset"] == dataset) & (comparisons["family"] == family)]
+    if shown.empty:
+        return ""
+    rows = shown.set_index("metric")
     parts = []
     for metric, unit in (("accuracy", "percentage points"), ("log_loss", "")):
         row = rows.loc[metric]
@@ -356,8 +384,8 @@ def verdict_sentence(comparisons: pd.DataFrame, dataset: str) -> str:
         )
         outcome += f" (family-wise level {number(LEVEL, 'rate')} %)"
     return (
-        f"On {literal(dataset)}, EM at its best $m$ against back-propagation at its own: "
-        f"{parts[0]}, and {parts[1]}: {outcome}."
+        f"On {literal(dataset)}, {FAMILY_NAMES[family]} at its best $m$ against "
+        f"back-propagation at its own: {parts[0]}, and {parts[1]}: {outcome}."
     )
 
 

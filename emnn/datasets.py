@@ -7,15 +7,18 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit
 from sklearn import datasets as sk_datasets
 
 from . import names
 from .errors import DataError
 from .models.estep import marginal_proba
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BUNDLED = {
     "iris": sk_datasets.load_iris,
@@ -165,6 +168,8 @@ def csv_dataset(name: str, spec: dict) -> Dataset:
     for column in [target, *features]:
         _check_column_name(header, column, where)
     lines = [line for line, _ in rows]
+    import pandas as pd  # only for a user's table: training jobs on bundled data skip it
+
     table = pd.DataFrame([cells for _, cells in rows], columns=range(len(header)), dtype=str)
     X = np.column_stack(
         [_numeric_column(table[header.index(c)], c, where, lines) for c in features]
@@ -267,6 +272,8 @@ LARGEST, SMALLEST = 1e150, 1e-150
 
 
 def _numeric_column(values: pd.Series, column: str, where: str, lines: list[int]) -> np.ndarray:
+    import pandas as pd
+
     text = values.str.strip()
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     for row in np.flatnonzero(~np.isfinite(numbers)):

@@ -185,25 +185,20 @@ def code(files: list[str]) -> dict:
     return {"files": sorted(files), "sha256": code_hash(files)}
 
 
+DISTRIBUTIONS = ("numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "jinja2")
+
+
 def versions() -> dict:
-    import jinja2
-    import matplotlib
-    import numpy
-    import pandas
-    import scipy
-    import sklearn
+    """The versions of Python and the libraries, from their installed metadata (importing
+    matplotlib for its version would cost every training job half a second)."""
+    from importlib.metadata import version
 
     from . import __version__
 
     return {
         "emnn": __version__,
         "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pandas": pandas.__version__,
-        "matplotlib": matplotlib.__version__,
-        "jinja2": jinja2.__version__,
+        **{name: version(name) for name in DISTRIBUTIONS},
     }
 
 

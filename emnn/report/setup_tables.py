@@ -174,8 +174,10 @@ def fit_times(fit: list[dict]) -> dict:
         column("Per iteration (s)", "r"),
     ]
     caption = (
-        "Wall time to convergence (or to the cap) in seconds: median and total over "
-        "splits, and median time per iteration or epoch."
+        "Wall time in seconds of each job's final fits, which train all its splits together: "
+        "a run's share of it (median and total over splits; equal shares within a job), and "
+        "the median share per iteration or epoch. The inner cross-validation's time is not "
+        "included."
     )
     # One row per dataset, method and m: longer than a page in the full study.
     return table("tab-fit-times", caption, columns, [rows], long=True)

@@ -121,9 +121,7 @@ def test_irls_newton_step_solves_the_finite_difference_hessian(l2):
 
     problems = [(np.ones((1, len(Xt))), h[None], Gt[None]), (h.T, Y[None], Et)]
     for w, T, B in problems:
-        step, singular = moe_irls.newton_direction(
-            data.Xt, w[None], T[None], B[None], np.array([l2])
-        )
+        step, singular = moe_irls.newton_direction(data, w[None], T[None], B[None], np.array([l2]))
         step = step[0]
         assert not singular.any()
         eps = 1e-6

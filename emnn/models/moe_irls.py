@@ -18,9 +18,10 @@ import numpy as np
 
 from .moe_model import StackData, log_softmax, penalty_mask
 
-# The Hessians of a stack are built a group of networks at a time, each group's
-# n x c(p+1) factors holding at most this many entries (64 MiB).
-BLOCK_ENTRIES = 2**23
+# The Hessians come from the products x~_r x~_s (r <= s) of every row, kept for the
+# whole stack when they hold at most OUTER_ENTRIES entries (256 MiB), else made again
+# for each group of networks at each use: the same numbers either way.
+OUTER_ENTRIES = 2**25
 
 
 def solve_stack(H, b):
@@ -41,41 +42,61 @@ def solve_stack(H, b):
         return x, failed
 
 
-def multinomial_hessian(Xt, w, P, l2):
+def outer_products(Xt):
+    """x~_r x~_s for r <= s of every row: (N, n, (p+1)(p+2)/2)."""
+    upper, lower = np.triu_indices(Xt.shape[2])
+    return Xt[:, :, upper] * Xt[:, :, lower]
+
+
+def keep_outer_products(data: StackData) -> StackData:
+    """data with its rows' outer products kept, if they fit in OUTER_ENTRIES."""
+    N, n, p1 = data.Xt.shape
+    if N * n * p1 * (p1 + 1) // 2 <= OUTER_ENTRIES:
+        data.outer = outer_products(data.Xt)
+    return data
+
+
+def multinomial_hessian(data: StackData, w, P, l2):
     """Negative Hessian of sum_j w_j sum_c T_jc log P_jc - l2/2 ||B||^2, per problem.
 
-    Xt (N, n, p+1); w (N, b, n) case weights; P (N, b, n, c) fitted probabilities;
-    l2 (N,). Parameters are in class-major order (c, row). The matrix is sum_j w_j
-    (diag(P_j) - P_j P_j^T) (x) x~_j x~_j^T plus the ridge. Moving every class's column
-    by the same vector leaves the softmax unchanged, so unpenalized rows (the
-    intercepts; every row when l2 = 0) have a flat direction; a term along it is added,
-    which leaves the Newton step unchanged (the gradient has no component there) but
-    makes the system solvable. Returns (N, b, c(p+1), c(p+1)).
+    w (N, b, n) case weights; P (N, b, n, c) fitted probabilities; l2 (N,).
+    Parameters are in class-major order (c, row). Block (i, k) of the matrix is
+    sum_j w_j P_ji ([i = k] - P_jk) x~_j x~_j^T (symmetric, so made once per pair
+    i <= k, from the rows' outer products), plus the ridge. Moving every class's
+    column by the same vector leaves the softmax unchanged, so unpenalized rows (the
+    intercepts; every row when l2 = 0) have a flat direction; a term along it is
+    added, which leaves the Newton step unchanged (the gradient has no component
+    there) but makes the system solvable. Returns (N, b, c(p+1), c(p+1)).
     """
     N, b, n, c = P.shape
-    p1 = Xt.shape[2]
-    cp = c * p1
-    H = np.empty((N, b, cp, cp))
-    size = max(1, BLOCK_ENTRIES // (b * n * cp))
+    p1 = data.Xt.shape[2]
+    pairs = [(i, k) for i in range(c) for k in range(i, c)]
+    D = np.empty((N, b, len(pairs), n))
+    for q, (i, k) in enumerate(pairs):
+        np.multiply(w * P[..., i], (1.0 if i == k else 0.0) - P[..., k], out=D[:, :, q])
+    D = D.reshape(N, b * len(pairs), n)
+    upper, lower = np.triu_indices(p1)
+    full = np.empty((p1, p1), dtype=np.intp)  # where each (r, s) sits among r <= s
+    full[upper, lower] = full[lower, upper] = np.arange(upper.size)
+    H = np.empty((N, b, c, p1, c, p1))
+    size = N if data.outer is not None else max(1, OUTER_ENTRIES // (n * upper.size))
     for start in range(0, N, size):  # over groups of networks, never over examples
         part = slice(start, start + size)
-        X = Xt[part][:, None]  # (M, 1, n, p+1)
-        root = np.sqrt(w[part])[:, :, :, None, None]
-        F = (root * P[part][:, :, :, :, None] * X[:, :, :, None, :]).reshape(-1, b, n, cp)
-        block = -(F.transpose(0, 1, 3, 2) @ F)
-        WP = w[part][:, :, :, None] * P[part]
-        XT = X.transpose(0, 1, 3, 2)
-        for k in range(c):
-            rows = slice(k * p1, (k + 1) * p1)
-            block[:, :, rows, rows] += (XT * WP[:, :, None, :, k]) @ X
-        H[part] = block
+        outer = data.outer[part] if data.outer is not None else outer_products(data.Xt[part])
+        sums = (D[part] @ outer)[..., full].reshape(-1, b, len(pairs), p1, p1)
+        for q, (i, k) in enumerate(pairs):
+            H[part, :, i, :, k, :] = sums[:, :, q]
+            if i != k:
+                H[part, :, k, :, i, :] = sums[:, :, q]
+    cp = c * p1
+    H = H.reshape(N, b, cp, cp)
     mask = penalty_mask(p1)
     every = np.arange(cp)
     diag = H[:, :, every, every].reshape(N, b, c, p1)
     free = np.where((l2 > 0)[:, None], mask == 0, True)  # (N, p+1)
     scale = np.where(free[:, None, :], 1.0 + np.abs(diag).max(axis=2), 0.0)  # (N, b, p+1)
     rows = np.arange(p1)
-    # kron(full((c, c), 1/c), diag(scale)): 1/c * scale_r at ((i, r), (j, r)) for all i, j
+    # kron(full((c, c), 1/c), diag(scale)): 1/c * scale_r at ((i, r), (k, r)) for all i, k
     H6 = H.reshape(N, b, c, p1, c, p1)
     H6[:, :, :, rows, :, rows] += ((1.0 / c) * scale).transpose(2, 0, 1)[:, :, :, None, None]
     H[:, :, every, every] += l2[:, None, None] * np.tile(mask, c)
@@ -84,7 +105,7 @@ def multinomial_hessian(Xt, w, P, l2):
     return H
 
 
-def newton_direction(Xt, w, T, B, l2):
+def newton_direction(data: StackData, w, T, B, l2):
     """The Newton step for N x b weighted multinomial regressions of targets T on x.
 
     B (N, b, p+1, c) stacked weights, w (N, b, n), T (N, b or 1, n, c) with rows
@@ -92,11 +113,11 @@ def newton_direction(Xt, w, T, B, l2):
     which networks' systems were singular (their steps are 0).
     """
     N, b, p1, c = B.shape
-    X = Xt[:, None]
+    X = data.Xt[:, None]
     P = np.exp(log_softmax(X @ B))  # (N, b, n, c)
     rate = l2[:, None, None, None] * penalty_mask(p1)[:, None]
     grad = X.transpose(0, 1, 3, 2) @ (w[:, :, :, None] * (T - P)) - rate * B
-    H = multinomial_hessian(Xt, w, P, l2)
+    H = multinomial_hessian(data, w, P, l2)
     g_flat = grad.transpose(0, 1, 3, 2).reshape(N, b, c * p1)
     step, failed = solve_stack(H, g_flat[..., None])
     return step[..., 0].reshape(N, b, c, p1).transpose(0, 1, 3, 2), failed
@@ -109,11 +130,11 @@ def irls_m_step(data: StackData, h, Gt, Et, l2, rate, steps):
     failed = np.zeros(len(Gt), dtype=bool)
     real = data.real[:, None, :].astype(float)  # the gate's case weights: 1, 0 on padding
     for _ in range(steps):
-        step, singular = newton_direction(data.Xt, real, h[:, None], Gt[:, None], l2)
+        step, singular = newton_direction(data, real, h[:, None], Gt[:, None], l2)
         Gt = Gt + rate[:, None, None] * step[:, 0]
         failed |= singular
     for _ in range(steps):
-        step, singular = newton_direction(data.Xt, h.transpose(0, 2, 1), data.Y[:, None], Et, l2)
+        step, singular = newton_direction(data, h.transpose(0, 2, 1), data.Y[:, None], Et, l2)
         Et = Et + rate[:, None, None, None] * step
         failed |= singular
     return Gt, Et, failed

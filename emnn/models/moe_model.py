@@ -90,6 +90,7 @@ class StackData:
     Y: np.ndarray
     y_index: np.ndarray
     real: np.ndarray
+    outer: np.ndarray | None = None  # the rows' outer products, where kept (moe_irls)
 
     @classmethod
     def pad(cls, Xts, y_indices, n_classes: int, extra: int = 0):
@@ -108,7 +109,8 @@ class StackData:
         return cls.pad([with_ones(X)], [y_index], n_classes)
 
     def take(self, idx) -> StackData:
-        return StackData(self.Xt[idx], self.Y[idx], self.y_index[idx], self.real[idx])
+        outer = None if self.outer is None else self.outer[idx]
+        return StackData(self.Xt[idx], self.Y[idx], self.y_index[idx], self.real[idx], outer)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .moe_ecm import ecm_m_step
+from .moe_ecm import OUTER_MAX_COLUMNS, ecm_m_step
 from .moe_irls import irls_m_step, keep_outer_products
 from .moe_model import Network, StackData, e_step, penalty
 from .stopping import relative_change_below
@@ -53,7 +53,7 @@ def train(nets: list[Network]) -> None:
     maps = _Maps(est)
     data = StackData.pad([net.X for net in nets], [net.y_index for net in nets],
                          nets[0].n_classes)  # fmt: skip
-    if not maps.ecm:
+    if not maps.ecm or data.Xt.shape[2] <= OUTER_MAX_COLUMNS:
         data = keep_outer_products(data)
     Gt, Et = np.array([net.Gt for net in nets]), np.array([net.Et for net in nets])
     setting = {

@@ -19,9 +19,9 @@ import numpy as np
 from .moe_model import StackData, log_softmax, penalty_mask
 
 # The Hessians come from the products x~_r x~_s (r <= s) of every row, kept for the
-# whole stack when they hold at most OUTER_ENTRIES entries (256 MiB), else made again
+# whole stack when they hold at most OUTER_ENTRIES entries (128 MiB), else made again
 # for each group of networks at each use: the same numbers either way.
-OUTER_ENTRIES = 2**25
+OUTER_ENTRIES = 2**24
 
 
 def solve_stack(H, b):
@@ -46,6 +46,14 @@ def outer_products(Xt):
     """x~_r x~_s for r <= s of every row: (N, n, (p+1)(p+2)/2)."""
     upper, lower = np.triu_indices(Xt.shape[2])
     return Xt[:, :, upper] * Xt[:, :, lower]
+
+
+def symmetric_index(p1: int) -> np.ndarray:
+    """(p+1, p+1): where entry (r, s) of a symmetric matrix sits among the r <= s."""
+    upper, lower = np.triu_indices(p1)
+    full = np.empty((p1, p1), dtype=np.intp)
+    full[upper, lower] = full[lower, upper] = np.arange(upper.size)
+    return full
 
 
 def keep_outer_products(data: StackData) -> StackData:
@@ -75,11 +83,9 @@ def multinomial_hessian(data: StackData, w, P, l2):
     for q, (i, k) in enumerate(pairs):
         np.multiply(w * P[..., i], (1.0 if i == k else 0.0) - P[..., k], out=D[:, :, q])
     D = D.reshape(N, b * len(pairs), n)
-    upper, lower = np.triu_indices(p1)
-    full = np.empty((p1, p1), dtype=np.intp)  # where each (r, s) sits among r <= s
-    full[upper, lower] = full[lower, upper] = np.arange(upper.size)
+    full = symmetric_index(p1)
     H = np.empty((N, b, c, p1, c, p1))
-    size = N if data.outer is not None else max(1, OUTER_ENTRIES // (n * upper.size))
+    size = N if data.outer is not None else max(1, OUTER_ENTRIES // (n * p1 * (p1 + 1) // 2))
     for start in range(0, N, size):  # over groups of networks, never over examples
         part = slice(start, start + size)
         outer = data.outer[part] if data.outer is not None else outer_products(data.Xt[part])

@@ -70,7 +70,7 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
       recorded in tests/test_moe.py. Diverging steps stay finite.
     * algorithm="ecm": EM whose M-step is one cycle of K + g conditional
       maximizations (Meng & Rubin, 1993), each solved to tolerance by guarded
-      Newton (see `ecm_m_step` for the blocks): Q rises at every CM-step, so
+      Newton (see moe_ecm.ecm_m_step for the blocks): Q rises at every CM-step, so
       the objective never decreases.
     * algorithm="sgd": back-propagation of the same likelihood by minibatch SGD
       with momentum (mean loss of the batch plus l2/(2n) * ||weights||^2).

@@ -57,15 +57,14 @@ def solve_binary(Xt, w, t, offset, beta, l2, outer=None):
     active = np.ones((N, b), dtype=bool)
     failed = np.zeros(N, dtype=bool)
     for _ in range(CM_MAX_ITER):
-        nets = np.flatnonzero(active.any(axis=1))  # networks with a problem unsolved
+        nets = _some(np.flatnonzero(active.any(axis=1)), N)  # with a problem unsolved
         X, W, T, off, l2n = Xt[nets], w[nets], t[nets], offset[nets], l2[nets]
-        B, act, qn = beta[nets], active[nets], q[nets]
+        B, act, qn = beta[nets].copy(), active[nets].copy(), q[nets].copy()
         s = expit(B @ X.transpose(0, 2, 1) - off)
         grad = (W * (T - s)) @ X - l2n[:, None, None] * mask * B
         curvature = W * s * (1.0 - s)
         if outer is not None:
-            everyone = len(nets) == N
-            H = (curvature @ (outer if everyone else outer[nets]))[..., symmetric_index(p1)]
+            H = (curvature @ outer[nets])[..., symmetric_index(p1)]
         else:
             Z = X[:, None] * np.sqrt(curvature)[:, :, :, None]  # (M, b, n, p+1)
             H = Z.transpose(0, 1, 3, 2) @ Z  # Gram matrices: BLAS's symmetric product
@@ -75,16 +74,16 @@ def solve_binary(Xt, w, t, offset, beta, l2, outer=None):
         H[~act] = np.eye(p1)  # a solved problem's system is not needed
         step, singular = solve_stack(H, grad[..., None])
         step = step[..., 0]
-        failed[nets[singular]] = True
+        failed[nets] |= singular
         decrement = (grad * step).sum(axis=2)
         unsolved = act & ~singular[:, None] & (decrement > CM_TOL * (1.0 + np.abs(qn)))
         active[nets] = unsolved
         if not unsolved.any():
             break
-        scale = np.ones((len(nets), b))
+        scale = np.ones((len(B), b))
         pending = unsolved.copy()
         for _ in range(MAX_HALVINGS):
-            rows = np.flatnonzero(pending.any(axis=1))
+            rows = _some(np.flatnonzero(pending.any(axis=1)), len(B))
             trial = B[rows] + scale[rows][:, :, None] * step[rows]
             q_trial = binary_objective(X[rows], W[rows], T[rows], off[rows], trial, l2n[rows])
             better = pending[rows] & (q_trial >= qn[rows])
@@ -102,6 +101,11 @@ def solve_binary(Xt, w, t, offset, beta, l2, outer=None):
         if not active.any():
             break
     return beta, failed
+
+
+def _some(idx, size):
+    """idx, or every index as a slice (a view, not a copy) when idx holds them all."""
+    return slice(None) if idx.size == size else idx
 
 
 def _others(A, k):

@@ -53,8 +53,8 @@ __all__ = ["ALGORITHMS", "MoEClassifier"]
 class MoEClassifier(ClassifierMixin, BaseEstimator):
     """Mixture of K experts (multinomial logistic regressions) with a softmax gate.
 
-    All three algorithms maximize the same penalized log-likelihood (module
-    docstring) from the same initial weights for a given random_state:
+    All three algorithms maximize the same penalized log-likelihood
+    (emnn.models.moe_model) from the same initial weights for a given random_state:
 
     * algorithm="em-irls": EM whose M-step takes `irls_steps` IRLS iterations
       (Newton-Raphson with the exact Hessian of each multinomial sub-problem,

@@ -14,7 +14,8 @@ MoEClassifier with K = `n_experts` experts and the same l2 penalty:
     moe-ecm      ECM: K + g conditional maximizations per iteration, each solved
     moe-sgd      back-propagation of the same likelihood (minibatch SGD with momentum)
 
-Each runs until its own stopping rule or `max_iter` iterations (SGD: epochs).
+Each runs until its own stopping rule or `max_iter` iterations (SGD: epochs); the
+runs of one method on one dataset train together, each as it would alone.
 
 Tables (results/tables/, byte-identical across reruns; rows sorted by dataset,
 method, split, iteration):
@@ -42,8 +43,13 @@ moe_traces: the objective against iteration for every method on split 0 of every
 
 Timing tables (results/tables/timing/, wall clock, not reproducible):
 
-moe_fit_times: dataset, method, split, fit_seconds (MoEClassifier.fit alone),
-    iterations, seconds_per_iteration.
+moe_fit_times: dataset, method, split, fit_seconds, iterations, seconds_per_iteration.
+    A method's runs on every split of a dataset train together, as one stack
+    (emnn.models.batch.fit_together: one loop advances all the networks); fit_seconds
+    is a run's share of its stack's wall time, in proportion to the iterations it
+    made (an iteration of the stack costs about the same for each network in it), so
+    seconds_per_iteration is the same for every run of a stack and fit_seconds sum
+    to the stack's time.
 moe_fit_summary: dataset, method, n_splits, fit_seconds_median, fit_seconds_total,
     seconds_per_iteration_median.
 
@@ -64,6 +70,7 @@ import pandas as pd
 from . import records
 from .aggregate import csv_text
 from .datasets import load_dataset
+from .models.batch import fit_together
 from .models.moe import MoEClassifier
 from .seeds import job_seeds
 from .splits import prepare, split_indices
@@ -130,22 +137,48 @@ def _falls(values: np.ndarray) -> np.ndarray:
 
 def fit_one(params: dict, max_iter: int, seed: int, X_train, y_train, X_test, y_test, n_classes):
     """One fit: its row of moe_runs, its objective trace (iteration 0 first) and seconds."""
-    model = MoEClassifier(**params, max_iter=max_iter, random_state=seed)
-    initial = []
+    (found,) = fit_splits(params, max_iter, [seed], [(X_train, y_train, X_test, y_test)], n_classes)
+    return found
 
-    def monitor(iteration, estimator):
-        if iteration == 0:  # the initial weights: not timed
-            entered = time.perf_counter()
-            initial.append(estimator.log_likelihood(X_train, y_train) - estimator._penalty())
-            spent.append(time.perf_counter() - entered)
-        return False
 
+def fit_splits(params: dict, max_iter: int, seeds, splits, n_classes) -> list[tuple]:
+    """Fit one method on several splits, (X_train, y_train, X_test, y_test) each with its
+    seed, together (emnn.models.batch.fit_together): each run's row of moe_runs, its
+    objective trace (iteration 0 first) and its share of the stack's seconds (in
+    proportion to its iterations; see moe_fit_times)."""
+    models = [MoEClassifier(**params, max_iter=max_iter, random_state=seed) for seed in seeds]
+    initial: list[list[float]] = [[] for _ in models]
     spent: list[float] = []
+
+    def monitor_of(k, X_train, y_train):
+        def monitor(iteration, estimator):
+            if iteration == 0:  # the initial weights: not timed
+                entered = time.perf_counter()
+                initial[k].append(estimator.log_likelihood(X_train, y_train) - estimator._penalty())
+                spent.append(time.perf_counter() - entered)
+            return False
+
+        return monitor
+
+    monitors = [monitor_of(k, X, y) for k, (X, y, _, _) in enumerate(splits)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # capped and diverged runs are flagged in the row
         started = time.perf_counter()
-        model.fit(X_train, y_train, monitor=monitor)
+        fit_together(models, [(X, y) for X, y, _, _ in splits], monitors)
         seconds = time.perf_counter() - started - sum(spent)
+    iterations = np.array([model.n_iter_ for model in models], dtype=float)
+    total = iterations.sum()
+    shares = iterations / total if total > 0 else np.full(len(models), 1.0 / len(models))
+    return [
+        (*_outcome(model, start, y_train, X_test, y_test, n_classes), float(share * seconds))
+        for model, start, (_, y_train, X_test, y_test), share in zip(
+            models, initial, splits, shares, strict=True
+        )
+    ]
+
+
+def _outcome(model, initial, y_train, X_test, y_test, n_classes) -> tuple[dict, np.ndarray]:
+    """A fitted run's row of moe_runs (but its settings) and its objective trace."""
     trace = np.array(initial + list(model.history_["objective"]), dtype=float)
     proba = np.zeros((len(X_test), n_classes))
     proba[:, model.classes_] = model.predict_proba(X_test)
@@ -167,7 +200,7 @@ def fit_one(params: dict, max_iter: int, seed: int, X_train, y_train, X_test, y_
         "n_decreases": count,
         "largest_decrease": largest,
     }
-    return row, trace, seconds
+    return row, trace
 
 
 def stage_tables(spec: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
@@ -181,13 +214,15 @@ def stage_tables(spec: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Data
         pairs = split_indices(
             dataset.y, data_spec["splits"], job_seeds(root, dataset.name, 0)["split"]["seed"]
         )
+        splits, seeds = [], []
         for k, (train, test) in enumerate(pairs[: entry["n_splits"]]):
-            seed = job_seeds(root, dataset.name, k)["init"]["seed"]
+            seeds.append(job_seeds(root, dataset.name, k)["init"]["seed"])
             X_train, X_test = prepare(dataset.X, train, test, data_spec["splits"]["standardize"])
-            data = (X_train, dataset.y[train], X_test, dataset.y[test], dataset.n_classes)
-            log.info("%s split %d: fitting %s", dataset.name, k, ", ".join(spec["methods"]))
-            for name, params in spec["methods"].items():
-                row, trace, seconds = fit_one(params, entry["max_iter"], seed, *data)
+            splits.append((X_train, dataset.y[train], X_test, dataset.y[test]))
+        for name, params in spec["methods"].items():
+            log.info("%s: fitting %s on %d splits together", dataset.name, name, len(splits))
+            found = fit_splits(params, entry["max_iter"], seeds, splits, dataset.n_classes)
+            for k, (row, trace, seconds) in enumerate(found):
                 key = {"dataset": dataset.name, "method": name, "split": k}
                 settings = {
                     "algorithm": params["algorithm"],

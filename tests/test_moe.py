@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from emnn.models import moe
+from emnn.models import moe, moe_ecm, moe_irls, moe_model
 from emnn.models._common import model_streams
 from emnn.models.moe import MoEClassifier
 
@@ -40,11 +40,16 @@ def objective_drops(model):
     return change[change < -1e-12]
 
 
+def stack_of_one(Xt, y, g):
+    """One network's data as the stacked functions take it."""
+    return moe_model.StackData.pad([Xt], [y], g)
+
+
 def small_problem(seed, n=40, p=3, g=4, K=3):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p))
     y = rng.integers(0, g, n)
-    Gt, Et = moe.initial_weights(p, K, g, rng)
+    Gt, Et = moe_model.initial_weights(p, K, g, rng)
     Gt[-1] = rng.normal(size=K)  # nonzero intercepts, so the test covers them
     Et[:, -1] = rng.normal(size=(K, g))
     return np.hstack([X, np.ones((n, 1))]), y, np.eye(g)[y], Gt, Et
@@ -81,11 +86,14 @@ def test_log_likelihood_and_probabilities_match_a_brute_force_evaluation(algorit
 @pytest.mark.parametrize("seed", [0, 1])
 def test_gradient_matches_finite_differences(seed, l2):
     Xt, y, Y, Gt, Et = small_problem(seed)
+    data, L2 = stack_of_one(Xt, y, Y.shape[1]), np.array([l2])
 
     def objective(G, E):
-        return moe.e_step(Xt, y, G, E).log_likelihood - moe.penalty(G, E, l2)
+        G, E = G[None], E[None]
+        return (moe_model.e_step(data, G, E).log_likelihood - moe_model.penalty(G, E, L2))[0]
 
-    d_g, d_e = moe.gradient(Xt, Y, moe.e_step(Xt, y, Gt, Et), Gt, Et, l2)
+    post = moe_model.e_step(data, Gt[None], Et[None])
+    d_g, d_e = (d[0] for d in moe_model.gradient(data.Xt, data.Y, post, Gt[None], Et[None], L2))
     eps = 1e-6
     for analytic, which in ((d_g, 0), (d_e, 1)):
         numeric = np.zeros_like(analytic)
@@ -103,16 +111,19 @@ def test_irls_newton_step_solves_the_finite_difference_hessian(l2):
     negative Hessian of Q by finite differences of its gradient (the flat
     softmax direction added to H in the code changes nothing)."""
     Xt, y, Y, Gt, Et = small_problem(3)
-    h = moe.e_step(Xt, y, Gt, Et).h
-    mask = moe._penalty_mask(Xt.shape[1])[:, None]
+    data = stack_of_one(Xt, y, Y.shape[1])
+    h = moe_model.e_step(data, Gt[None], Et[None]).h[0]
+    mask = moe_model.penalty_mask(Xt.shape[1])[:, None]
 
     def grad_q(B, w, T):
-        P = np.exp(moe._log_softmax(Xt @ B))
+        P = np.exp(moe_model.log_softmax(Xt @ B))
         return Xt.T @ (w[:, :, None] * (T - P)) - l2 * mask * B
 
     problems = [(np.ones((1, len(Xt))), h[None], Gt[None]), (h.T, Y[None], Et)]
     for w, T, B in problems:
-        step = moe.newton_direction(Xt, w, T, B, l2)
+        step, singular = moe_irls.newton_direction(data, w[None], T[None], B[None], np.array([l2]))
+        step = step[0]
+        assert not singular.any()
         eps = 1e-6
         hessian_times_step = -(grad_q(B + eps * step, w, T) - grad_q(B - eps * step, w, T)) / (
             2 * eps
@@ -122,17 +133,19 @@ def test_irls_newton_step_solves_the_finite_difference_hessian(l2):
 
 def test_every_cm_step_raises_q():
     X, y = load("wine", standardize=False)
-    Xt, Y = np.hstack([X, np.ones((len(X), 1))]), np.eye(3)[y]
-    Gt, Et = moe.initial_weights(X.shape[1], 3, 3, model_streams(0)[0])
+    Xt = np.hstack([X, np.ones((len(X), 1))])
+    data, l2 = stack_of_one(Xt, y, 3), np.array([0.1])
+    Gt, Et = (w[None] for w in moe_model.initial_weights(X.shape[1], 3, 3, model_streams(0)[0]))
     for _ in range(3):
-        h = moe.e_step(Xt, y, Gt, Et).h
+        h = moe_model.e_step(data, Gt, Et).h
 
         def q(G, E, h=h):
-            return moe.expected_objective(Xt, Y, h, G, E, 0.1)
+            return moe_model.expected_objective(data, h, G, E, l2)[0]
 
         values = [q(Gt, Et)]
         record = lambda G, E, values=values, q=q: values.append(q(G, E))  # noqa: E731
-        Gt, Et = moe.ecm_m_step(Xt, Y, h, Gt, Et, 0.1, on_cm_step=record)
+        Gt, Et, failed = moe_ecm.ecm_m_step(data, h, Gt, Et, l2, on_cm_step=record)
+        assert not failed.any()
         assert len(values) == 1 + 3 + 3  # K gate columns, then g expert columns
         steps = np.diff(values)
         assert np.all(steps >= -1e-12 * np.abs(values[:-1])), steps

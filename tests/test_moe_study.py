@@ -17,6 +17,9 @@ from emnn.config import job_spec, load_config, validate
 from emnn.datasets import load_dataset
 from emnn.errors import StudyError
 from emnn.experiment import run_splits
+from emnn.models import moe_model
+from emnn.models._common import model_streams
+from emnn.seeds import job_seeds
 from emnn.splits import prepare
 from emnn.workflow import Plan
 from tests.conftest import copy_checkout, small_config
@@ -75,6 +78,32 @@ def test_the_stage_runs_on_the_main_studys_splits_from_its_seeds(spec):
             for key, value in row.items():
                 assert line[key] == value, key
     assert sorted(runs.groupby("dataset")["split"].nunique().items()) == [("iris", 3), ("wine", 2)]
+
+
+def test_a_stacks_time_is_shared_by_iterations_and_traces_start_at_the_initial_weights(spec):
+    """The runs of a method on a dataset train as one stack; each gets the share of its
+    wall time that its iterations are, so all of them show one time per iteration."""
+    results, timings = moe_study.stage_tables(spec)
+    times = timings["moe_fit_times"]
+    assert (times["fit_seconds"] > 0).all()
+    for _, group in times.groupby(["dataset", "method"]):
+        per_iteration = group["seconds_per_iteration"].to_numpy()
+        np.testing.assert_allclose(per_iteration, per_iteration[0], rtol=1e-12)
+    entry = spec["datasets"][0]
+    dataset = load_dataset(entry["dataset"]["name"], entry["dataset"])
+    train, test = moe_study.dataset_splits(entry["dataset"], spec["seed"])[0]
+    X, _ = prepare(dataset.X, train, test, standardize=True)
+    seed = job_seeds(spec["seed"], dataset.name, 0)["init"]["seed"]
+    Gt, Et = moe_model.initial_weights(X.shape[1], 3, dataset.n_classes, model_streams(seed)[0])
+    data = moe_model.StackData.single(X, dataset.y[train], dataset.n_classes)
+    l2 = np.array([spec["methods"]["moe-sgd"]["l2"]])
+    initial = moe_model.e_step(data, Gt[None], Et[None]).log_likelihood - moe_model.penalty(
+        Gt[None], Et[None], l2
+    )
+    traces = results["moe_traces"]
+    first = traces[(traces["dataset"] == dataset.name) & (traces["iteration"] == 0)]
+    assert len(first) == len(spec["methods"])
+    np.testing.assert_allclose(first["objective"], initial[0], rtol=1e-12)
 
 
 def test_a_rerun_writes_byte_identical_tables(spec, tmp_path):

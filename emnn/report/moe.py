@@ -380,10 +380,12 @@ def timing_table(fit_summary, summary, datasets, methods, names) -> dict:
     return table(
         "tab-moe-fit-times",
         (
-            "Wall-clock time of the mixture-of-experts fits on one thread: the median time "
-            "of a fit, to its stopping rule or to the cap (the converged runs counted "
-            "beside it), the median time of one iteration (SGD: one epoch) and the total "
-            "over the splits."
+            "Wall-clock time of the mixture-of-experts fits on one thread. A method's runs "
+            "on the splits of a dataset train together, one loop advancing all of them; a "
+            "fit's time is its share of theirs, in proportion to its iterations. The median "
+            "time of a fit, to its stopping rule or to the cap (the converged runs counted "
+            "beside it), the time of one iteration (SGD: one epoch) and the total over the "
+            "splits."
         ),
         [
             column("Dataset"),

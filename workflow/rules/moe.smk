@@ -1,6 +1,7 @@
 # The mixture of experts (emnn.moe_study): MoEClassifier by IRLS-EM at two rates, ECM and
 # SGD on the main study's paired splits. No training run of the main study is involved,
-# so it runs beside them; editing emnn/models/moe.py re-runs it and nothing else.
+# so it runs beside them; editing emnn/models/moe*.py re-runs it and nothing else. A
+# method's runs on the splits of a dataset train together (emnn.models.batch).
 
 
 rule moe:

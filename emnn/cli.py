@@ -77,11 +77,18 @@ def main(argv=None) -> int:
     )
 
     moe = commands.add_parser(
-        "moe", help="mixtures of experts by IRLS-EM, ECM and SGD on the paired splits"
+        "moe", help="one mixture-of-experts method on the paired splits of one dataset"
     )
-    moe.add_argument("--spec", required=True, help="seed, methods and datasets (JSON)")
-    moe.add_argument("--out", required=True, type=Path, help="directory of result tables")
-    moe.add_argument("--timing-out", required=True, type=Path, help="directory of timing tables")
+    moe.add_argument("--spec", required=True, help="seed, method, dataset, cap, splits (JSON)")
+    moe.add_argument("--out", required=True, type=Path, help="directory of the part's tables")
+    moe_tables = commands.add_parser(
+        "moe-tables", help="the mixture-of-experts stage's tables from its parts"
+    )
+    moe_tables.add_argument("--parts", nargs="+", required=True, type=Path, metavar="DIR")
+    moe_tables.add_argument("--out", required=True, type=Path, help="directory of result tables")
+    moe_tables.add_argument(
+        "--timing-out", required=True, type=Path, help="directory of timing tables"
+    )
 
     scaling = commands.add_parser(
         "scaling", help="the m-sweep's tables: accuracy against m, best m, paired tests"
@@ -192,9 +199,16 @@ def _ablation(args, parser) -> int:
 
 
 def _moe(args, parser) -> int:
-    from .moe_study import write
+    from .moe_study import write_part
 
-    write(json.loads(args.spec), args.out, args.timing_out)
+    write_part(json.loads(args.spec), args.out)
+    return 0
+
+
+def _moe_tables(args, parser) -> int:
+    from .moe_study import write_tables
+
+    write_tables(args.parts, args.out, args.timing_out)
     return 0
 
 
@@ -240,6 +254,7 @@ COMMANDS = {
     "estep-cost": _estep_cost,
     "ablation": _ablation,
     "moe": _moe,
+    "moe-tables": _moe_tables,
     "scaling": _scaling,
     "report": _report,
     "pdf": _pdf,

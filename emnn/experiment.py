@@ -12,7 +12,7 @@ from .config import spec_hash
 from .datasets import load_dataset
 from .errors import ConfigError
 from .methods import build, model_module
-from .models.batch import fit_together
+from .models.batch import fit_together, time_shares
 from .scoring import cross_scores, hidden_units_used, stochastic_predictor
 from .seeds import job_seeds
 from .selection import select_params
@@ -73,12 +73,20 @@ def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, 
         estimators, [(job.X_train, job.y_train) for job in jobs], [job.tracker for job in jobs]
     )
     fit_seconds = time.perf_counter() - started - sum(job.tracker.overhead for job in jobs)
-    shares = {"fit_seconds": fit_seconds / len(jobs),
-              "selection_seconds": selection_seconds / len(jobs)}  # fmt: skip
+    fits = time_shares(fit_seconds, [estimator.n_iter_ for estimator in estimators])
     return [
-        _record(spec, job, estimator, selection, notes, common, shares, len(jobs))
-        for job, estimator, (_, selection), notes in zip(
-            jobs, estimators, chosen, messages, strict=True
+        _record(
+            spec,
+            job,
+            estimator,
+            selection,
+            notes,
+            common,
+            {"fit_seconds": fit, "selection_seconds": selection_seconds / len(jobs)},
+            len(jobs),
+        )
+        for job, estimator, (_, selection), notes, fit in zip(
+            jobs, estimators, chosen, messages, fits, strict=True
         )
     ]
 
@@ -165,8 +173,8 @@ def _record(spec, job, estimator, selection, messages, common, shares, together)
         "method": method["name"],
         "n_hidden": estimator.get_params()["n_hidden"],
         "split": job.split,
-        # The job trains its networks together: each run's share of the wall time of
-        # the final fits and of the inner cross-validation, and how many shared it.
+        # The job trains its networks together: each run's share of the wall time of the
+        # final fits (by iterations) and of the inner cross-validation, and how many shared it.
         **shares,
         "trained_together": together,
         "iteration": tracker.history["iteration"],

@@ -12,6 +12,7 @@ TABLES = f"{RESULTS}/tables"
 FIGURES = f"{RESULTS}/figures"
 TIMING_TABLES = f"{TABLES}/timing"
 TIMING_FIGURES = f"{FIGURES}/timing"
+MOE_PARTS = f"{RESULTS}/moe"  # one directory per dataset and method of the MoE stage
 REPORT = "report/build"
 LOGS = "logs"
 BENCHMARKS = "benchmarks"

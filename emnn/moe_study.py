@@ -68,9 +68,9 @@ import numpy as np
 import pandas as pd
 
 from . import records
-from .aggregate import csv_text
+from .aggregate import csv_text, read_table
 from .datasets import load_dataset
-from .models.batch import fit_together
+from .models.batch import fit_together, time_shares
 from .models.moe import MoEClassifier
 from .seeds import job_seeds
 from .splits import prepare, split_indices
@@ -106,7 +106,7 @@ def method_params(moe: dict) -> dict[str, dict]:
     every = {
         "moe-irls-1": {"algorithm": "em-irls", "irls_rate": 1.0},
         "moe-irls": {"algorithm": "em-irls", "irls_rate": moe["irls_rate"]},
-        "moe-ecm": {"algorithm": "ecm"},
+        "moe-ecm": {"algorithm": "ecm", "acceleration": "squarem" if moe["squarem"] else "none"},
         "moe-sgd": {"algorithm": "sgd", **sgd},
     }
     return {name: {**common, **every[name]} for name in METHODS if name in moe["methods"]}
@@ -166,11 +166,9 @@ def fit_splits(params: dict, max_iter: int, seeds, splits, n_classes) -> list[tu
         started = time.perf_counter()
         fit_together(models, [(X, y) for X, y, _, _ in splits], monitors)
         seconds = time.perf_counter() - started - sum(spent)
-    iterations = np.array([model.n_iter_ for model in models], dtype=float)
-    total = iterations.sum()
-    shares = iterations / total if total > 0 else np.full(len(models), 1.0 / len(models))
+    shares = time_shares(seconds, [model.n_iter_ for model in models])
     return [
-        (*_outcome(model, start, y_train, X_test, y_test, n_classes), float(share * seconds))
+        (*_outcome(model, start, y_train, X_test, y_test, n_classes), share)
         for model, start, (_, y_train, X_test, y_test), share in zip(
             models, initial, splits, shares, strict=True
         )
@@ -203,50 +201,94 @@ def _outcome(model, initial, y_train, X_test, y_test, n_classes) -> tuple[dict, 
     return row, trace
 
 
-def stage_tables(spec: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """The result tables and the timing tables of a stage spec (emnn.workflow.Plan.moe_json):
-    {"seed", "methods": {name: params}, "datasets": [{"dataset", "max_iter", "n_splits"}]}."""
-    root = spec["seed"]
+def part_tables(part: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One method on the splits of one dataset (a job of its own, emnn.workflow.Plan.moe_json):
+    its rows of moe_runs, of moe_traces and of moe_fit_times. part = {"seed", "method",
+    "params", "dataset" (a job spec's dataset), "max_iter", "n_splits"}."""
+    root, data_spec, name, params = part["seed"], part["dataset"], part["method"], part["params"]
+    dataset = load_dataset(data_spec["name"], data_spec)
+    pairs = split_indices(
+        dataset.y, data_spec["splits"], job_seeds(root, dataset.name, 0)["split"]["seed"]
+    )
+    splits, seeds = [], []
+    for k, (train, test) in enumerate(pairs[: part["n_splits"]]):
+        seeds.append(job_seeds(root, dataset.name, k)["init"]["seed"])
+        X_train, X_test = prepare(dataset.X, train, test, data_spec["splits"]["standardize"])
+        splits.append((X_train, dataset.y[train], X_test, dataset.y[test]))
+    log.info("%s: fitting %s on %d splits together", dataset.name, name, len(splits))
+    found = fit_splits(params, part["max_iter"], seeds, splits, dataset.n_classes)
     rows, traces, timing = [], [], []
-    for entry in spec["datasets"]:
-        data_spec = entry["dataset"]
-        dataset = load_dataset(data_spec["name"], data_spec)
-        pairs = split_indices(
-            dataset.y, data_spec["splits"], job_seeds(root, dataset.name, 0)["split"]["seed"]
-        )
-        splits, seeds = [], []
-        for k, (train, test) in enumerate(pairs[: entry["n_splits"]]):
-            seeds.append(job_seeds(root, dataset.name, k)["init"]["seed"])
-            X_train, X_test = prepare(dataset.X, train, test, data_spec["splits"]["standardize"])
-            splits.append((X_train, dataset.y[train], X_test, dataset.y[test]))
-        for name, params in spec["methods"].items():
-            log.info("%s: fitting %s on %d splits together", dataset.name, name, len(splits))
-            found = fit_splits(params, entry["max_iter"], seeds, splits, dataset.n_classes)
-            for k, (row, trace, seconds) in enumerate(found):
-                key = {"dataset": dataset.name, "method": name, "split": k}
-                settings = {
-                    "algorithm": params["algorithm"],
-                    "irls_rate": params.get("irls_rate", np.nan),
-                    "learning_rate": params.get("learning_rate", np.nan),
-                    "n_experts": params["n_experts"],
-                    "max_iter": entry["max_iter"],
-                }
-                rows.append({**key, **settings, **row})
-                timing.append({**key, "fit_seconds": seconds, "iterations": row["iterations"]})
-                if k in TRACE_SPLITS:
-                    fell = np.concatenate([[False], _falls(trace) > 0])
-                    steps = {"iteration": np.arange(trace.size), "objective": trace}
-                    traces.append(
-                        pd.DataFrame({**key, "n_train": row["n_train"], **steps, "decreased": fell})
-                    )
+    for k, (row, trace, seconds) in enumerate(found):
+        key = {"dataset": dataset.name, "method": name, "split": k}
+        settings = {
+            "algorithm": params["algorithm"],
+            "irls_rate": params.get("irls_rate", np.nan),
+            "learning_rate": params.get("learning_rate", np.nan),
+            "n_experts": params["n_experts"],
+            "max_iter": part["max_iter"],
+        }
+        rows.append({**key, **settings, **row})
+        timing.append({**key, "fit_seconds": seconds, "iterations": row["iterations"]})
+        if k in TRACE_SPLITS:
+            fell = np.concatenate([[False], _falls(trace) > 0])
+            steps = {"iteration": np.arange(trace.size), "objective": trace}
+            traces.append(
+                pd.DataFrame({**key, "n_train": row["n_train"], **steps, "decreased": fell})
+            )
+    return pd.DataFrame(rows), pd.concat(traces, ignore_index=True), pd.DataFrame(timing)
+
+
+def merge(parts) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The stage's result and timing tables from its parts, (runs, traces, timing) each."""
     order = ["dataset", "method", "split"]
-    runs = pd.DataFrame(rows).sort_values(order, ignore_index=True)
-    trace_table = pd.concat(traces).sort_values([*order, "iteration"], ignore_index=True)
-    times = pd.DataFrame(timing).sort_values(order, ignore_index=True)
+    runs = pd.concat([p[0] for p in parts]).sort_values(order, ignore_index=True)
+    traces = pd.concat([p[1] for p in parts]).sort_values([*order, "iteration"], ignore_index=True)
+    times = pd.concat([p[2] for p in parts]).sort_values(order, ignore_index=True)
     times["seconds_per_iteration"] = times["fit_seconds"] / times["iterations"].clip(lower=1)
-    results = {"moe_runs": runs, "moe_summary": summarize(runs), "moe_traces": trace_table}
+    results = {"moe_runs": runs, "moe_summary": summarize(runs), "moe_traces": traces}
     timings = {"moe_fit_times": times, "moe_fit_summary": timing_summary(times)}
     return results, timings
+
+
+def stage_tables(spec: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Every part of a whole stage spec, {"seed", "methods": {name: params}, "datasets":
+    [{"dataset", "max_iter", "n_splits"}]}, in one process (max_iter an int, or a
+    mapping of method to int): the tables the workflow builds from its parallel jobs."""
+    parts = []
+    for entry in spec["datasets"]:
+        for name, params in spec["methods"].items():
+            cap = entry["max_iter"]
+            if isinstance(cap, dict):
+                cap = cap.get(name, spec.get("max_iter", 200))
+            part = {"seed": spec["seed"], "method": name, "params": params, "max_iter": cap}
+            part.update(dataset=entry["dataset"], n_splits=entry["n_splits"])
+            parts.append(part_tables(part))
+    return merge(parts)
+
+
+PART_FILES = ("runs", "traces", "timing")  # <part directory>/<name>.csv
+
+
+def write_part(part: dict, out_dir) -> None:
+    for name, frame in zip(PART_FILES, part_tables(part), strict=True):
+        records.write_text(Path(out_dir) / f"{name}.csv", csv_text(frame))
+
+
+def write_tables(part_dirs, out_dir, timing_dir) -> None:
+    parts = [tuple(read_part(Path(d) / f"{name}.csv") for name in PART_FILES) for d in part_dirs]
+    results, timings = merge(parts)
+    for directory, frames in ((out_dir, results), (timing_dir, timings)):
+        for name, frame in frames.items():
+            records.write_text(Path(directory) / f"{name}.csv", csv_text(frame))
+
+
+def read_part(path) -> pd.DataFrame:
+    """A part's table as written, its booleans booleans again."""
+    frame = read_table(path)
+    for column in ("converged", "diverged", "ever_decreased", "decreased"):
+        if column in frame:
+            frame[column] = frame[column].map(is_true)
+    return frame
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
@@ -287,13 +329,6 @@ def timing_summary(times: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
-
-
-def write(spec: dict, out_dir, timing_dir) -> None:
-    results, timings = stage_tables(spec)
-    for directory, frames in ((out_dir, results), (timing_dir, timings)):
-        for name, frame in frames.items():
-            records.write_text(Path(directory) / f"{name}.csv", csv_text(frame))
 
 
 def is_true(value) -> bool:

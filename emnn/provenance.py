@@ -30,6 +30,7 @@ STAGE_COMMANDS = {
     "estep_cost": "_estep_cost",
     "ablation": "_ablation",
     "moe": "_moe",
+    "moe_tables": "_moe_tables",
     "scaling": "_scaling",
     "report": "_report",
     "pdf": "_pdf",

@@ -26,7 +26,7 @@ from .config import (
 )
 from .datasets import source_of
 from .errors import ConfigError
-from .layout import REPORT, TABLES, TIMING_TABLES, run_dir, slug
+from .layout import MOE_PARTS, REPORT, TABLES, TIMING_TABLES, run_dir, slug
 from .splits import n_splits
 
 
@@ -142,26 +142,49 @@ class Plan:
     def moe_json(self) -> str:
         """The mixture-of-experts stage: the root seed, each method's MoEClassifier
         parameters, and each dataset as the main study's jobs see it (its splits with
-        its own overrides), with its iteration cap and number of splits."""
+        its own overrides), with each method's iteration cap and the number of splits."""
+        return canonical_json(self._moe_spec())
+
+    def _moe_spec(self) -> dict:
         moe = self.config["study"]["moe"]
         first = next(iter(self.config["methods"]))
+        params = moe_study.method_params(moe)
         datasets = []
         for name in moe["datasets"]:
             data = job_spec(self.config, name, first)["dataset"]
             limit = moe["limits"].get(name, {})
+            cap = limit.get("max_iter", moe["max_iter"])
+            caps = {method: cap.get(method, moe["max_iter"]) if isinstance(cap, dict) else cap
+                    for method in params}  # fmt: skip
             datasets.append(
                 {
                     "dataset": data,
-                    "max_iter": limit.get("max_iter", moe["max_iter"]),
+                    "max_iter": caps,
                     "n_splits": min(limit.get("n_splits", np.inf), n_splits(data["splits"])),
                 }
             )
-        spec = {
-            "seed": self.config["seed"],
-            "methods": moe_study.method_params(moe),
-            "datasets": datasets,
-        }
-        return canonical_json(spec)
+        return {"seed": self.config["seed"], "methods": params, "datasets": datasets}
+
+    def moe_parts(self) -> list[tuple[str, str]]:
+        """The stage's jobs, one per dataset (its slug) and method, so that --cores N runs N."""
+        if not self.moe:
+            return []
+        moe = self.config["study"]["moe"]
+        return [(slug(d), m) for d in moe["datasets"] for m in moe_study.method_params(moe)]
+
+    def moe_part_json(self, dataset_slug: str, method: str) -> str:
+        """One method on the splits of one dataset (emnn.moe_study.part_tables)."""
+        spec = self._moe_spec()
+        (entry,) = [
+            e for e in spec["datasets"] if e["dataset"]["name"] == self.datasets[dataset_slug]
+        ]
+        part = {"seed": spec["seed"], "method": method, "params": spec["methods"][method],
+                "dataset": entry["dataset"], "max_iter": entry["max_iter"][method],
+                "n_splits": entry["n_splits"]}  # fmt: skip
+        return canonical_json(part)
+
+    def moe_part_dirs(self) -> list[str]:
+        return [f"{MOE_PARTS}/{dataset}/{method}" for dataset, method in self.moe_parts()]
 
     def moe_outputs(self) -> list[str]:
         if not self.moe:

@@ -13,6 +13,7 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from emnn import cli, moe_comparisons, moe_study, provenance
+from emnn.aggregate import csv_text
 from emnn.config import job_spec, load_config, validate
 from emnn.datasets import load_dataset
 from emnn.errors import StudyError
@@ -48,7 +49,26 @@ def test_the_spec_resolves_methods_caps_and_splits(spec):
     assert spec["methods"]["moe-sgd"]["tol"] == 1e-4  # the main SGD's plateau rule
     assert {m["n_experts"] for m in spec["methods"].values()} == {3}
     counts = {d["dataset"]["name"]: (d["max_iter"], d["n_splits"]) for d in spec["datasets"]}
-    assert counts == {"iris": (4, 3), "wine": (4, 2)}
+    every = dict.fromkeys(moe_study.METHODS, 4)
+    assert counts == {"iris": (every, 3), "wine": (every, 2)}
+    assert spec["methods"]["moe-ecm"]["acceleration"] == "squarem"
+
+
+def test_a_dataset_can_cap_some_methods_lower():
+    limits = {"wine": {"n_splits": 2, "max_iter": {"moe-irls": 2, "moe-irls-1": 3}}}
+    plan = Plan(validate(moe_config(limits=limits)))
+    caps = {e["dataset"]["name"]: e["max_iter"] for e in json.loads(plan.moe_json())["datasets"]}
+    assert caps["wine"] == {"moe-irls-1": 3, "moe-irls": 2, "moe-ecm": 4, "moe-sgd": 4}
+    assert caps["iris"] == dict.fromkeys(moe_study.METHODS, 4)
+    part = json.loads(plan.moe_part_json("wine", "moe-irls"))
+    assert (part["method"], part["max_iter"], part["n_splits"]) == ("moe-irls", 2, 2)
+    assert part["params"] == json.loads(plan.moe_json())["methods"]["moe-irls"]
+
+
+def test_one_job_per_dataset_and_method():
+    plan = Plan(validate(moe_config()))
+    assert plan.moe_parts() == [(d, m) for d in ("iris", "wine") for m in moe_study.METHODS]
+    assert plan.moe_part_dirs()[0] == "results/moe/iris/moe-irls-1"
 
 
 def test_the_stage_runs_on_the_main_studys_splits_from_its_seeds(spec):
@@ -70,7 +90,8 @@ def test_the_stage_runs_on_the_main_studys_splits_from_its_seeds(spec):
             train, test = (np.array(record["split"][f"{p}_indices"]) for p in ("train", "test"))
             X_train, X_test = prepare(dataset.X, train, test, standardize=True)
             row, _, _ = moe_study.fit_one(
-                spec["methods"]["moe-ecm"], entry["max_iter"], record["seeds"]["init"]["seed"],
+                spec["methods"]["moe-ecm"], entry["max_iter"]["moe-ecm"],
+                record["seeds"]["init"]["seed"],
                 X_train, dataset.y[train], X_test, dataset.y[test], dataset.n_classes,
             )  # fmt: skip
             line = runs[(runs["dataset"] == name) & (runs["method"] == "moe-ecm")]
@@ -107,15 +128,28 @@ def test_a_stacks_time_is_shared_by_iterations_and_traces_start_at_the_initial_w
 
 
 def test_a_rerun_writes_byte_identical_tables(spec, tmp_path):
-    text = json.dumps(spec)
+    """Each part (one method on one dataset) is a job of its own; the tables gathered from
+    the parts are those of the whole stage in one process, and a rerun gives the same
+    bytes."""
+    plan = Plan(validate(moe_config()))
     outputs = []
     for name in ("first", "second"):
+        parts = []
+        for dataset, method in plan.moe_parts():
+            part = tmp_path / name / "parts" / dataset / method
+            assert cli.main(["moe", "--spec", plan.moe_part_json(dataset, method),
+                             "--out", str(part)]) == 0  # fmt: skip
+            assert {p.name for p in part.iterdir()} == {"runs.csv", "traces.csv", "timing.csv"}
+            parts.append(str(part))
         out, timing = tmp_path / name, tmp_path / name / "timing"
-        args = ["moe", "--spec", text, "--out", str(out), "--timing-out", str(timing)]
+        args = ["moe-tables", "--parts", *parts, "--out", str(out), "--timing-out", str(timing)]
         assert cli.main(args) == 0
         outputs.append({t: (out / f"{t}.csv").read_bytes() for t in moe_study.TABLE_NAMES})
         assert all((timing / f"{t}.csv").is_file() for t in moe_study.TIMING_NAMES)
     assert outputs[0] == outputs[1]
+    whole, _ = moe_study.stage_tables(spec)
+    for name, frame in whole.items():
+        assert outputs[0][name] == csv_text(frame).encode(), name
     runs = pd.read_csv(tmp_path / "first/moe_runs.csv")
     assert list(runs[["dataset", "method", "split"]].itertuples(index=False)) == sorted(
         runs[["dataset", "method", "split"]].itertuples(index=False)
@@ -283,7 +317,8 @@ def test_the_dry_run_plans_the_moe_rule_only_when_configured(tmp_path):
         return done.stdout
 
     out = planned()
-    assert re.search(r"^rule moe:", out, re.M)
+    assert len(re.findall(r"^rule moe:", out, re.M)) == 8  # 2 datasets x 4 methods
+    assert re.search(r"^rule moe_tables:", out, re.M)
     assert "results/tables/moe_runs.csv" in out
     for name in ("config/config.yaml", "config/smoke.yaml"):
         config = yaml.safe_load((root / name).read_text())

@@ -62,6 +62,16 @@ def _fit_alone(estimator, data, monitor) -> list[str]:
     return [str(w.message) for w in caught]
 
 
+def time_shares(seconds: float, iterations) -> list[float]:
+    """Each network's share of its stack's wall time, in proportion to the iterations it
+    ran (a network that stops early leaves the loop early); equal shares if none ran."""
+    iterations = [max(int(i), 0) for i in iterations]
+    total = sum(iterations)
+    if total == 0:
+        return [seconds / len(iterations)] * len(iterations)
+    return [seconds * i / total for i in iterations]
+
+
 def warn_all(messages: list[str], category, stacklevel: int = 3) -> None:
     """Emit the messages of a one-network batch as fit() alone would."""
     for message in messages:

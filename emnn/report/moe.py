@@ -115,25 +115,33 @@ def mlp_choice_sentence(chosen: dict, baseline: str | None, labels: dict) -> str
 def setup(moe: dict, runs: pd.DataFrame, datasets: list[str]) -> dict:
     """The configuration the section states, every number from the config or the runs."""
     per_dataset = []
+    names = labels(moe["irls_rate"])
     for dataset in datasets:
         rows = runs[runs["dataset"] == dataset]
+        caps = rows.groupby("method", sort=False)["max_iter"].max()
+        by_cap: dict[int, list[str]] = {}
+        for method in [m for m in METHODS if m in caps.index]:
+            by_cap.setdefault(int(caps[method]), []).append(names[method])
+        cap = (
+            f"{next(iter(by_cap))} iterations"
+            if len(by_cap) == 1
+            else join([f"{n} iterations for {join(found)}" for n, found in by_cap.items()])
+        )
         per_dataset.append(
             {"dataset": literal(dataset), "n_splits": int(rows["split"].nunique()),
-             "max_iter": int(rows["max_iter"].max())}
+             "max_iter": int(rows["max_iter"].max()), "cap": cap}
         )  # fmt: skip
     caps = {}
     for entry in per_dataset:
-        caps.setdefault((entry["n_splits"], entry["max_iter"]), []).append(entry["dataset"])
+        caps.setdefault((entry["n_splits"], entry["cap"]), []).append(entry["dataset"])
     cap_text = moe_verdicts.series(
-        [
-            f"{max_iter} iterations on {count_splits(n)} of {join(found)}"
-            for (n, max_iter), found in caps.items()
-        ]
+        [f"{cap} on {count_splits(n)} of {join(found)}" for (n, cap), found in caps.items()]
     )
     limited = [d for d in datasets if d in moe.get("limits", {})]
     sgd = moe["sgd"]
     return {
         "limited": join([literal(d) for d in limited]) if limited else None,
+        "squarem": moe.get("squarem", False),
         "n_experts": moe["n_experts"],
         "irls_rate": f"{moe['irls_rate']:g}",
         "l2": f"{moe['l2']:g}",

@@ -175,7 +175,7 @@ def fit_times(fit: list[dict]) -> dict:
     ]
     caption = (
         "Wall time in seconds of each job's final fits, which train all its splits together: "
-        "a run's share of it (median and total over splits; equal shares within a job), and "
+        "a run's share of it, in proportion to its iterations (median and total over splits), and "
         "the median share per iteration or epoch. The inner cross-validation's time is not "
         "included."
     )

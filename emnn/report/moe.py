@@ -2,8 +2,8 @@
 spec's table dicts) and its verdicts (emnn.moe_verdicts), from the moe stage's tables.
 
 moe_context() is the one entry point: the section text (templates/text/moe.j2) reads the
-keys it returns under the name `moe`. Wall-clock times appear only in `timing_table`,
-which belongs in the timing appendix, never in the section.
+keys it returns under the name `moe`. Wall-clock times appear only in `timing_table`
+(emnn.report.moe_timing), which belongs in the timing appendix, never in the section.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..verdicts import ALPHA, join
 from .floats import column, table
 from .formats import number, pct, sci
 from .markup import literal
+from .moe_timing import timing_table
 
 
 def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = None) -> dict:
@@ -358,50 +359,4 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
         header_groups=[("", 2), ("objective", 2), ("converged pairs", 5)],
         size="footnotesize",
         long=True,
-    )
-
-
-def timing_table(fit_summary, summary, datasets, methods, names) -> dict:
-    """Wall-clock time of the fits (timing appendix only): to convergence or to the cap."""
-    found = {(r["dataset"], r["method"]): r for r in fit_summary.to_dict("records")}
-    trained = {(r["dataset"], r["method"]): r for r in summary.to_dict("records")}
-    groups = []
-    for dataset in datasets:
-        group = []
-        for method in methods:
-            row = found.get((dataset, method))
-            if row is None:
-                continue
-            done = trained.get((dataset, method), {})
-            group.append(
-                [
-                    literal(dataset) if not group else "",
-                    names[method],
-                    f"{int(done.get('converged', 0))} of {int(row['n_splits'])}",
-                    number(row["fit_seconds_median"], "seconds"),
-                    number(row["seconds_per_iteration_median"], "ms"),
-                    number(row["fit_seconds_total"], "seconds"),
-                ]
-            )
-        if group:
-            groups.append(group)
-    return table(
-        "tab-moe-fit-times",
-        (
-            "Wall-clock time of the mixture-of-experts fits on one thread. A method's runs "
-            "on the splits of a dataset train together, one loop advancing all of them; a "
-            "fit's time is its share of theirs, in proportion to its iterations. The median "
-            "time of a fit, to its stopping rule or to the cap (the converged runs counted "
-            "beside it), the time of one iteration (SGD: one epoch) and the total over the "
-            "splits."
-        ),
-        [
-            column("Dataset"),
-            column("Method"),
-            column("converged", "r"),
-            column("fit (s)", "r"),
-            column("iteration (ms)", "r"),
-            column("total (s)", "r"),
-        ],
-        groups,
     )

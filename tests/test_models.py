@@ -147,9 +147,10 @@ def test_sgd_training_step_uses_the_checked_gradient():
         coefs = [rng.normal(size=(p, m)), 300 * rng.normal(size=(m, g))]
         intercepts = [rng.normal(size=m), rng.normal(size=g)]
         nets.append((X, Y, coefs, intercepts))
-    theta = np.array([np.concatenate([a.ravel() for a in (*c, *i)]) for _, _, c, i in nets])
+    theta = np.array([StackedWeights.pack(c, i) for _, _, c, i in nets])
     weights = StackedWeights(theta, p, m, g)
     X = np.stack([np.vstack([x, rng.normal(size=(B - len(x), p))]) for x, _, _, _ in nets])
+    X = np.concatenate([X, np.ones((len(nets), B, 1))], axis=2)  # X~ = [X, 1]
     Y = np.stack([np.vstack([y, np.eye(g)[np.zeros(B - len(y), int)]]) for _, y, _, _ in nets])
     real = np.array([np.arange(B) < len(x) for x, _, _, _ in nets])[:, :, None]
     scale = np.array([1.0 / len(x) for x, _, _, _ in nets])[:, None, None]
@@ -159,7 +160,9 @@ def test_sgd_training_step_uses_the_checked_gradient():
         stacked = (weights.dW[k], weights.dV[k], weights.db[k], weights.dc[k])
         for lean, checked in zip(stacked, grads_w + grads_b, strict=True):
             np.testing.assert_allclose(lean, checked, rtol=1e-12, atol=1e-14)
-        np.testing.assert_array_equal(weights.W[k], coefs[0])  # views of one array
+        for view, weight in zip((weights.W, weights.V, weights.b, weights.c),
+                                (*coefs, *intercepts), strict=True):  # fmt: skip
+            np.testing.assert_array_equal(view[k], weight)  # views of one array
 
 
 def initial_state(model, X, y):

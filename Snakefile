@@ -16,7 +16,6 @@ import os
 import sys
 from pathlib import Path
 
-
 # Jobs run `python -m emnn` (this interpreter's, or a rule's conda environment's),
 # importing the package of this checkout: the same files the rules declare as
 # inputs, so an edit re-runs exactly the jobs that depend on it.
@@ -28,12 +27,18 @@ os.environ.update(
 )
 
 from emnn import provenance  # noqa: E402
+from emnn.cluster import check_status_command  # noqa: E402
 from emnn.config import validate  # noqa: E402
 from emnn.errors import StudyError  # noqa: E402
 from emnn.workflow import Plan  # noqa: E402
 
 
 configfile: "config/config.yaml"
+
+
+# `snakemake --report report.zip`: Snakemake's own browsable report of the run
+# (figures, tables, rule graph, run times), beside the paper.
+report: "workflow/report/workflow.rst"
 
 
 try:
@@ -58,11 +63,18 @@ except StudyError as error:
     sys.exit(2)
 
 
+onstart:
+    # On the submitting host, before the first job: a SLURM executor that would wait
+    # forever on a cluster without accounting stops here instead, saying what to set.
+    check_status_command(workflow.executor_settings)
+
+
 # Rendering and the PDF are light and need TeX: they run where Snakemake runs.
 localrules:
     all,
     report,
     pdf,
+    paper_source,
 
 
 wildcard_constraints:

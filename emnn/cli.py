@@ -110,6 +110,12 @@ def main(argv=None) -> int:
     pdf.add_argument("--log", type=Path, help="where to keep latexmk's output and the LaTeX log")
     pdf.add_argument("--status", type=Path, help="a one-line file saying whether it was built")
 
+    source = commands.add_parser(
+        "paper-source", help="report.tex, its figures and timing.tex as one .tar.gz"
+    )
+    source.add_argument("tex", type=Path, help="report/build/report.tex")
+    source.add_argument("--out", type=Path, required=True, help="the archive to write")
+
     check = commands.add_parser("check", help="validate config files and their datasets")
     check.add_argument("--config", action="append", type=Path, required=True, metavar="FILE")
 
@@ -238,6 +244,15 @@ def _pdf(args, parser) -> int:
     return 0
 
 
+def _paper_source(args, parser) -> int:
+    from .paper_source import bundle
+
+    names = bundle(args.tex, args.out)
+    print(f"{args.out}: {len(names)} files ({', '.join(n for n in names if '/' not in n)} "
+          f"and {sum('/' in n for n in names)} figures)")  # fmt: skip
+    return 0
+
+
 def _check(args, parser) -> int:
     from .config import load_config, runs, used_datasets
 
@@ -258,6 +273,7 @@ COMMANDS = {
     "scaling": _scaling,
     "report": _report,
     "pdf": _pdf,
+    "paper-source": _paper_source,
     "check": _check,
 }
 

@@ -21,6 +21,9 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 NAME = PACKAGE.name
+# `git archive` substitutes the commit into this file (.gitattributes: export-subst).
+PACKAGE_FILES = ("data/archive-commit.txt",)
+ARCHIVE_COMMIT = PACKAGE / PACKAGE_FILES[0]
 
 # The `emnn` command's handler (in emnn/cli.py) that each stage of the study runs.
 STAGE_COMMANDS = {
@@ -34,6 +37,7 @@ STAGE_COMMANDS = {
     "scaling": "_scaling",
     "report": "_report",
     "pdf": "_pdf",
+    "paper_source": "_paper_source",
 }
 
 
@@ -209,7 +213,8 @@ _TEXT = {"encoding": "utf-8", "errors": "replace"}
 
 
 def git_commit() -> str:
-    """The checked-out commit, marked when the work tree has uncommitted changes."""
+    """The checked-out commit, marked when the work tree has uncommitted changes; outside
+    a git checkout, the commit `git archive` wrote into ARCHIVE_COMMIT, if it did."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, check=True, **_TEXT
@@ -219,5 +224,13 @@ def git_commit() -> str:
             cwd=ROOT, capture_output=True, check=True, **_TEXT,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
+        return archive_commit() or "unknown (not a git checkout)"
     return commit + (" (with uncommitted changes)" if dirty else "")
+
+
+def archive_commit(path: Path = ARCHIVE_COMMIT) -> str | None:
+    """'<commit> (from a git archive)' when `git archive` substituted the file, else None."""
+    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
+        return f"{text} (from a git archive)"
+    return None

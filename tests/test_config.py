@@ -113,3 +113,22 @@ def test_a_date_that_is_not_yyyy_mm_dd_is_named(tmp_path, date):
     path.write_text(yaml.safe_dump(small_config()) + f"report:\n  date: {date}\n")
     with pytest.raises(ConfigError, match=r"report\.date: .* is not a date written as YYYY-MM-DD"):
         load_config([path])
+
+
+def test_config_readme_describes_every_part_of_the_config():
+    """config/README.md (the workflow catalog's place for it) names every top-level key
+    and every part of `study` the schema defines, so it cannot fall behind."""
+    schema = yaml.safe_load((REPO / "emnn/config.schema.yaml").read_text())
+    readme = (REPO / "config/README.md").read_text()
+    parts = [
+        *schema["properties"],
+        *(f"study.{p}" for p in schema["properties"]["study"]["properties"]),
+    ]
+    missing = [key for key in parts if f"| `{key}` |" not in readme and key != "study"]
+    assert not missing, missing
+
+
+def test_the_workflow_catalog_file_gives_the_standardized_usage():
+    usage = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())["usage"]
+    assert "--cores" in usage["mandatory-flags"]["flags"]
+    assert usage["software-stack-deployment"]["conda"] is True and usage["report"] is True

@@ -133,3 +133,22 @@ def test_no_tex_engine_names_the_packages(tmp_path, monkeypatch):
         pdf.build_pdf(tex)
     for package in ("texlive-latex-recommended", "lmodern", "latexmk"):
         assert package in str(error.value)
+
+
+def test_the_paper_source_names_figures_locally_and_refuses_a_missing_one(tmp_path):
+    from emnn.paper_source import bundle, local_figures
+
+    build = tmp_path / "report/build"
+    figures = tmp_path / "results/figures/timing"
+    build.mkdir(parents=True)
+    figures.mkdir(parents=True)
+    (figures / "cost.pdf").write_bytes(b"%PDF-1.5 figure")
+    tex = "\\includegraphics[width=\\linewidth]{../../results/figures/timing/cost.pdf}\n"
+    local, files = local_figures(tex, build)
+    assert local == "\\includegraphics[width=\\linewidth]{figures/timing/cost.pdf}\n"
+    assert files == {"figures/timing/cost.pdf": (figures / "cost.pdf").resolve()}
+    (build / "report.tex").write_text(tex)
+    names = bundle(build / "report.tex", tmp_path / "a.tar.gz")
+    assert names == ["README.txt", "figures/timing/cost.pdf", "report.tex"]
+    with pytest.raises(StudyError, match=r"missing\.pdf"):
+        local_figures("\\includegraphics{../../results/figures/missing.pdf}", build)

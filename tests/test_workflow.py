@@ -11,7 +11,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -50,10 +52,10 @@ def study_figures(root: Path) -> list[str]:
     return figure_names(figure_plan(load_config(files)))
 
 
-def snakemake(root: Path, *args, check=True, env=None) -> subprocess.CompletedProcess:
+def snakemake(root: Path, *args, check=True, env=None, timeout=900) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=root, capture_output=True, text=True, timeout=900, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "snakemake", *args], cwd=root, capture_output=True, text=True,
+        timeout=timeout, env={**os.environ, **(env or {})},
     )  # fmt: skip
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-4000:]}")
@@ -319,3 +321,133 @@ def test_a_failing_tex_costs_nothing_unless_the_pdf_is_required(studies, tmp_pat
     assert required.returncode != 0
     assert "lmodern.sty" in required.stderr
     assert (root / "report/build/report.html").is_file()
+
+
+# ------------------------------------------------------------ on a real SLURM cluster
+
+CLUSTER = REPO / "tests/cluster"
+# The README's cluster command on a cluster without accounting (the one slurm-up.sh
+# starts): job states from squeue; the first check after 2 s, not the default 40.
+SLURM = ["--profile", "workflow/profiles/slurm", "--slurm-status-command", "squeue",
+         "--slurm-init-seconds-before-status-checks", "2"]  # fmt: skip
+SLURM_TIMEOUT = 1500  # seconds: a cluster test may fail, never hang
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    """A one-node cluster for this module (tests/cluster/slurm-up.sh): the environment
+    to run Snakemake in, and the cluster's directory (jobs.txt: its record of finished
+    jobs)."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    if shutil.which("sbatch") is None:
+        pytest.skip("no SLURM here (sbatch is absent): apt-packages.txt lists slurm-wlm, munge")
+    directory = tmp_path_factory.mktemp("slurm")
+    up = subprocess.run([CLUSTER / "slurm-up.sh", directory], capture_output=True, text=True,
+                        timeout=120)  # fmt: skip
+    if up.returncode == 2:  # something it needs is missing: it says what
+        pytest.skip(up.stderr.strip())
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield {}, directory
+    finally:
+        subprocess.run([CLUSTER / "slurm-down.sh", directory], timeout=60, check=False)
+
+
+def cluster_jobs(directory: Path) -> list[dict[str, str]]:
+    """The cluster's record of finished jobs (jobcomp/filetxt: key=value per line)."""
+    record = directory / "jobs.txt"
+    lines = record.read_text().splitlines() if record.exists() else []
+    return [dict(item.split("=", 1) for item in line.split() if "=" in item) for line in lines]
+
+
+def local_rules(root: Path) -> set[str]:
+    """The rules the workflow runs where Snakemake runs (its `localrules:` lists)."""
+    found = set()
+    for path in [root / "Snakefile", *(root / "workflow/rules").glob("*.smk")]:
+        for block in re.findall(r"^localrules:\n((?:    \w+,?\n)+)", path.read_text(), re.M):
+            found.update(re.findall(r"\w+", block))
+    return found
+
+
+def test_the_smoke_study_runs_through_slurm_as_it_runs_locally(studies, slurm, tmp_path):
+    env, directory = slurm
+    root = copy_repo(tmp_path / "repo")
+    planned = planned_jobs(root, *SLURM)
+    assert {"report", "pdf"} <= local_rules(root)
+    submitted = sum(len(jobs) for rule, jobs in planned.items() if rule not in local_rules(root))
+    assert submitted > 20
+    before = len(cluster_jobs(directory))
+    snakemake(root, *RUN, *SLURM, env=env, timeout=SLURM_TIMEOUT)
+    jobs = cluster_jobs(directory)[before:]
+    assert [job["JobState"] for job in jobs] == ["COMPLETED"] * submitted
+    assert deterministic_files(root) == deterministic_files(studies[0])
+    assert html_outside_timing(root) == html_outside_timing(studies[0])
+
+
+def test_a_job_failing_on_the_cluster_fails_the_run_naming_its_log(slurm, tmp_path):
+    env, directory = slurm
+    root = copy_repo(tmp_path / "repo")
+    cli = root / "emnn/cli.py"
+    cli.write_text(cli.read_text() + '\nraise SystemExit("broken on purpose")\n')
+    target = "results/runs/iris/sgd/h7"
+    result = snakemake(root, target, *RUN, *SLURM, "--retries", "0", env=env, check=False,
+                       timeout=300)  # fmt: skip
+    assert result.returncode != 0
+    assert "logs/train/iris/sgd/h7.log" in result.stdout + result.stderr
+    assert "broken on purpose" in (root / "logs/train/iris/sgd/h7.log").read_text()
+    assert cluster_jobs(directory)[-1]["JobState"] == "FAILED"
+
+
+def test_without_accounting_the_default_status_command_stops_at_once(slurm, tmp_path):
+    """The plugin's default (sacct) would wait forever on this cluster: the run stops
+    before submitting anything and says which option to set."""
+    env, directory = slurm
+    root = copy_repo(tmp_path / "repo")
+    before = len(cluster_jobs(directory))
+    result = snakemake(root, *RUN, "--profile", "workflow/profiles/slurm", env=env, check=False,
+                       timeout=300)  # fmt: skip
+    assert result.returncode != 0
+    assert "--slurm-status-command squeue" in result.stderr
+    assert len(cluster_jobs(directory)) == before
+
+
+# ------------------------------------------------------------ for Snakemake users and journals
+
+
+def test_snakemakes_own_report_holds_the_figures_and_tables(studies, tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(studies[0], root, symlinks=True)
+    snakemake(root, *RUN, "--report", "report.zip")
+    with zipfile.ZipFile(root / "report.zip") as archive:
+        names = archive.namelist()
+    shown = {Path(name).name for name in names}  # the archive keeps file names, not paths
+    for figure in study_figures(root):
+        assert f"{Path(figure).name}.svg" in shown, figure
+    assert {"summary.csv", "comparisons.csv", "moe_summary.csv", "scaling.csv"} <= shown
+
+
+def test_the_paper_source_builds_in_an_empty_directory(studies, tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(studies[0], root, symlinks=True)
+    target = "report/build/paper-source.tar.gz"
+    snakemake(root, target, "--cores", "1", *RUN)
+    first = (root / target).read_bytes()
+    snakemake(root, target, "--cores", "1", "--forcerun", "paper_source", *RUN)
+    assert (root / target).read_bytes() == first  # the same sources, the same bytes
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with tarfile.open(root / target) as archive:
+        archive.extractall(empty, filter="data")
+    source = empty / "paper-source"
+    tex = (source / "report.tex").read_text() + (source / "timing.tex").read_text()
+    figures = re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}]+)\}", tex)
+    assert figures and all(name.startswith("figures/") for name in figures)
+    assert all((source / name).is_file() for name in figures)
+    assert (source / "timing.tex").is_file()
+    if PDF:
+        built = subprocess.run(
+            ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
+            cwd=source, capture_output=True, timeout=600,
+        )  # fmt: skip
+        assert built.returncode == 0, built.stdout[-3000:]
+        assert (source / "report.pdf").read_bytes().startswith(b"%PDF")

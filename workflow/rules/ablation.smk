@@ -4,20 +4,22 @@
 
 
 rule ablation:
-    conda:
-        "../envs/emnn.yaml"
     input:
         code=provenance.stage_sources("ablation"),
     output:
-        table="results/tables/ablation.csv",
+        table=report(
+            "results/tables/ablation.csv", caption="../report/table.rst", category="Tables"
+        ),
         inits="results/tables/ablation_inits.csv",
-    params:
-        spec=lambda w: PLAN.ablation_json(),
     log:
         "logs/ablation.log",
+    conda:
+        "../envs/emnn.yaml"
     resources:
         mem_mb=1000,
         runtime=15,
+    params:
+        spec=lambda w: PLAN.ablation_json(),
     shell:
         "python -m emnn ablation --spec {params.spec:q} --out {output.table:q} "
         "--inits-out {output.inits:q} > {log:q} 2>&1"

@@ -6,42 +6,42 @@
 
 
 rule moe:
-    conda:
-        "../envs/emnn.yaml"
     input:
         code=provenance.stage_sources("moe"),
     output:
         multiext("results/moe/{dataset}/{method}/", "runs.csv", "traces.csv", "timing.csv"),
-    params:
-        spec=lambda w: PLAN.moe_part_json(w.dataset, w.method),
-        out=lambda w: f"results/moe/{w.dataset}/{w.method}",
     log:
         "logs/moe/{dataset}/{method}.log",
     benchmark:
         "benchmarks/moe/{dataset}/{method}.tsv"
+    conda:
+        "../envs/emnn.yaml"
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        spec=lambda w: PLAN.moe_part_json(w.dataset, w.method),
+        out=lambda w: f"results/moe/{w.dataset}/{w.method}",
     shell:
         "python -m emnn moe --spec {params.spec:q} --out {params.out:q} > {log:q} 2>&1"
 
 
 rule moe_tables:
-    conda:
-        "../envs/emnn.yaml"
     input:
         parts=[f"{d}/runs.csv" for d in PLAN.moe_part_dirs()],
         code=provenance.stage_sources("moe_tables"),
     output:
-        tables=PLAN.moe_outputs(),
+        tables=report(PLAN.moe_outputs(), caption="../report/table.rst", category="Tables"),
         timing=PLAN.moe_timing_outputs(),
-    params:
-        parts=PLAN.moe_part_dirs(),
     log:
         "logs/moe_tables.log",
+    conda:
+        "../envs/emnn.yaml"
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        parts=PLAN.moe_part_dirs(),
     shell:
         "python -m emnn moe-tables --parts {params.parts:q} --out results/tables "
         "--timing-out results/tables/timing > {log:q} 2>&1"

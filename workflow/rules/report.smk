@@ -2,8 +2,6 @@
 
 
 rule report:
-    conda:
-        "../envs/emnn.yaml"
     input:
         tables=PLAN.table_outputs(),
         ablation=PLAN.ablation_outputs(),
@@ -15,20 +13,20 @@ rule report:
         code=provenance.stage_sources("report"),
     output:
         PLAN.report_outputs(),
-    params:
-        config=lambda w: PLAN.config_json(),
     log:
         "logs/report.log",
+    conda:
+        "../envs/emnn.yaml"
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        config=lambda w: PLAN.config_json(),
     shell:
         "python -m emnn report --config-json {params.config:q} --runs {input.runs:q} > {log:q} 2>&1"
 
 
 rule pdf:
-    conda:
-        "../envs/emnn.yaml"
     input:
         tex="report/build/report.tex",
         timing="report/build/timing.tex",
@@ -36,15 +34,37 @@ rule pdf:
         code=provenance.stage_sources("pdf"),
     output:
         PLAN.pdf_status(),
-    params:
-        mode=config["report"]["pdf"],
     log:
         "logs/pdf.log",
+    conda:
+        "../envs/emnn.yaml"
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        mode=config["report"]["pdf"],
     # With mode "auto" a failed build prints one message, keeps the LaTeX log in
     # logs/pdf.log and writes the status file, so the study still succeeds.
     shell:
-        "python -m emnn pdf {input.tex:q} --mode {params.mode} --log {log:q} "
-        "--status {output:q}"
+        "python -m emnn pdf {input.tex:q} --mode {params.mode} --log {log:q} " "--status {output:q}"
+
+
+# The LaTeX source for a journal or arXiv (emnn.paper_source), on request only:
+#   snakemake --cores 1 report/build/paper-source.tar.gz
+rule paper_source:
+    input:
+        tex="report/build/report.tex",
+        timing="report/build/timing.tex",
+        figures=PLAN.figure_outputs(kinds=["pdf"]),
+        code=provenance.stage_sources("paper_source"),
+    output:
+        "report/build/paper-source.tar.gz",
+    log:
+        "logs/paper-source.log",
+    conda:
+        "../envs/emnn.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "python -m emnn paper-source {input.tex:q} --out {output:q} > {log:q} 2>&1"

@@ -9,20 +9,20 @@ localrules:
 
 
 rule scaling_tables:
-    conda:
-        "../envs/emnn.yaml"
     input:
         runs=PLAN.scaling_run_dirs(),
         code=provenance.stage_sources("scaling"),
     output:
-        PLAN.scaling_outputs(),
-    params:
-        spec=lambda w: PLAN.scaling_json(),
+        report(PLAN.scaling_outputs(), caption="../report/table.rst", category="Tables"),
     log:
         "logs/scaling.log",
+    conda:
+        "../envs/emnn.yaml"
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        spec=lambda w: PLAN.scaling_json(),
     shell:
         "python -m emnn scaling --spec {params.spec:q} --runs {input.runs:q} "
         "--out results/tables > {log:q} 2>&1"

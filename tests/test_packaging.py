@@ -1,10 +1,12 @@
 """The package on its own: dependencies, a non-editable install, and the code each stage runs."""
 
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -131,3 +133,21 @@ def test_package_files_exist_and_are_declared_by_their_readers():
     for files in [train, *(provenance.stage_sources(s) for s in provenance.STAGE_COMMANDS
                            if s != "train")]:  # fmt: skip
         assert all((REPO / f).is_file() for f in files)
+
+
+def test_a_paper_built_from_a_git_archive_names_its_commit(tmp_path):
+    """`git archive` substitutes the commit (.gitattributes: export-subst), so a report
+    rendered outside a git checkout still names the commit it came from."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD", "emnn/data/archive-commit.txt"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tmp_path, filter="data")
+    archived = tmp_path / "emnn/data/archive-commit.txt"
+    assert provenance.archive_commit(archived) == f"{head.stdout.strip()} (from a git archive)"
+    assert provenance.archive_commit(REPO / "emnn/data/archive-commit.txt") is None
+    assert "emnn/data/archive-commit.txt" in provenance.stage_sources("report")

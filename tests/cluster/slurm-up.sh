@@ -83,7 +83,7 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$DIR/jobs.txt
 MinJobAge=600
-NodeName=$host CPUs=$(nproc) RealMemory=$memory State=UNKNOWN
+NodeName=$host CPUs=$(getconf _NPROCESSORS_ONLN) RealMemory=$memory State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 echo "$CONF" >"$DIR/conf-path"
@@ -91,7 +91,7 @@ slurmctld -f "$CONF"
 slurmd -f "$CONF"
 for _ in $(seq 1 30); do  # up in about a second
     if sinfo --noheader --states=idle 2>/dev/null | grep -q .; then
-        echo "slurm-up: one node ($(nproc) CPUs, $memory MB) up ($CONF; logs in $DIR)"
+        echo "slurm-up: one node ($(getconf _NPROCESSORS_ONLN) CPUs, $memory MB) up ($CONF; logs in $DIR)"
         exit 0
     fi
     sleep 1

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import records
+from . import primary, records
 from .stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
 
 KEYS = ["dataset", "method", "n_hidden"]
 # The tables this stage writes: results (deterministic) and wall-clock timings.
 RESULT_TABLES = [
     "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "curves",
-    "suboptimality",
+    "suboptimality", "primary",
 ]  # fmt: skip
 TIMING_TABLES = ["fit_times", "fit_summary"]
 METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
@@ -356,6 +356,7 @@ def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd
         "sweep": part(summary, study, "sweep"),
         "curves": learning_curves(history, study),
         "suboptimality": suboptimality(history, runs, study),
+        "primary": primary.analyse(runs, study),
     }
     timings = {"fit_times": timing, "fit_summary": timing_summary(timing)}
     assert list(results) == RESULT_TABLES and list(timings) == TIMING_TABLES

@@ -228,6 +228,13 @@ def check_study(config: dict) -> None:
     baseline = study["main"].get("baseline")
     if baseline is not None and baseline not in study["main"]["methods"]:
         raise ConfigError(f"config: study.main.baseline '{baseline}' is not one of its methods")
+    for k, contrast in enumerate(study["main"].get("primary", {}).get("contrasts", [])):
+        for role in ("method", "baseline"):
+            if contrast[role] not in study["main"]["methods"]:
+                raise ConfigError(
+                    f"config: study.main.primary.contrasts[{k}].{role} '{contrast[role]}' "
+                    "is not one of study.main.methods"
+                )
     for name, method in config["methods"].items():
         check_method(name, method)
     sweep = study.get("sweep")

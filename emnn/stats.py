@@ -69,6 +69,29 @@ def corrected_paired_test(differences, test_train_ratio: float) -> dict:
     return result
 
 
+def equivalence_test(differences, test_train_ratio: float, margin: float) -> float:
+    """Two one-sided tests (TOST) that the mean paired difference lies within ±margin,
+    with the corrected variance of `corrected_paired_test`: the larger one-sided p-value.
+
+    Rejecting at level alpha is the same as the corrected (1 − 2 alpha) interval lying
+    inside (−margin, margin). With identical differences there is no variance to test
+    with: 0 when their common value lies inside the margins, 1 otherwise; NaN with fewer
+    than 2 differences.
+    """
+    if margin <= 0:
+        raise ValueError(f"an equivalence margin must be positive, got {margin}")
+    d = np.asarray(differences, dtype=float)
+    if d.size < 2:
+        return float("nan")
+    mean = float(d.mean())
+    if _all_equal(d):
+        return 0.0 if abs(mean) < margin else 1.0
+    se = np.sqrt(_corrected_variance(d, test_train_ratio))
+    below = stats.t.sf((mean + margin) / se, df=d.size - 1)  # H0: mean <= -margin
+    above = stats.t.cdf((mean - margin) / se, df=d.size - 1)  # H0: mean >= margin
+    return float(max(below, above))
+
+
 def sign_test(differences) -> float:
     """Exact two-sided sign test: zero differences dropped, 1 if none is left."""
     d = np.asarray(differences, dtype=float)

@@ -45,6 +45,12 @@ def edited(**changes):
         ({"methods__sgd__params__momentum": 1.5}, "method 'sgd': momentum must be below 1"),
         ({"datasets__wine__source": "csv"}, "a csv dataset needs both 'path' and 'target'"),
         ({"study__main__baseline": "em-gradient-x"}, "baseline 'em-gradient-x' is not one"),
+        ({"study__main__primary": {"contrasts": [{"method": "sgd", "baseline": "lbfgs",
+                                                  "question": "q"}],
+                                   "margins": {"accuracy": 0.02, "log_loss": 0.05}}},
+         "study.main.primary.contrasts\\[0\\].baseline 'lbfgs' is not one of study.main.methods"),
+        ({"study__main__primary": {"contrasts": [], "margins": {"accuracy": 0.02}}},
+         "study.main.primary.contrasts"),
     ],
 )  # fmt: skip
 def test_bad_config_stops_with_one_clear_message(write_config, changes, message):

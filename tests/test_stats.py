@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from emnn.stats import corrected_interval, corrected_paired_test, holm, sign_test, win_tie_loss
+from emnn.stats import (
+    corrected_interval,
+    corrected_paired_test,
+    equivalence_test,
+    holm,
+    sign_test,
+    win_tie_loss,
+)
 
 RATIO = 0.25  # n_test / n_train of a 20 % test split
 
@@ -160,3 +167,24 @@ def test_holm_adjusted_rejections_equal_the_sequential_procedure():
 def test_win_tie_loss():
     assert win_tie_loss([0.9, 0.8, 0.7], [0.8, 0.8, 0.9]) == (1, 1, 1)
     assert win_tie_loss([0.1, 0.3], [0.2, 0.2], higher_is_better=False) == (1, 0, 1)
+
+
+def test_equivalence_is_the_90_percent_corrected_interval_inside_the_margins():
+    """TOST at level 0.05 rejects exactly when the corrected 90 % interval lies in
+    (-margin, margin): checked against that interval computed by hand."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        d = rng.normal(rng.uniform(-0.03, 0.03), rng.uniform(0.001, 0.03), size=20)
+        margin = rng.uniform(0.005, 0.05)
+        se = np.sqrt((1 / d.size + RATIO) * d.var(ddof=1))
+        half = stats.t.ppf(0.95, df=d.size - 1) * se
+        inside = -margin < d.mean() - half and d.mean() + half < margin
+        assert (equivalence_test(d, RATIO, margin) < 0.05) == inside
+
+
+def test_equivalence_of_identical_differences_and_bad_margins():
+    assert equivalence_test(np.full(5, 0.01), RATIO, 0.02) == 0.0
+    assert equivalence_test(np.full(5, 0.03), RATIO, 0.02) == 1.0
+    assert np.isnan(equivalence_test([0.01], RATIO, 0.02))
+    with pytest.raises(ValueError, match="margin must be positive"):
+        equivalence_test([0.0, 0.1], RATIO, 0.0)

@@ -1,9 +1,9 @@
 """The figures of the fair comparison, drawn from small hand-made tables.
 
 What a referee checks by eye is checked here: exact-likelihood and
-back-propagation trainers never share an axis, the suboptimality figure keeps
-its zeros visible on a log scale, and the cross-scoring figure marks the
-teacher's floor.
+back-propagation trainers never share an axis, a method with final values only
+draws no learning curve, the suboptimality figure keeps its zeros visible on a
+log scale, and the cross-scoring figure marks the teacher's floor.
 """
 
 from __future__ import annotations
@@ -86,6 +86,25 @@ def test_learning_curves_with_one_kind_of_trainer_have_one_row():
     exact_only = convergence()[lambda t: t["objective"] == "exact"]
     fig, _, _ = figures.learning_curves(curves(), exact_only, STUDY, "iris")
     assert len(fig.subfigs) == 1 and len(fig.axes) == 2
+
+
+def test_learning_curves_leave_out_a_method_with_final_values_only():
+    # scikit-learn's runs record their final weights only: one row per run, at the
+    # iteration it stopped, none at 0. A line through them is no learning curve.
+    study = {**STUDY, "main": {**STUDY["main"], "methods": [*METHODS, "skl"]},
+             "labels": {**STUDY["labels"], "skl": "scikit-learn"}}  # fmt: skip
+    finals = pd.DataFrame(
+        [("iris", "skl", value, iteration, 0.9, 0.92, 0.95)
+         for value in ("train_loss", "train_accuracy", "test_accuracy", "test_log_loss")
+         for iteration in (103, 134, 175)],
+        columns=curves().columns,
+    )  # fmt: skip
+    kinds = pd.concat([convergence(), pd.DataFrame([("iris", "skl", "mean-field")],
+                                                   columns=convergence().columns)])  # fmt: skip
+    fig, _, caption = figures.learning_curves(pd.concat([curves(), finals]), kinds, study, "iris")
+    drawn = {artist.get_label() for axis in fig.axes for artist in axis.get_children()}
+    assert "scikit-learn" not in drawn and "SGD" in drawn
+    assert "scikit-learn is not drawn: its runs record their final values only" in caption
 
 
 def test_suboptimality_draws_zeros_on_a_labelled_floor():

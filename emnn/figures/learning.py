@@ -52,20 +52,37 @@ def _n_splits(table: pd.DataFrame, dataset: str) -> int | None:
     return counts.pop() if len(counts) == 1 else None
 
 
+def _final_only(curves: pd.DataFrame) -> set:
+    """Methods whose runs recorded their final weights only, not one value per iteration.
+
+    Every trainer that reports its progress records its initial weights, iteration 0
+    (emnn.experiment.Tracker); one that reports once, at the end (scikit-learn's
+    MLPClassifier, emnn.sklearn_mlp), has no row at iteration 0. Its rows are then the
+    final values of runs that stopped at different iterations: a line through them would
+    look like a learning curve that no run followed.
+    """
+    started = set(curves.loc[curves["iteration"] == 0, "method"])
+    return set(curves["method"]) - started
+
+
 def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict, dataset: str):
     colors = _colors(study)
     kinds = _objectives(convergence, dataset)
-    methods = study["main"]["methods"]
+    shown = curves[curves["dataset"] == dataset]
+    final_only = _final_only(shown)
+    left_out = [m for m in study["main"]["methods"] if m in final_only]
+    methods = [m for m in study["main"]["methods"] if m not in final_only]
     groups = [
         (kind, [m for m in methods if kinds.get(m) == kind]) for kind in ("exact", "mean-field")
     ]
     groups = [(kind, chosen) for kind, chosen in groups if chosen]
-    fig = plt.figure(figsize=(7.2, 2.6 * len(groups)), layout="constrained")
+    fig = plt.figure(figsize=(7.2, 2.6 * max(len(groups), 1)), layout="constrained")
+    if not groups:
+        fig.text(0.5, 0.5, "no method recorded values through training", ha="center",
+                 va="center", color="0.4")  # fmt: skip
     # One sub-figure per kind of trainer: its own title, x quantity and legend.
-    panels = np.atleast_1d(fig.subfigures(len(groups), 1, hspace=0.04))
+    panels = np.atleast_1d(fig.subfigures(len(groups), 1, hspace=0.04)) if groups else []
     axes = [panel.subplots(1, 2) for panel in panels]
-    shown = curves[curves["dataset"] == dataset]
-    single = []  # methods recorded at their final iteration only
     for panel, row, (kind, chosen) in zip(panels, axes, groups, strict=True):
         left, right = row
         for method in chosen:
@@ -75,14 +92,11 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
                     continue
                 x = line["iteration"].to_numpy()
                 axis.plot(x, scale * line["median"], color=colors[method], lw=1.4,
-                          marker="o" if len(x) == 1 else None, ms=5,
                           label=_drawn(_label(study, method)))  # fmt: skip
                 axis.fill_between(
                     x, scale * line["q25"], scale * line["q75"], color=colors[method],
                     alpha=0.2, lw=0,
                 )  # fmt: skip
-                if len(x) == 1 and value == "train_loss":
-                    single.append(_label(study, method))
         left.set_yscale("log")
         for axis in row:
             axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
@@ -114,10 +128,16 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
         f"objectives are different quantities and never share an axis. A run that stopped "
         f"early keeps its final value."
     )
-    if single:
+    if left_out:
+        one = len(left_out) == 1
         caption += (
-            f" {' and '.join(_text(s) for s in single)} "
-            f"{'is' if len(single) == 1 else 'are'} recorded at the final epoch only (one point)."
+            f" {' and '.join(_text(_label(study, m)) for m in left_out)} "
+            f"{'is' if one else 'are'} not drawn: {'its' if one else 'their'} runs record "
+            f"their final values only, not values through training, so "
+            f"{'it has' if one else 'they have'} no learning curve (a line through the final "
+            f"values of runs that stopped at different iterations would look like one); "
+            f"{'its' if one else 'their'} final values are in [#tab-main-accuracy] and "
+            f"[#tab-convergence]."
         )
     return fig, title, caption
 

@@ -2,8 +2,8 @@
 
 What a referee checks by eye is checked here: exact-likelihood and
 back-propagation trainers never share an axis, a method with final values only
-draws no learning curve, the suboptimality figure keeps its zeros visible on a
-log scale, and the cross-scoring figure marks the teacher's floor.
+draws no learning curve, the suboptimality figure draws its zeros on a stated
+floor of its log scale, and the cross-scoring figure marks the teacher's floor.
 """
 
 from __future__ import annotations
@@ -107,24 +107,33 @@ def test_learning_curves_leave_out_a_method_with_final_values_only():
     assert "scikit-learn is not drawn: its runs record their final values only" in caption
 
 
-def test_suboptimality_draws_zeros_on_a_labelled_floor():
-    grid = np.array([1, 2, 4, 8])
+def test_suboptimality_draws_nothing_below_the_stated_floor():
+    grid = np.array([1, 2, 4, 8, 16])
     table = pd.DataFrame(
         [("iris", m, n, q, q, q) for m in ("em", "lbfgs") for n, q in zip(
-            grid, [1.0, 0.1, 1e-4, 0.0] if m == "lbfgs" else [1.0, 0.5, 0.2, 0.1], strict=True)]
+            grid, [1.0, 0.1, 1e-4, 1e-12, 0.0] if m == "lbfgs" else [1.0, 0.5, 0.2, 0.1, 0.1],
+            strict=True)]
         + [("teacher", "em", n, 0.3, 0.4, 0.5) for n in grid],
         columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
     )  # fmt: skip
     fig, title, caption = figures.suboptimality(table, STUDY)
     panels = [a for a in fig.axes if a.get_title()]
     assert [a.get_title() for a in panels] == ["iris", "teacher"]
+    floor = learning.REACHED
     for axis in panels:
         assert axis.get_xscale() == "log" and axis.get_yscale() == "log"
         assert axis.get_xlabel() == "E-step evaluations"
+        # Every value drawn is a gap or the floor, never a made-up level below it.
+        lines = [line.get_ydata() for line in axis.get_lines()]
+        bands = [path.vertices[:, 1] for band in axis.collections for path in band.get_paths()]
+        assert min(np.min(y) for y in lines + bands) == floor
+        (label,) = [t.get_text() for t in axis.texts]
+        assert label.strip().startswith("reached the reference") and "$10^{-10}$" in label
     lbfgs = next(line for line in panels[0].get_lines() if line.get_label() == "L-BFGS")
-    # Zero sits on the floor a decade below the smallest positive value, not off the axis.
-    assert lbfgs.get_ydata()[-1] == pytest.approx(1e-5)
-    assert "dotted line at $10^{-5}$" in caption and title.startswith("Relative suboptimality")
+    # 1e-12 and 0 both sit on the floor line: gaps that small are not told apart.
+    assert list(lbfgs.get_ydata()[-2:]) == [floor, floor]
+    assert "at or below $10^{-10}$, 0 included" in caption and "reached the reference" in caption
+    assert title.startswith("Relative suboptimality")
 
 
 def test_cross_scoring_marks_the_teacher_floor():

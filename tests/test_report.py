@@ -220,6 +220,16 @@ def test_numbers_have_fixed_formats():
     assert report.number(None, "log_loss") == "–"
 
 
+def test_a_value_that_rounds_to_zero_prints_without_a_sign():
+    """−0.0004 as a log-loss difference is 0.000, not −0.000: no direction is shown."""
+    assert report.number(-0.0004, "diff_log_loss", minus="−") == "0.000"
+    assert report.number(0.0004, "diff_log_loss") == "0.000"
+    assert report.number(-0.00004, "diff_accuracy", minus="−") == "0.00"
+    assert report.number(-0.00004, "log_loss") == "0.000"
+    assert report.number(-0.4, "int") == "0"
+    assert report.number(-0.0006, "diff_log_loss", minus="−") == "−0.001"
+
+
 # ------------------------------------------------------------------ structure
 
 
@@ -337,7 +347,7 @@ def test_a_zero_variance_comparison_shows_an_undefined_interval_and_the_sign_tes
     report.render(config, dirs, copy)
     page, tex = output(copy, "report.html"), output(copy, "report.tex")
     shown = html.unescape(re.sub(r"<[^>]+>", "|", row_of(page, "tab-comparisons", "undefined")))
-    assert "|sign test|" in shown and "|+0.00|" in shown and "[+0.00, +0.00]" not in shown
+    assert "|sign test|" in shown and "|0.00|" in shown and "[+0.00, +0.00]" not in shown
     assert "t =" not in shown
     assert "& undefined & sign test &" in tex
     assert "[+0.00, +0.00]" not in page + tex

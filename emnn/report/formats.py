@@ -47,11 +47,15 @@ def number(value, kind: str, minus: str = "-") -> str:
     """One number as the paper prints it: fixed decimals, so the text is deterministic.
 
     Accuracies are percentages with two decimals, log-losses three decimals,
-    p-values three significant digits; a missing value is an en dash.
+    p-values three significant digits; a missing value is an en dash. A value that
+    rounds to zero prints without a sign ("0.000", never "−0.000"): a sign there
+    would claim a direction the printed digits do not show.
     """
     if not finite(value):
         return "–"
     text = FORMATS[kind](float(value))
+    if not re.search(r"[1-9]", text.split("e")[0]):
+        text = text.lstrip("+-")
     if text.startswith("-"):
         text = minus + text[1:]
     return text

@@ -1,6 +1,7 @@
 """The paper's mixture-of-experts section: verdicts computed from the tables (each changes
 when the table does), its tables as data, its text template and its figure."""
 
+import re
 from importlib import resources
 
 import jinja2
@@ -14,7 +15,7 @@ from emnn.config import validate
 from emnn.figures import moe as moe_figures
 from emnn.report import inputs
 from emnn.report.markup import literal
-from emnn.report.moe import FIGURE, moe_context, objective_text
+from emnn.report.moe import FIGURE, moe_context, objective_kind
 from tests.conftest import small_config
 
 DATASETS = ("iris", "digits")
@@ -294,6 +295,25 @@ def test_a_cautious_test_is_told_apart_from_a_split_by_split_sweep():
     assert "although" not in significant
 
 
-def test_an_objective_that_blew_up_prints_in_three_digits():
-    assert objective_text(-0.07921) == "−0.0792"
-    assert objective_text(-359375994876725.75) == "−3.59e14"
+def test_an_objective_that_blew_up_prints_its_whole_column_in_three_digits():
+    assert objective_kind([-0.07921, -0.0137]) == "objective"
+    assert objective_kind([-0.07921, np.nan, -359375994876725.75]) == "sci"
+    runs = fake_runs(converged=False)
+    blown = (runs["dataset"] == "digits") & (runs["method"] == "moe-irls")
+    runs.loc[blown, "train_objective"] = -3.6e16  # -3e14 per training example
+    column = [row[6] for group in context(runs)["tables"][0]["groups"] for row in group]
+    assert "−3.00e14" in column
+    assert all(re.fullmatch(r"−\d\.\d\de-?\d+", text) for text in column), column
+
+
+def test_the_objective_differences_share_one_notation():
+    """The median differences span decades (1e-5 to 1e14): each prints in scientific
+    notation with three significant digits, never 0.000666 beside 2.42e-5 and 21.6."""
+    runs = fake_runs(converged=False)
+    blown = (runs["dataset"] == "digits") & (runs["method"] == "moe-irls")
+    runs.loc[blown, "train_objective"] = -3.6e16
+    shown = context(runs, fake_mlp())["tables"][1]
+    cells = [row[2] for group in shown["groups"] for row in group]
+    texts = [c["text"] if isinstance(c, dict) else c for c in cells if c != "–"]
+    assert texts and any("e14" in t for t in texts) and any("e-" in t for t in texts)
+    assert all(re.fullmatch(r"−?\d\.\d\de-?\d+|0", t) for t in texts), texts

@@ -218,6 +218,10 @@ def test_numbers_have_fixed_formats():
     assert report.number(1.0, "p") == "1.00"
     assert report.number(float("nan"), "p") == "–"
     assert report.number(None, "log_loss") == "–"
+    assert report.number(-2.42e-5, "sci", minus="−") == "−2.42e-5"
+    assert report.number(4.43e14, "sci") == "4.43e14"
+    assert report.number(21.6, "sci") == "2.16e1"
+    assert report.number(0.0, "sci") == "0"
 
 
 def test_a_value_that_rounds_to_zero_prints_without_a_sign():
@@ -228,6 +232,7 @@ def test_a_value_that_rounds_to_zero_prints_without_a_sign():
     assert report.number(-0.00004, "log_loss") == "0.000"
     assert report.number(-0.4, "int") == "0"
     assert report.number(-0.0006, "diff_log_loss", minus="−") == "−0.001"
+    assert report.number(-1e-9, "sci", minus="−") == "−1.00e-9"  # the digits are not zero
 
 
 # ------------------------------------------------------------------ structure
@@ -399,8 +404,10 @@ def test_convergence_table_counts_and_names_each_objective(study):
         if row["objective"] == "exact":
             assert (exact, mean_field) == (objective, "–")
             assert n_estep == report.number(row["n_estep_median"], "median")
-            assert gap == report.number(row["gap_to_best_median"], "gap")
-            assert gap_max == report.number(row["gap_to_best_max"], "gap")
+            assert gap == report.number(row["gap_to_best_median"], "sci")
+            assert gap_max == report.number(row["gap_to_best_max"], "sci")
+            # One notation down the column, whatever the gap's size (1e-7 beside 0.03).
+            assert all(re.fullmatch(r"\d\.\d\de-?\d+|0", g) for g in (gap, gap_max))
         else:
             assert (exact, mean_field, n_estep, gap) == ("–", objective, "–", "–")
     stopping = re.search(r'<table id="tab-stopping".*?</table>', page, re.DOTALL).group(0)

@@ -169,8 +169,8 @@ def convergence(convergence: dict) -> dict:
             num(r["n_estep"], "median"),
             num(r["exact_objective"], "objective"),
             num(r["mean_field_objective"], "objective"),
-            num(r["gap"], "gap"),
-            num(r["gap_max"], "gap"),
+            num(r["gap"], "sci"),
+            num(r["gap_max"], "sci"),
         ]
 
     columns = [

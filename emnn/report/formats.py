@@ -18,11 +18,22 @@ def finite(value) -> bool:
         return False
 
 
+def short_exponent(text: str) -> str:
+    """An exponent without its plus sign or leading zeros: 1e-06 -> 1e-6, 4.4e+14 -> 4.4e14."""
+    return re.sub(r"e([+-])0*(\d)", r"e\1\2", text).replace("e+", "e")
+
+
 def sci(value) -> str:
     """A tolerance as Python writes it, without the exponent's leading zero: 1e-6."""
     if value is None:
         return "–"
-    return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{value:g}").replace("e+", "e")
+    return short_exponent(f"{value:g}")
+
+
+def scientific(value: float) -> str:
+    """Three significant digits in scientific notation, 0 as itself: a column of gaps or
+    differences that spans decades (1e-7 to 1e14) in one notation, so its rows compare."""
+    return short_exponent(f"{value:.2e}") if value else "0"
 
 
 FORMATS = {
@@ -36,7 +47,8 @@ FORMATS = {
     "iterations": lambda v: f"{v:.1f}",
     "median": lambda v: f"{v:.0f}" if v == round(v) else f"{v:.1f}",
     "objective": lambda v: f"{v:.4f}",
-    "gap": lambda v: re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{v:.3g}").replace("e+", "e"),
+    "gap": lambda v: short_exponent(f"{v:.3g}"),  # one value in a sentence: 0.00417, 4.17e14
+    "sci": scientific,  # a table column whose values span decades
     "int": lambda v: f"{round(v)}",
     "seconds": lambda v: f"{v:.4g}",
     "ms": lambda v: f"{1e3 * v:.3g}",

@@ -18,7 +18,7 @@ from ..moe_study import DECREASE_RTOL, METHODS, is_true, labels
 from ..stats import corrected_interval
 from ..verdicts import ALPHA, join
 from .floats import column, table
-from .formats import number, pct, sci
+from .formats import finite, number, pct, sci
 from .markup import literal
 from .moe_timing import timing_table
 
@@ -160,11 +160,12 @@ def setup(moe: dict, runs: pd.DataFrame, datasets: list[str]) -> dict:
     }
 
 
-def objective_text(value: float) -> str:
-    """An objective per example: four decimals, or three significant digits when a run
-    blew up (a penalty of 1e14 would print fifteen digits)."""
-    kind = "objective" if abs(value) < 1e3 else "gap"
-    return number(value, kind, minus="−")
+def objective_kind(values) -> str:
+    """One format for a column of objectives per example, so that its rows compare: four
+    decimals, or scientific notation in every row when a run blew up (a penalty of 1e14
+    would print fifteen digits)."""
+    blew_up = any(finite(v) and abs(float(v)) >= 1e3 for v in values)
+    return "sci" if blew_up else "objective"
 
 
 def power(value: float) -> str:
@@ -216,6 +217,9 @@ def sgd_sentences(paired: pd.DataFrame, names: dict) -> list[str]:
 def training_table(summary, runs, datasets, methods, names) -> dict:
     """Per dataset and method: how training went, and test accuracy over converged runs."""
     found = {(r["dataset"], r["method"]): r for r in summary.to_dict("records")}
+    shown = [found[d, m]["objective_per_example_mean"] for d in datasets for m in methods
+             if (d, m) in found]  # fmt: skip
+    objective = objective_kind(shown)
     groups = []
     for dataset in datasets:
         group = []
@@ -239,7 +243,7 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
                     f"{int(row['diverged'])}",
                     f"{int(row['converged'])} of {n}",
                     f"{number(row['iterations_median'], 'median')} ({int(row['max_iter'])})",
-                    objective_text(row["objective_per_example_mean"]),
+                    number(row["objective_per_example_mean"], objective, minus="−"),
                     accuracy,
                     f"{len(done)}",
                 ]
@@ -312,7 +316,7 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
                 if pair["other_kind"] == "moe"
                 else literal(mlp_labels.get(pair["other"], pair["other"]))
             )
-            objective = _cell(found.get((*key, "objective")), "gap", "median_difference")
+            objective = _cell(found.get((*key, "objective")), "sci", "median_difference")
             accuracy_row = found.get((*key, "accuracy"))
             accuracy = _cell(accuracy_row, "diff_accuracy")
             log_loss = _cell(found.get((*key, "log_loss")), "diff_log_loss")

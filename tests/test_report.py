@@ -32,6 +32,7 @@ from emnn.estep_cost import cost_table
 from emnn.experiment import run_splits
 from emnn.layout import REPORT, TABLES, TIMING_TABLES, run_dir
 from emnn.report import markup
+from emnn.report.protocol import applies
 from emnn.workflow import Plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -434,6 +435,30 @@ def test_cross_scoring_table_and_protocol_name_the_new_methods(study):
     assert "inner cross-validation on the training part chooses one" in text
     assert "own stopping rule" in text
     assert 'id="tab-selection"' in page and "learning_rate=" in page
+
+
+def test_the_methods_table_lists_only_the_defaults_a_method_uses(study):
+    """A Newton M-step has no learning rate, an exact E-step no sample count, an EM
+    without acceleration no acceleration setting: the methods table leaves them out."""
+    root, _, _ = study
+    page = output(root, "report.html")
+    body = re.search(r'<table id="tab-methods".*?</table>', page, re.DOTALL).group(0)
+    rows = re.findall(r"<tr.*?</tr>", body, re.DOTALL)
+
+    def defaults(name):
+        row = next(r for r in rows if f">{name}<" in r)
+        return html.unescape(re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)[-1])
+
+    newton = defaults("em-newton")
+    assert "e_step=exact" in newton and "newton_steps=1" in newton
+    for unused in ("learning_rate", "inner_steps", "n_samples", "acceleration"):
+        assert unused not in newton
+    assert "memory=50" in defaults("lbfgs") and "mean_field_tol" not in defaults("lbfgs")
+    assert applies("lbfgs", "mean_field_tol", {"e_step": "variational"})
+    assert applies("em", "acceleration", {"acceleration": "squarem"})
+    assert applies("em", "learning_rate", {"m_step": "gradient"})
+    assert not applies("sklearn-mlp", "batch_size", {"solver": "lbfgs"})
+    assert applies("sklearn-mlp", "batch_size", {"solver": "adam"})
 
 
 def test_model_text_and_stopping_rules_cover_every_model():

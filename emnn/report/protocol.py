@@ -62,17 +62,21 @@ def protocol(config: dict, plan: dict, records_of: dict, runs: list[dict]) -> di
         effective = record["method"]["params"] if record else {}
         configured = method["params"]
         grid = method.get("grid", {})
+        settings = {**effective, **configured}
         defaults = {
             k: v
             for k, v in effective.items()
-            if k not in configured and k not in grid and k != "random_state"
+            if k not in configured
+            and k not in grid
+            and k != "random_state"
+            and applies(method["model"], k, settings)
         }
         methods.append(
             {
                 "name": name,
                 "label": plan["labels"][name],
                 "model": method["model"],
-                "model_text": model_text(method["model"], {**effective, **configured}),
+                "model_text": model_text(method["model"], settings),
                 "params": params_text(configured),
                 "defaults": params_text(defaults),
                 "grid": params_text(grid),
@@ -90,6 +94,31 @@ def protocol(config: dict, plan: dict, records_of: dict, runs: list[dict]) -> di
         "sweep": plan.get("sweep"),
         "selection": selection_rows(config, plan, runs),
     }
+
+
+# Hyperparameters a model uses only under some settings: (model, name) -> (setting, the
+# values under which it is used). acceleration applies to itself: "none" is no setting.
+USED_ONLY_WITH = {
+    ("em", "n_samples"): ("e_step", {"monte-carlo"}),
+    ("em", "newton_steps"): ("m_step", {"newton"}),
+    ("em", "learning_rate"): ("m_step", {"gradient"}),
+    ("em", "inner_steps"): ("m_step", {"gradient"}),
+    ("em", "acceleration"): ("acceleration", {"squarem"}),
+    ("lbfgs", "mean_field_tol"): ("e_step", {"variational"}),
+    ("sklearn-mlp", "batch_size"): ("solver", {"adam", "sgd"}),
+    ("sklearn-mlp", "learning_rate"): ("solver", {"adam", "sgd"}),
+    ("sklearn-mlp", "n_iter_no_change"): ("solver", {"adam", "sgd"}),
+}
+
+
+def applies(model: str, name: str, settings: dict) -> bool:
+    """Whether a hyperparameter changes what the method does under its settings: the
+    methods table lists defaults in effect, not those of parts the method does not run
+    (a learning rate beside a Newton M-step)."""
+    if (model, name) not in USED_ONLY_WITH:
+        return True
+    setting, values = USED_ONLY_WITH[model, name]
+    return settings.get(setting) in values
 
 
 def selection_rows(config: dict, plan: dict, runs: list[dict]) -> list[dict]:

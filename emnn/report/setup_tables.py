@@ -70,7 +70,10 @@ def methods(protocol: dict) -> dict:
         column("Configured", width=0.3),
         column("Defaults in effect", width=0.22),
     ]
-    caption = "Methods and their hyperparameters (`l2` is $\\lambda$ of [#eq-objective])."
+    caption = (
+        "Methods and their hyperparameters: as configured, and the defaults in effect of "
+        "those the method uses (`l2` is $\\lambda$ of [#eq-objective])."
+    )
     return table(
         "tab-methods",
         caption,

@@ -31,7 +31,7 @@ from emnn.errors import StudyError
 from emnn.estep_cost import cost_table
 from emnn.experiment import run_splits
 from emnn.layout import REPORT, TABLES, TIMING_TABLES, run_dir
-from emnn.report import markup
+from emnn.report import bibliography, markup
 from emnn.report.protocol import applies
 from emnn.workflow import Plan
 
@@ -764,7 +764,8 @@ def test_the_date_defaults_to_the_schema_and_must_be_a_date(tmp_path):
 
 
 def test_references_are_read_with_pybtex():
-    entries = report.references((REPO / "emnn/templates/references.bib").read_text())
+    text = (REPO / "emnn/templates/references.bib").read_text()
+    entries = report.references(text)
     keys = [e["key"] for e in entries]
     assert keys[0] == "ng2004em" and len(keys) == len(set(keys)) == 21
     assert [e["position"] for e in entries] == list(range(1, 22))
@@ -786,6 +787,13 @@ def test_references_are_read_with_pybtex():
     assert pinned in origin
     assert origin.endswith(", 2025.")  # pinned by its commit, not "undated"
     assert "Computing in Science & Engineering" in by_key["hunter2007matplotlib"]["text"]
+    # W. Nick Street is one author, not two ("Nick Street and W. Street").
+    assert by_key["wolberg1995breast"]["authors"] == (
+        "William H. Wolberg, Olvi L. Mangasarian and W. Nick Street"
+    )
+    for entry in bibliography.read(text).entries.values():
+        last = [" ".join(p.last_names) for p in entry.persons.get("author", [])]
+        assert len(last) == len(set(last)), last
     with pytest.raises(StudyError, match=r"references\.bib"):
         report.references("@article{broken,\n  title = {unclosed\n}")
 

@@ -31,7 +31,7 @@ from emnn.errors import StudyError
 from emnn.estep_cost import cost_table
 from emnn.experiment import run_splits
 from emnn.layout import REPORT, TABLES, TIMING_TABLES, run_dir
-from emnn.report import bibliography, markup
+from emnn.report import bibliography, markup, setup_tables
 from emnn.report.protocol import applies
 from emnn.workflow import Plan
 
@@ -461,6 +461,19 @@ def test_the_methods_table_lists_only_the_defaults_a_method_uses(study):
     assert applies("sklearn-mlp", "batch_size", {"solver": "adam"})
 
 
+def test_the_datasets_table_says_which_digits_and_cites_both_sources():
+    """scikit-learn's load_digits is the 1,797-image test part of UCI's Optdigits: the
+    table cites scikit-learn for it and the UCI entry for its origin."""
+    digits = {"name": "digits", "source": "digits", "source_params": "", "n": 1797, "p": 64,
+              "g": 10, "class_counts": "178, 182", "splits": "20 splits"}  # fmt: skip
+    iris = {**digits, "name": "iris", "source": "iris", "n": 150}
+    shown = setup_tables.datasets({"datasets": [digits, iris]})["groups"][0]
+    source = shown[0][1]
+    assert "[@pedregosa2011sklearn]" in source and "[@alpaydin1998digits]" in source
+    assert "`load_digits`" in source and "1,797 images" in source
+    assert shown[1][1] == "iris"
+
+
 def test_model_text_and_stopping_rules_cover_every_model():
     squarem = report.model_text("em", {"m_step": "newton", "acceleration": "squarem",
                                        "newton_steps": 1})  # fmt: skip
@@ -791,6 +804,9 @@ def test_references_are_read_with_pybtex():
     assert by_key["wolberg1995breast"]["authors"] == (
         "William H. Wolberg, Olvi L. Mangasarian and W. Nick Street"
     )
+    # The study's digits are scikit-learn's 1,797 images, not all of UCI's Optdigits.
+    digits = by_key["alpaydin1998digits"]["text"]
+    assert "1998. Used here as scikit-learn's load_digits, its test part of 1,797 images" in digits
     for entry in bibliography.read(text).entries.values():
         last = [" ".join(p.last_names) for p in entry.persons.get("author", [])]
         assert len(last) == len(set(last)), last

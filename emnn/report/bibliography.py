@@ -77,7 +77,7 @@ def details(entry) -> str:
 
 
 def parts(entry) -> list[tuple[str, str]]:
-    """One entry as styled parts: Authors. Title. Venue, 15(3):1–9, 2004. doi:…"""
+    """One entry as styled parts: Authors. Title. Venue, 15(3):1–9, 2004. Note. doi:…"""
     out = []
     authors = authors_text(entry.persons.get("author", []))
     if authors:
@@ -91,6 +91,9 @@ def parts(entry) -> list[tuple[str, str]]:
         out.append(("text", (", " if venue else " ") + ", ".join(tail)))
     if venue or tail:
         out.append(("text", "."))
+    note = field(entry, "note")  # what of the work this study uses, where that is a part
+    if note:
+        out.append(("text", " " + sentence(note)))
     doi = field(entry, "doi")
     if doi:
         out += [("text", " doi:"), ("doi", doi)]

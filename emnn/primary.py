@@ -61,7 +61,13 @@ def analyse(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
             ratio = float((own.loc[splits, "n_test"] / own.loc[splits, "n_train"]).mean())
             for metric, (column, _) in METRICS.items():
                 d = own.loc[both, column].to_numpy(float) - base.loc[both, column].to_numpy(float)
-                test = corrected_paired_test(d, ratio)
+                test = (
+                    corrected_paired_test(d, ratio)
+                    if d.size
+                    else dict.fromkeys(
+                        ("mean_difference", "ci_low", "ci_high", "p_value"), float("nan")
+                    )
+                )
                 margin = float(spec["margins"][metric])
                 rows.append({
                     "contrast": number, "dataset": dataset, "method": method,

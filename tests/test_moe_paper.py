@@ -216,8 +216,13 @@ def render(values) -> str:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )  # fmt: skip
     env.filters["lit"] = literal
-    source = (resources.files(templates) / "text" / "moe.j2").read_text(encoding="utf-8")
-    return env.from_string(source).render(moe=values)
+    figures = {"moe-objective": {"anchor": "fig-moe-objective"}}
+    # The section, then its appendix (setup and tables).
+    texts = []
+    for name in ("moe.j2", "moe-detail.j2"):
+        source = (resources.files(templates) / "text" / name).read_text(encoding="utf-8")
+        texts.append(env.from_string(source).render(moe=values, figures=figures))
+    return "\n".join(texts)
 
 
 @pytest.mark.parametrize("fell", [[], [("digits", "moe-irls")]])
@@ -228,7 +233,7 @@ def test_the_section_text_renders_the_verdicts_computed_from_the_tables(fell):
         assert claim["evidence"] in text and claim["verdict"] in text
     assert "[@ng2004em]" in text and "((" not in text and "))" not in text.replace("))$", "")
     floats = [line.split()[2] for line in text.splitlines() if line.startswith("::: ")]
-    assert floats == ["tab-moe-training", FIGURE, "tab-moe-comparisons"]
+    assert floats == [FIGURE, "tab-moe-training", "tab-moe-comparisons"]
     assert values["setup"]["caps"] in text and "20 iterations on the 6 splits of digits" in text
     assert ("contradict it on digits" in text) == bool(fell)
     assert "On digits the cap is lower, fewer splits run, or both" in text

@@ -184,3 +184,20 @@ def test_the_cross_scoring_discussion_follows_the_table():
     assert "training log-loss on no dataset and a lower test log-loss on no dataset" in looser[1]
     assert not any("does not follow" in s for s in looser)
     assert cross_discussion(cross_table({"a": 0.1}), ["other"]) == []
+
+
+def test_the_optima_sentence_counts_splits_where_two_converged_trainers_part():
+    rows = []
+    for split, gap in enumerate([0.0, 5e-4, -3e-4, 2e-5]):  # em minus direct, per example
+        rows += [
+            {"dataset": "iris", "split": split, "method": "lbfgs", "train_objective": -10.0,
+             "n_train": 100},
+            {"dataset": "iris", "split": split, "method": "em",
+             "train_objective": -10.0 + 100 * gap, "n_train": 100},
+        ]  # fmt: skip
+    sentence = verdicts.optima_sentence(
+        pd.DataFrame(rows), {"iris": "iris"}, "lbfgs", "em", {"lbfgs": "L", "em": "E"}
+    )
+    # Below EM by more than 1e-4 per example on one split, above on one, within on two.
+    assert "L ends more than 0.0001 nats per example below and above E" in sentence
+    assert "1 and 1 of 4 splits of iris" in sentence

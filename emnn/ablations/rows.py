@@ -79,6 +79,10 @@ class RowResult:
     key: str
     n_correct: int
     n_test: int
+    n_train: int
+    # Mean cross-entropy of the training rows after the last iteration or epoch, under the
+    # row's own predictor: log(3) is the uniform prediction of Iris's three classes.
+    train_cross_entropy: float
 
     @property
     def accuracy(self) -> float:
@@ -115,7 +119,13 @@ def run_original(row: AblationRow | str) -> RowResult:
     train, test = original_split_order()
     row = ablation_row(row) if isinstance(row, str) else row
     net = fit_row(row, X[train], y[train])
-    return RowResult(row.key, net.n_correct(X[test], y[test]), len(test))
+    return RowResult(
+        row.key, net.n_correct(X[test], y[test]), len(test), len(train), final_loss(net)
+    )
+
+
+def final_loss(net) -> float:
+    return float(net.history_["cross_entropy"][-1])
 
 
 def run_paired(row: AblationRow | str, X, y, train, test, seed) -> RowResult:
@@ -129,7 +139,9 @@ def run_paired(row: AblationRow | str, X, y, train, test, seed) -> RowResult:
     X, y = np.asarray(X), np.asarray(y)
     train = np.asarray(train)[training_order(seed, len(train))]
     net = fit_row(row, X[train], y[train], init=seed)
-    return RowResult(row.key, net.n_correct(X[test], y[test]), len(test))
+    return RowResult(
+        row.key, net.n_correct(X[test], y[test]), len(test), len(train), final_loss(net)
+    )
 
 
 def init_distribution(n_draws=200, root=0, row="em-bug-compatible") -> np.ndarray:

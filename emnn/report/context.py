@@ -26,6 +26,9 @@ from .bibliography import references
 from .formats import date_text
 from .markup import literal
 from .moe import moe_context
+from .originating import originating_context
+from .overfitting import overfitting_sentences
+from .primary import primary_context
 from .prose import abstract, self_citation
 from .protocol import protocol
 from .scaling import scaling_context
@@ -50,6 +53,8 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
         "protocol": protocol(config, plan, records_of, data["runs"]),
         "results": results(config, plan, tables, records_of),
         "comparison": comparison(plan, tables["comparisons"]),
+        "primary": primary_context(config, plan, tables["primary"]),
+        "overfitting": overfitting(config, plan, tables),
         "replication": replication_context(tables) if "ablation" in plan else None,
         "timing": timing_context(data, plan),
         "moe": moe_context(config, plan, tables, data["timing"]) if "moe" in plan else None,
@@ -62,6 +67,7 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
     values["authors"] = values["title_block"]["authors"]
     n_splits = int(tables["main"]["n_splits"].max()) if len(tables["main"]) else 0
     values["narrative"] = narrative(config, plan, tables, n_splits)
+    values["originating"] = originating_context(config, plan, tables, values)
     values["abstract"] = abstract(plan, tables, values)
     values["citation"] = self_citation(values)
     values["tables"] = floats.tables(values)
@@ -97,6 +103,12 @@ def replication_context(tables: dict) -> dict:
     shown["sentences"] = [literal(sentence) for sentence in shown["sentences"]]
     shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
     return shown
+
+
+def overfitting(config: dict, plan: dict, tables: dict) -> list[str]:
+    """The teacher's evidence among the trainers of the exact likelihood."""
+    exact = [m for m in plan["main"]["methods"] if config["methods"][m]["model"] in ("em", "lbfgs")]
+    return overfitting_sentences(tables["runs"], tables["main"], plan, exact)
 
 
 def title_block(report: dict) -> dict:

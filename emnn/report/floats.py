@@ -73,6 +73,10 @@ def tables(values: dict) -> dict:
     found += [cross(results["cross"]), sweep(results["sweep_rows"])]
     if values["comparison"]:
         found.append(comparisons(values["comparison"]))
+    if values["primary"]:
+        from .primary import primary_tables
+
+        found += primary_tables(values["primary"])
     if values["replication"]:
         found.append(replication(values["replication"]))
     if values["scaling"]:
@@ -105,16 +109,19 @@ def summary(metric: dict, floors: list) -> dict:
                 spanned(r, r["dataset"]),
                 italic(text=literal(r["label"])),
                 "–",
-                str(r["n_splits"]),
+                "–",
                 italic(text=shown),
                 interval(r["low"], r["high"], kind),
             ]
         return [
             spanned(r, r["dataset"]),
-            literal(r["label"]),
+            {
+                "text": literal(r["label"]) + (" (capped)" if r["capped"] else ""),
+                "italic": r["capped"],
+            },
             str(r["n_hidden"]),
-            str(r["n_splits"]),
-            {"text": shown, "bold": r["best"]},
+            f"{r['converged']}/{r['n_splits']}",
+            {"text": shown, "bold": r["best"], "italic": r["capped"]},
             interval(r["low"], r["high"], kind),
         ]
 
@@ -122,13 +129,16 @@ def summary(metric: dict, floors: list) -> dict:
         column("Dataset", width=0.17),
         column("Method", width=0.27),
         column("$m$", "r"),
-        column("Splits", "r"),
+        column("Converged", "r"),
         column("Mean ± SD", "r"),
         column("95 % CI", "r"),
     ]
     caption = (
         f"{metric['title']} on the test parts ({metric['better']} is better): mean ± SD "
-        "over splits and corrected 95 % CI."
+        "over splits and corrected 95 % CI; Converged: runs that met their stopping rule, of "
+        "all splits. A method whose runs met it on fewer than 95 % of the splits is marked "
+        "capped and set in italics: its values are where the cap stopped it, and it is never "
+        "the bold best."
     )
     if metric["name"] == "log_loss" and floors:
         caption += " The teacher network (floor) row is a reference, not a trained model."

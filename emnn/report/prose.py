@@ -110,39 +110,39 @@ def split_text(spec: dict, info: dict) -> str:
     return f"{text}; {standardized}"
 
 
+ABSTRACT_WORDS = 180
+
+
 def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
-    """What was trained, on what, and then the verdicts: every one computed from the tables,
-    the last ones the answer to the paper's question."""
-    main, labels = plan["main"], plan["labels"]
+    """The answer first, then how it was reached: the primary contrasts' verdicts, the
+    algorithm question's, and the replication's; every clause computed from the tables.
+    At most ABSTRACT_WORDS words (a test holds it to that)."""
+    main = plan["main"]
     summary = rows_by(tables["main"], ["dataset", "method"])
     splits = sorted({int(r["n_splits"]) for r in summary.values()}) or [0]
     n_splits = f"{splits[0]}" if len(splits) == 1 else f"{splits[0]} to {splits[-1]}"
-    datasets = main["datasets"]
-    out = [
-        f"We train a network with one hidden layer of stochastic binary units by the exact EM "
-        f"algorithm and the same architecture by back-propagation on {len(datasets)} "
-        f"dataset{'s' if len(datasets) != 1 else ''} ({', '.join(map(literal, datasets))}), "
-        f"each over "
-        f"{n_splits} paired train/test splits, and compare {len(main['methods'])} methods "
-        f"({', '.join(literal(labels[m]) for m in main['methods'])})."
-    ]
-    conv = values["results"]["convergence"]
-    if conv["total"]:
-        out.append(
-            f"Every method runs until its own stopping rule holds or its cap is reached; "
-            f"{conv['converged']} of the {conv['total']} runs of the main comparison met "
-            f"their stopping rule."
-        )
-    rep = values["replication"]
-    if rep:
-        out += rep["sentences"][:2]  # whether the rebuilt notebooks give the reported numbers
-        out += [rep["luck"]["em"]] if "em" in rep["luck"] else []  # and how lucky EM's was
+    out = []
+    primary = values.get("primary")
+    if primary:
+        for c in primary["contrasts"]:
+            out.append(f"{c['question'][0].upper()}{c['question'][1:]}: "
+                       f"{literal(c['method'])} against {literal(c['baseline'])} "
+                       f"is {c['compact']}.")  # fmt: skip
+    n = len(main["datasets"])
+    out.append(
+        f"Both are primary contrasts over the converged runs on {n_splits} paired splits of "
+        f"{n} dataset{'s' if n != 1 else ''}; margins {primary['margins']}."
+        if primary
+        else f"We compare {len(main['methods'])} methods over {n_splits} paired splits of "
+        f"{n} dataset{'s' if n != 1 else ''}."
+    )
     found = values["narrative"]["findings"]
-    out += found["accuracy"] + found["speed"][:1]
-    if values.get("scaling"):
-        out.append(values["scaling"]["summary"])
-    if values.get("moe") and values["moe"]["sgd"]:
-        out.append("For mixtures of experts: " + values["moe"]["sgd_summary"])
+    out += [found["catch_up"]] if found.get("catch_up") else []
+    if values["results"].get("capped"):
+        out.append(values["results"]["capped"])
+    rep = values["replication"]
+    if rep and "em" in rep["luck"]:
+        out.append(f"Replication: {rep['luck']['em'][0].lower()}{rep['luck']['em'][1:]}")
     return out
 
 

@@ -26,20 +26,26 @@ from .markup import literal
 # The sections in print order, each with its title (paper markup).
 BODY = (
     ("introduction", "Introduction"),
+    ("related", "Related work"),
     ("models", "Models"),
     ("protocol", "Protocol"),
-    ("results", "Results"),
-    ("comparison", "Statistical comparison"),
+    ("results", "The algorithm question: reaching the optimum of one objective"),
+    ("model", "The model question, and EM against back-propagation"),
     ("scaling", "Wider networks by approximate E-steps"),
     ("replication", "Replication of the originating study"),
     ("moe", "Mixture of experts"),
+    ("originating", "The originating study's conclusions, tested"),
     ("discussion", "Discussion"),
     ("conclusion", "Conclusion"),
-    ("reproducibility", "Reproducibility"),
 )
 # After the references, lettered as LaTeX's \appendix letters them; wall-clock times last,
 # in a file of their own (timing.tex), so that report.tex is the same on every rerun.
 APPENDICES = (
+    ("secondary", "Secondary results"),
+    ("comparison", "Secondary comparisons"),
+    ("scaling-detail", "The m-sweep in detail"),
+    ("moe-detail", "The mixture of experts in detail"),
+    ("reproducibility", "Reproducibility"),
     ("figure-provenance", "Figure provenance"),
     ("artifacts", "Artifacts and their SHA-256"),
     ("timing", "Timing"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import aggregate
+from .. import aggregate, verdicts
 from ..layout import slug
 from .formats import finite, fixed
 from .inputs import rows_by
@@ -33,6 +33,13 @@ def headline_method(config: dict, main: dict) -> str | None:
 
 
 FLOOR_LABEL = "teacher network (floor)"
+# A method whose runs met their stopping rule on fewer than this share of the splits is
+# shown as capped: its numbers describe where the cap stopped it, not a result.
+CONVERGED_SHARE = 0.95
+
+
+def capped(row: dict) -> bool:
+    return float(row["converged_rate"]) < CONVERGED_SHARE
 
 
 OBJECTIVES = {
@@ -49,7 +56,8 @@ def summary_rows(table, datasets, methods, labels, metric, higher_is_better) -> 
     rows = []
     for dataset in datasets:
         group = [found[(dataset, m)] for m in methods if (dataset, m) in found]
-        means = [r[f"{metric}_mean"] for r in group]
+        # Only a method whose runs met their stopping rule can be the best.
+        means = [r[f"{metric}_mean"] for r in group if not capped(r)]
         best = (max if higher_is_better else min)(means) if means else None
         shown = [
             {
@@ -58,6 +66,8 @@ def summary_rows(table, datasets, methods, labels, metric, higher_is_better) -> 
                 "reference": False,
                 "n_hidden": int(row["n_hidden"]),
                 "n_splits": int(row["n_splits"]),
+                "converged": int(row["converged"]),
+                "capped": capped(row),
                 "mean": row[f"{metric}_mean"],
                 "sd": row[f"{metric}_std"],
                 "low": row[f"{metric}_ci_low"],
@@ -127,12 +137,50 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
                         sweep_rows.append({**row, "label": labels.get(method, method)})
     return {
         "metrics": metrics,
+        "optima": optima(config, plan, tables),
+        "capped": capped_sentence(plan, tables["main"]),
         "floors": [r["dataset"] for r in floors],
         "convergence": convergence(config, plan, tables, records_of),
         "cross": cross(plan, tables["cross"], headline_method(config, main)),
         "sweep_rows": sweep_rows,
         "learning": [f"learning-{slug(d)}" for d in main["datasets"]],
     }
+
+
+def capped_sentence(plan: dict, main: pd.DataFrame) -> str | None:
+    """The methods that met their stopping rule on fewer than CONVERGED_SHARE of the runs,
+    with how often they did."""
+    rows = main[main["converged_rate"].notna() & main["method"].isin(plan["main"]["methods"])]
+    totals = rows.groupby("method", sort=False)[["converged", "n_splits"]].sum()
+    shown = [(literal(plan["labels"].get(m, m)), int(r["converged"]), int(r["n_splits"]))
+             for m, r in totals.iterrows()
+             if r["converged"] < CONVERGED_SHARE * r["n_splits"]]  # fmt: skip
+    if not shown:
+        return None
+    parts = [f"{label} in {k} of {n}" for label, k, n in shown]
+    label, k, n = shown[0]
+    parts[0] = f"{label} met its stopping rule in {k} of {n} runs"
+    return verdicts.join(parts) + "."
+
+
+def optima(config: dict, plan: dict, tables: dict) -> str | None:
+    """Where L-BFGS and the converged accelerated EM of the main study end, split by split."""
+    main = plan["main"]
+    runs = tables["runs"]
+    runs = runs[[plan["n_hidden"][m] == n for m, n in zip(runs["method"], runs["n_hidden"],
+                                                          strict=True)]]  # fmt: skip
+    model = {m: config["methods"][m] for m in main["methods"]}
+    direct = [m for m in main["methods"] if model[m]["model"] == "lbfgs"]
+    em = [
+        m
+        for m in main["methods"]
+        if model[m]["model"] == "em" and model[m]["params"].get("acceleration") == "squarem"
+    ]
+    if not direct or not em:
+        return None
+    labels = {m: literal(plan["labels"].get(m, m)) for m in (direct[0], em[0])}
+    names = {d: literal(d) for d in main["datasets"]}
+    return verdicts.optima_sentence(runs, names, direct[0], em[0], labels)
 
 
 def effective_params(config: dict, records_of: dict, name: str) -> dict:

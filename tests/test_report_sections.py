@@ -1,0 +1,102 @@
+"""The revised paper's computed parts: the primary verdict sentences, the overfitting
+evidence, the originating study's claims, and the replication's reversal and
+below-chance rows, each from a small table built here."""
+
+import numpy as np
+import pandas as pd
+
+from emnn import primary, replication
+from emnn.report.originating import speed, standardizing
+from emnn.report.overfitting import rank_agreement
+from emnn.report.primary import compact_sentence, verdict_sentence
+
+
+def rows(verdicts: dict) -> list[dict]:
+    return [{"dataset": d, "metric": m, "verdict": v} for (d, m), v in verdicts.items()]
+
+
+def test_verdict_sentences_name_every_decided_cell_and_count_the_rest():
+    shown = rows({
+        ("a", "accuracy"): primary.EQUIVALENT, ("a", "log_loss"): primary.WORSE,
+        ("b", "accuracy"): primary.UNDECIDED, ("b", "log_loss"): primary.TOO_FEW,
+    })  # fmt: skip
+    full = verdict_sentence(shown)
+    assert full == (
+        "worse in test log-loss on a; equivalent within the margins in test accuracy on a; "
+        "undecided in the other 2 of 4 tests"
+    )
+    assert compact_sentence(shown) == (
+        "worse in test log-loss on a, equivalent within the margins in 1 and undecided in 2 "
+        "of its 4 tests"
+    )
+    nothing = rows({("a", "accuracy"): primary.UNDECIDED})
+    assert verdict_sentence(nothing) == "undecided in all 1 tests"
+    assert compact_sentence(nothing).startswith("neither better nor worse in any test")
+
+
+def test_rank_agreement_counts_splits_where_the_higher_objective_tested_worse():
+    frames = []
+    for split, sign in enumerate([1, 1, -1]):
+        objective = np.array([1.0, 2.0, 3.0])
+        frames.append(pd.DataFrame({
+            "dataset": "t", "split": split, "method": ["a", "b", "c"],
+            "train_objective": objective, "test_log_loss": 0.5 + sign * 0.1 * objective,
+        }))  # fmt: skip
+    found = rank_agreement(pd.concat(frames), ["t"], ["a", "b", "c"])
+    assert found == [{"dataset": "t", "worse": 2, "better": 1, "n_splits": 3}]
+
+
+def test_the_speed_claim_is_true_of_capped_em_and_not_of_accelerated_em():
+    config = {"methods": {"slow": {"model": "em"}, "fast": {"model": "em"},
+                          "sgd": {"model": "sgd"}}}  # fmt: skip
+    plan = {"main": {"methods": ["slow", "fast", "sgd"], "baseline": "sgd"},
+            "labels": {"slow": "Slow EM", "fast": "Fast EM", "sgd": "SGD"}}  # fmt: skip
+    convergence = pd.DataFrame({
+        "method": ["slow", "fast", "sgd"] * 2, "dataset": ["x"] * 3 + ["y"] * 3,
+        "converged": [2, 20, 20, 0, 20, 19], "n_splits": [20] * 6,
+        "iterations_median": [1000, 60, 100, 1000, 80, 300],
+    })  # fmt: skip
+    sentence = speed(config, plan, convergence)
+    assert sentence.startswith("True of Slow EM (its rule met in 2 of 40 runs within the cap)")
+    assert "not of Fast EM, which met its rule in every run in a median of 60 to 80" in sentence
+    assert "against 100 to 300 epochs of SGD" in sentence
+
+
+def test_standardizing_is_read_from_the_replication_rows():
+    shown = [{"row": "em-bug-compatible", "mean": 0.5}, {"row": "em-standardized", "mean": 0.7}]
+    assert "the bug-compatible EM from 50.00 % to 70.00 %" in standardizing(shown)
+    assert standardizing([{"row": "em-bug-compatible", "mean": 0.5}]) is None
+
+
+def ablation(em_correct, bp_correct, loss=1.0986, low_row=None) -> pd.DataFrame:
+    lines = []
+    for model, counts in (("em", em_correct), ("backprop", bp_correct)):
+        for protocol, split, n in [("original", 0, counts[0])] + [
+            ("paired", k, c) for k, c in enumerate(counts)
+        ]:
+            lines.append({"row": f"{model}-corrected", "name": f"{model} corrected",
+                          "model": model, "removed": "all", "protocol": protocol, "split": split,
+                          "n_correct": n, "n_test": 30, "n_train": 120,
+                          "train_cross_entropy": loss})  # fmt: skip
+    if low_row:
+        lines.append({**lines[1], "row": low_row, "name": "a bad row", "n_correct": 1})
+    return pd.DataFrame(lines)
+
+
+def test_the_reversal_states_the_lead_and_the_unmatched_budgets():
+    (sentence,) = replication.reversal(ablation([28, 27, 29, 28], [24, 25, 23, 24]))
+    assert "the corrected EM classifies 28/30 and the corrected back-propagation 24/30" in sentence
+    assert "ordering reverses" in sentence  # the originating study had EM behind
+    assert "paired over 4 splits EM leads by 13.33 percentage points" in sentence
+    (behind,) = replication.reversal(ablation([24, 25, 23], [28, 27, 29]))
+    assert "ordering stands" in behind and "back-propagation leads by" in behind
+    assert "not matched: 50 EM iterations" in sentence and "30 epochs" in sentence
+
+
+def test_below_chance_rows_are_explained_only_when_training_stalled():
+    stalled = replication.below_chance(ablation([28] * 3, [24] * 3, low_row="em-x"))
+    assert len(stalled) == 1 and "falls below chance (one class in three) on 1 of" in stalled[0]
+    assert "training stalled at a near-uniform prediction" in stalled[0]
+    trained = replication.below_chance(ablation([28] * 3, [24] * 3, loss=0.3, low_row="em-x"))
+    assert "stalled" not in trained[0] and "0.3000" in trained[0]
+    assert replication.below_chance(ablation([28] * 3, [24] * 3)) == []

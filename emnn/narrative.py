@@ -206,8 +206,9 @@ def power_caveat(comparisons: pd.DataFrame) -> list[str]:
         & (tested[["wins", "losses"]].max(axis=1) >= 0.75 * tested["n_splits"])
     ]
     return [
-        f"With {n_splits} splits, the corrected resampled t-test and Holm's correction over "
-        f"{family} comparisons have little power: no detectable difference is not "
+        f"In the secondary comparisons ([#app-comparison]), with {n_splits} splits, the "
+        f"corrected resampled t-test and Holm's correction over {family} comparisons have "
+        f"little power: no detectable difference is not "
         f"equivalence, and {len(lopsided)} of the comparisons without one still go the same "
         f"way on at least three quarters of their splits (the W/T/L column)."
     ]
@@ -247,16 +248,16 @@ def limitations(plan: dict, runs: pd.DataFrame, comparisons: pd.DataFrame) -> li
 def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     found = findings(config, plan, tables)
     accuracy = found["accuracy"]
-    convergence = [found["convergence"]] if found.get("convergence") else []
     cross = cross_discussion(tables["cross"], plan["main"]["datasets"])
     # The secondary family's verdicts (accuracy) stay in its appendix; the primary
     # analysis speaks for the comparison (emnn.report.primary).
-    paragraphs = [cross, found["speed"] + convergence]
+    # The speed verdicts belong to the algorithm question's section (results.j2).
+    paragraphs = [cross]
     return {
         "introduction": introduction(config, plan, n_splits),
         "findings": found,
         "secondary": accuracy + found["others"],
         "discussion": [" ".join(p) for p in paragraphs if p],
         "limitations": limitations(plan, tables["runs"], tables["comparisons"]),
-        "conclusion": found["speed"][:1],
+        "conclusion": [found["catch_up"]] if found["catch_up"] else [],
     }

@@ -57,7 +57,7 @@ def test_the_speed_claim_is_true_of_capped_em_and_not_of_accelerated_em():
         "iterations_median": [1000, 60, 100, 1000, 80, 300],
     })  # fmt: skip
     sentence = speed(config, plan, convergence)
-    assert sentence.startswith("True of Slow EM (its rule met in 2 of 40 runs within the cap)")
+    assert sentence.startswith("True of Slow EM, whose rule was met in 2 of 40 runs within the cap")
     assert "not of Fast EM, which met its rule in every run in a median of 60 to 80" in sentence
     assert "against 100 to 300 epochs of SGD" in sentence
 
@@ -100,3 +100,21 @@ def test_below_chance_rows_are_explained_only_when_training_stalled():
     trained = replication.below_chance(ablation([28] * 3, [24] * 3, loss=0.3, low_row="em-x"))
     assert "stalled" not in trained[0] and "0.3000" in trained[0]
     assert replication.below_chance(ablation([28] * 3, [24] * 3)) == []
+
+
+def test_paper_length_counts_main_sections_and_a_formula_as_one_word():
+    from emnn.paper_length import html_words
+
+    page = (
+        '<section class="abstract"><h2>Abstract</h2><p>Two words.</p></section>'
+        '<section id="introduction"><h2>1 Introduction</h2><p>One <b>two</b> '
+        "<math><mi>a</mi><mo>+</mo><mi>b</mi></math> four.</p></section>"
+        '<section id="conclusion"><h2>2 Conclusion</h2><table><tr><td>cell</td></tr>'
+        "</table></section>"
+        '<section id="timing"><h2>A Timing</h2><p>not counted at all</p></section>'
+    )
+    counted = html_words(page)
+    assert counted["abstract"] == 2
+    # "1 Introduction" + one two (formula) four; "2 Conclusion" + cell.
+    assert counted["sections"] == {"introduction": 6, "conclusion": 3}
+    assert counted["main"] == 9

@@ -36,7 +36,7 @@ def originating_context(config: dict, plan: dict, tables: dict, values: dict) ->
             "verdict": "A modelling argument that no experiment settles; what assuming "
             f"Bernoulli hidden units costs is contrast 1 ([#sec-model]): "
             f"{literal(model['method'])} against {literal(model['baseline'])} is "
-            f"{model['sentence']}.",
+            f"{model['compact']}.",
         })  # fmt: skip
     if values.get("replication"):
         shown = standardizing(values["replication"]["rows"])
@@ -70,8 +70,8 @@ def speed(config: dict, plan: dict, convergence: pd.DataFrame) -> str | None:
     parts = []
     if slow:
         parts.append("True of " + join([
-            f"{literal(labels[m])} (its rule met in {int(totals.loc[m, 'converged'])} of "
-            f"{int(totals.loc[m, 'n'])} runs within the cap)" for m in slow
+            f"{literal(labels[m])}, whose rule was met in {int(totals.loc[m, 'converged'])} of "
+            f"{int(totals.loc[m, 'n'])} runs within the cap" for m in slow
         ]))  # fmt: skip
     if fast:
         quick = join([f"{literal(labels[m])}, which met its rule in every run in a median of "

@@ -30,7 +30,9 @@ moe_runs: one row per (dataset, method, split): algorithm, irls_rate, learning_r
     ever_decreased (the objective fell between two successive iterates, iteration 0,
     the initial weights, included, by more than DECREASE_RTOL x its previous |value|),
     n_decreases (how many times) and largest_decrease (the largest such fall, in
-    objective units; 0 when none).
+    objective units; 0 when none); largest_weight (the largest |weight| of the gate and
+    the experts at the end) and final_penalty (l2 / 2 x the squared weights, the part of
+    the objective that is not the log-likelihood).
 moe_summary: one row per (dataset, method): n_splits; accuracy_mean, accuracy_ci_low,
     accuracy_ci_high and log_loss_mean, log_loss_ci_low, log_loss_ci_high (Nadeau-Bengio
     corrected 95 % intervals over splits); ever_decreased (runs) and
@@ -197,6 +199,9 @@ def _outcome(model, initial, y_train, X_test, y_test, n_classes) -> tuple[dict, 
         "ever_decreased": ever,
         "n_decreases": count,
         "largest_decrease": largest,
+        # What a fall of 1e14 nats is made of: the weights' size and the penalty's share.
+        "largest_weight": float(max(np.abs(w).max() for w in model._stacked())),
+        "final_penalty": model._penalty(),
     }
     return row, trace
 

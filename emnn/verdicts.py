@@ -20,7 +20,7 @@ def family_verdict(
     comparisons: pd.DataFrame, methods: list[str], labels: dict, metric: str, who: str
 ) -> str | None:
     """One sentence for several methods against the baseline: how many of their comparisons
-    show no difference after Holm's correction, and which differ, in whose favour."""
+    show no difference after Holm’s correction, and which differ, in whose favour."""
     rows = comparisons[
         comparisons["method"].isin(methods)
         & (comparisons["metric"] == metric)
@@ -34,7 +34,7 @@ def family_verdict(
     if differ.empty:
         return (
             f"{who} and {b} show no detectable difference in {METRIC_TEXT[metric]} on any "
-            f"dataset after Holm's correction: all {n} comparisons have adjusted p ≥ {ALPHA:g}."
+            f"dataset after Holm’s correction: all {n} comparisons have adjusted p ≥ {ALPHA:g}."
         )
     better = (
         differ["mean_difference"] > 0 if metric == "accuracy" else (differ["mean_difference"] < 0)
@@ -52,7 +52,7 @@ def family_verdict(
     inside = who[0].lower() + who[1:] if who.startswith("The ") else who
     return (
         f"{n - len(differ)} of the {n} comparisons of {inside} with {b} in {METRIC_TEXT[metric]} "
-        f"show no detectable difference after Holm's correction (adjusted p ≥ {ALPHA:g}); "
+        f"show no detectable difference after Holm’s correction (adjusted p ≥ {ALPHA:g}); "
         + "; ".join(parts) + "."
     )  # fmt: skip
 
@@ -61,7 +61,7 @@ def family_verdicts(
     comparisons: pd.DataFrame, methods: list[str], labels: dict, who: str, metrics=METRIC_TEXT
 ) -> list[str]:
     """The family verdict of each metric, or one sentence for all of them when no
-    comparison of any differs after Holm's correction."""
+    comparison of any differs after Holm’s correction."""
     rows = comparisons[
         comparisons["method"].isin(methods)
         & comparisons["metric"].isin(list(metrics))
@@ -74,7 +74,7 @@ def family_verdicts(
         shown = join([METRIC_TEXT[m] for m in metrics if m in set(rows["metric"])])
         return [
             f"{who} and {labels.get(baseline, baseline)} show no detectable difference in "
-            f"{shown} on any dataset after Holm's correction: all {len(rows)} comparisons "
+            f"{shown} on any dataset after Holm’s correction: all {len(rows)} comparisons "
             f"have adjusted p ≥ {ALPHA:g}."
         ]
     found = (family_verdict(comparisons, methods, labels, m, who) for m in metrics)
@@ -121,17 +121,24 @@ def fewer(ratios: np.ndarray, spec: str) -> str:
 
 
 def catch_up_summary(
-    suboptimality: pd.DataFrame, fast: str, slow: str, labels: dict, datasets: list[str]
+    suboptimality: pd.DataFrame,
+    fast: str,
+    slow: str,
+    labels: dict,
+    datasets: list[str],
+    capped: tuple[int, int] | None = None,
 ) -> str | None:
     """One clause for the abstract: how many times fewer E-steps `fast` needs to reach the
-    objective at which `slow` stops, over the datasets (median split)."""
+    objective at which `slow` stops, over the datasets (median split); `capped` (runs that
+    stopped at the cap, runs) says where that stop is, since the ratio depends on it."""
     caught = [catch_up(suboptimality, d, fast, slow) for d in datasets]
     values = np.array([spent / needed for c in caught if c for needed, spent in [c]])
     if values.size == 0:
         return None
+    where = f" (its cap, in {capped[0]} of {capped[1]} runs)" if capped and capped[0] else ""
     return (
         f"On the exact likelihood, {labels.get(fast, fast)} reaches the objective at which "
-        f"{labels.get(slow, slow)} stops in {fewer(values, '.0f')} E-steps on "
+        f"{labels.get(slow, slow)} stops{where} in {fewer(values, '.0f')} E-steps on "
         f"{values.size} of {len(datasets)} datasets (median split)."
     )
 
@@ -158,7 +165,7 @@ def speed_verdict(
             ratios.append((dataset, y / x))
     if not (ratios or missed or neither):
         return None
-    near = f"within a relative {REACHED:.0e} of the split's best objective"
+    near = f"within a relative {REACHED:.0e} of the split’s best objective"
     parts = []
     if ratios:
         values = np.array([r for _, r in ratios])
@@ -235,7 +242,8 @@ def optima_sentence(runs: pd.DataFrame, datasets: dict, direct: str, em: str,
         below, above = int((d > DIFFERENT_OPTIMA).sum()), int((d < -DIFFERENT_OPTIMA).sum())
         parts.append(f"{below} and {above} of {len(d)} splits of {datasets[dataset]}")
     return (
-        f"Both converge, yet not to one optimum: {labels.get(direct, direct)} ends more than "
+        f"{labels.get(direct, direct)} and {labels.get(em, em)} both meet their stopping rules, "
+        f"yet not at one optimum: {labels.get(direct, direct)} ends more than "
         f"{DIFFERENT_OPTIMA:g} nats per example below and above {labels.get(em, em)} on "
         f"{join(parts)} respectively; on the other splits they end within that distance."
     )

@@ -118,3 +118,24 @@ def test_paper_length_counts_main_sections_and_a_formula_as_one_word():
     # "1 Introduction" + one two (formula) four; "2 Conclusion" + cell.
     assert counted["sections"] == {"introduction": 6, "conclusion": 3}
     assert counted["main"] == 9
+
+
+def test_blow_ups_name_the_runs_whose_weights_ran_off():
+    from emnn.moe_verdicts import blow_ups
+
+    runs = pd.DataFrame({
+        "dataset": ["digits"] * 3 + ["iris"],
+        "method": ["moe-irls", "moe-irls", "moe-ecm", "moe-irls"],
+        "largest_weight": [5e14, 3.0, 120.0, 2.0],
+        "train_objective": [-3e17, -30.0, -20.0, -5.0],
+        "final_penalty": [1e7, 0.1, 1.0, 0.1],
+        "n_train": [1000, 1000, 1000, 100],
+        "test_accuracy": [0.1, 0.97, 0.98, 0.95],
+        "converged": [False, False, True, True],
+    })  # fmt: skip
+    sentence = blow_ups(runs, {"moe-irls": "IRLS"})
+    assert "in 1 of 3 runs of IRLS on digits" in sentence
+    assert "(at most 120 in every converged run)" in sentence
+    assert "test accuracy between 10.00 % and 10.00 %" in sentence
+    assert blow_ups(runs[runs["largest_weight"] < 1e6], {}) is None
+    assert blow_ups(runs.drop(columns="largest_weight"), {}) is None

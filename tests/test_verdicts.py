@@ -27,7 +27,7 @@ def test_the_family_verdict_counts_comparisons_after_holm():
         comparisons([1.0, 0.5, 0.2], [0.0, 0.01, -0.02]), ["em"], LABELS, "accuracy", "EM"
     )
     assert same == (
-        "EM and SGD show no detectable difference in test accuracy on any dataset after Holm's "
+        "EM and SGD show no detectable difference in test accuracy on any dataset after Holm’s "
         "correction: all 3 comparisons have adjusted p ≥ 0.05."
     )
     split = verdicts.family_verdict(
@@ -77,7 +77,8 @@ def test_the_speed_verdict_is_a_ratio_of_e_steps():
     )
     missed = verdicts.speed_verdict(suboptimality(10, None), "lbfgs", "em", LABELS, ["iris"])
     assert missed == (
-        "EM does not come within a relative 1e-6 of the split's best objective before it stops "
+        "EM does not come within a relative 1e-6 of the split’s best objective before it "
+        "stops "
         "on iris, where L-BFGS does; L-BFGS reaches the objective at which EM stops in 1000× "
         "fewer E-step evaluations there (median split)."
     )
@@ -92,7 +93,7 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     )  # fmt: skip
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
     assert sentence == (
-        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split's best objective on "
+        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s best objective on "
         "iris; L-BFGS "
         "reaches the objective at which EM stops in 100× fewer E-step evaluations there "
         "(median split)."
@@ -107,7 +108,7 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     table["median"] = [v for values in curves.values() for v in values]
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
     assert sentence == (
-        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split's best objective on iris."
+        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s best objective on iris."
     )
 
 
@@ -131,7 +132,7 @@ def test_metrics_that_all_agree_share_one_sentence():
     (sentence,) = verdicts.family_verdicts(both, ["em"], LABELS, "EM")
     assert sentence == (
         "EM and SGD show no detectable difference in test accuracy and test log-loss on any "
-        "dataset after Holm's correction: all 6 comparisons have adjusted p ≥ 0.05."
+        "dataset after Holm’s correction: all 6 comparisons have adjusted p ≥ 0.05."
     )
     both.loc[both.index[-1], "p_holm"] = 0.001  # one log-loss comparison differs
     accuracy, log_loss = verdicts.family_verdicts(both, ["em"], LABELS, "EM")
@@ -146,7 +147,7 @@ def test_the_power_caveat_counts_lopsided_comparisons_that_no_test_declares():
         n_splits=20, family_size=3, wins=[2, 16, 1], losses=[3, 4, 19]
     )
     (sentence,) = power_caveat(table)
-    assert sentence.startswith("With 20 splits, the corrected resampled t-test and Holm's")
+    assert sentence.startswith("In the secondary comparisons ([#app-comparison]), with 20 splits")
     assert "over 3 comparisons have little power" in sentence
     assert "and 1 of the comparisons without one still go the same way" in sentence  # wine
     table["wins"] = [2, 10, 1]
@@ -199,5 +200,6 @@ def test_the_optima_sentence_counts_splits_where_two_converged_trainers_part():
         pd.DataFrame(rows), {"iris": "iris"}, "lbfgs", "em", {"lbfgs": "L", "em": "E"}
     )
     # Below EM by more than 1e-4 per example on one split, above on one, within on two.
+    assert sentence.startswith("L and E both meet their stopping rules, yet not at one optimum")
     assert "L ends more than 0.0001 nats per example below and above E" in sentence
     assert "1 and 1 of 4 splits of iris" in sentence

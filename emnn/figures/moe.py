@@ -84,7 +84,14 @@ def objective_traces(traces: pd.DataFrame, study: dict):
     caption = (
         f"Penalized loss per training example $-\\ell/n$ (the objective with its sign "
         f"changed, log scale) of each mixture-of-experts algorithm on {which} of each "
-        f"dataset, one row per dataset: the EM algorithms against EM iterations (left), "
+        f"dataset, one row per dataset: the EM algorithms against their iterations (left; "
+        f"an IRLS-EM iteration is one E-step and one Newton step, an ECM iteration "
+        + (
+            "a SQUAREM cycle of three or more ECM maps"
+            if moe.get("squarem")
+            else "one cycle of conditional maximizations"
+        )
+        + ", so the axis does not measure equal work), "
         f"back-propagation against epochs (right), each axis 0 then logarithmic; iteration "
         f"0 is the initial weights, the same for all four. A cross marks an iteration at "
         f"which the objective fell (the loss rose) by more than {threshold} of its size: "

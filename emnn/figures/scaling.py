@@ -89,7 +89,7 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
         if len(sampled)
         else "the stochastic-unit network is scored by its exact marginal"
     )
-    title = "Test accuracy and log-loss against the number of hidden units, to the tens"
+    title = "Test accuracy and log-loss against the number of hidden units"
     lbfgs = (
         f" {labels['exact_lbfgs']} and {labels['approximate_lbfgs']} maximize the same two "
         "objectives with a general optimizer."

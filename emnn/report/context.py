@@ -33,6 +33,7 @@ from .prose import abstract, self_citation
 from .protocol import protocol
 from .scaling import scaling_context
 from .sections import outline, texts
+from .setup_tables import common_code
 from .setup_tables import figure_provenance as figure_provenance_table
 from .tables import comparison, headline_method, results
 
@@ -199,7 +200,7 @@ def figure_provenance(figure: dict) -> dict:
         "anchor": figure["anchor"],
         "command": figure["command"],
         "code_sha256": figure["code"]["sha256"],
-        "code_files": ", ".join(figure["code"]["files"]),
+        "code_files": list(figure["code"]["files"]),
         "inputs": sorted(figure["inputs"].items()),
         "study_sha256": figure["study_sha256"],
         "seed": figure["seed"],
@@ -208,7 +209,9 @@ def figure_provenance(figure: dict) -> dict:
 
 
 def appendix(config: dict, data: dict) -> dict:
+    figures = [figure_provenance(f) for f in data["figures"].values() if not f["timing"]]
     return {
+        "common_code": ", ".join(common_code(figures)),
         "versions": sorted(
             {
                 **provenance.versions(),
@@ -218,7 +221,7 @@ def appendix(config: dict, data: dict) -> dict:
         ),
         "commit": provenance.git_commit(),
         "config_sha256": hashlib.sha256(canonical_json(config).encode()).hexdigest(),
-        "figures": [figure_provenance(f) for f in data["figures"].values() if not f["timing"]],
+        "figures": figures,
         "listing": data["listing"],
         "n_sums": len(data["sums"]),
         "report_code_sha256": provenance.code_hash(provenance.stage_sources("report")),

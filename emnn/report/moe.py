@@ -46,6 +46,7 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         "setup": setup(moe, runs, datasets),
         "labels": names,
         "claims": claims,
+        "blow_ups": moe_verdicts.blow_ups(runs, names),
         "convergence": convergence_sentence(runs, datasets, methods, names),
         "mlp_choice": mlp_choice_sentence(mlp_names, baseline, plan["labels"]),
         "mlp": moe_verdicts.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],

@@ -130,8 +130,8 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
                        f"is {c['compact']}.")  # fmt: skip
     n = len(main["datasets"])
     out.append(
-        f"Both are primary contrasts over the converged runs on {n_splits} paired splits of "
-        f"{n} dataset{'s' if n != 1 else ''}; margins {primary['margins']}."
+        f"Primary contrasts: converged runs, {n_splits} paired splits of {n} "
+        f"dataset{'s' if n != 1 else ''}, margins {primary['margins']}."
         if primary
         else f"We compare {len(main['methods'])} methods over {n_splits} paired splits of "
         f"{n} dataset{'s' if n != 1 else ''}."

@@ -75,12 +75,13 @@ def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels:
             )
         rows.append(row)
     n_splits = int(shown["n_splits"].max())
-    named = join([f"{labels[r]} ({SHORT[r]})" for r in roles])
+    named = join([f"“{SHORT[r]}” {labels[r]}" for r in roles])
     return table(
         f"tab-scaling-{slug(dataset)}",
         (
             f"The sweep on {literal(dataset)}: mean test log-loss over the first {n_splits} "
-            f"paired splits, for {named}; how many runs of each met their stopping rule, "
+            f"paired splits, in the columns {named}; how many runs of each met their "
+            "stopping rule, "
             "and the median number of hidden units they used (switching the unit on moves "
             f"some log-odds by {USED_UNIT_NATS:g} nats or more), in the same order. Bold: "
             "each family's best $m$; italics: a mean with runs stopped at their cap."
@@ -182,6 +183,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "monte_carlo_from": int(sampled.min()) if len(sampled) else None,
         "predict_samples": f"{PREDICT_SAMPLES:,}",
         "convergence": convergence_sentence(summary, names, datasets),
+        "convergence_brief": convergence_sentence(summary, names, datasets, brief=True),
         "pruning": pruning_sentence(summary, datasets, names),
         "summary": summary_sentence(
             comparisons,

@@ -178,12 +178,19 @@ def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
     )
 
 
-def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None) -> str:
+def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None,
+                         brief: bool = False) -> str:  # fmt: skip
     """How many runs met their stopping rule, and which (method, dataset, m) did not, in the
-    order of `datasets` (the study's; by default the table's)."""
+    order of `datasets` (the study's; by default the table's); `brief`: the counts only."""
     total, met = int(summary["n_splits"].sum()), int(summary["converged"].sum())
     if met == total:
         return f"All {total} runs of the sweep met their stopping rule before the cap."
+    if brief:
+        return (
+            f"{met} of the {total} runs of the sweep met their stopping rule; the other "
+            f"{total - met} stopped at their cap ([#app-scaling-detail] lists them), are drawn "
+            "hollow and set in italics, and none of them is chosen as a best $m$."
+        )
     short = summary[summary["converged"] < summary["n_splits"]]
     order = list(datasets or dict.fromkeys(short["dataset"]))
     short = short.sort_values("dataset", key=lambda d: d.map(order.index), kind="stable")
@@ -313,7 +320,7 @@ def summary_sentence(
     n_splits = count(int(rows["n_splits"].min()), "paired split")
     said = (
         f"{head}. At the best $m$ of each, EM and back-propagation differ in "
-        f"{len(differ) or 'none'} of the {len(rows)} comparisons after Holm's correction"
+        f"{len(differ) or 'none'} of the {len(rows)} comparisons after Holm’s correction"
     )
     said += (
         f", which over {n_splits} leaves the question undecided"

@@ -14,6 +14,12 @@ SOURCES = {
         "scikit-learn's `load_digits` [@pedregosa2011sklearn]: the 1,797 images (8 × 8) of "
         "the test part of UCI's Optdigits [@alpaydin1998digits]"
     ),
+    "teacher": (
+        "sampled from a network of stochastic binary hidden units with random weights, the "
+        "model class of [#eq-marginal]: $x \\sim N(0, I)$, "
+        "$z_h \\sim \\mathrm{Bernoulli}(\\sigma(w_h \\cdot x + b_h))$, "
+        "$y \\sim \\mathrm{softmax}(V z + c)$"
+    ),
 }
 
 
@@ -81,7 +87,7 @@ def methods(protocol: dict) -> dict:
     ]
     caption = (
         "Methods and their hyperparameters: as configured, and the defaults in effect of "
-        "those the method uses (`l2` is $\\lambda$ of [#eq-objective])."
+        "those the method uses; `l2` is the penalty $\\lambda$ of [#eq-objective]."
     )
     return table(
         "tab-methods",
@@ -133,11 +139,21 @@ def environment(appendix: dict) -> dict:
     )
 
 
+def common_code(figures: list[dict]) -> list[str]:
+    """The code files every figure's drawing depends on, listed once in the appendix."""
+    shared = set.intersection(*(set(f["code_files"]) for f in figures)) if figures else set()
+    return sorted(shared)
+
+
 def figure_provenance(figures: list[dict]) -> dict:
+    shared = set(common_code(figures))
+
     def cells(f):
+        extra = [name for name in f["code_files"] if name not in shared]
+        code = "the common code" + (f" and {literal(', '.join(extra))}" if extra else "")
         lines = [
             f"`{literal(f['command'])}`",
-            f"code {literal(f['code_files'])}: `{f['code_sha256']}`",
+            f"code: {code}; sha256 `{f['code_sha256']}`",
         ]
         lines += [f"input `{literal(path)}`: `{digest}`" for path, digest in f["inputs"]]
         lines.append(

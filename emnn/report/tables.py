@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import aggregate, verdicts
 from ..layout import slug
-from .formats import finite, fixed
+from .formats import finite, fixed, number
 from .inputs import rows_by
 from .markup import literal
 from .prose import stopping_rule
@@ -139,6 +139,7 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
         "metrics": metrics,
         "optima": optima(config, plan, tables),
         "capped": capped_sentence(plan, tables["main"]),
+        "plateau": plateau_gap(plan, tables["convergence"]),
         "floors": [r["dataset"] for r in floors],
         "convergence": convergence(config, plan, tables, records_of),
         "cross": cross(plan, tables["cross"], headline_method(config, main)),
@@ -161,6 +162,37 @@ def capped_sentence(plan: dict, main: pd.DataFrame) -> str | None:
     label, k, n = shown[0]
     parts[0] = f"{label} met its stopping rule in {k} of {n} runs"
     return verdicts.join(parts) + "."
+
+
+def plateau_gap(plan: dict, convergence: pd.DataFrame) -> str | None:
+    """How far below another trainer of the same mean-field objective the baseline's
+    plateau rule stops it (mean final objective per example, per dataset)."""
+    baseline = plan["main"].get("baseline")
+    field = convergence[convergence["objective"] == "mean-field"]
+    if baseline not in set(field["method"]):
+        return None
+    means = field.pivot_table(index="dataset", columns="method",
+                              values="objective_per_example_mean")  # fmt: skip
+    others = [m for m in plan["main"]["methods"] if m in means.columns and m != baseline]
+    if not others:
+        return None
+    other = others[0]
+    gap = (means[other] - means[baseline]).dropna()
+    labels = {m: literal(plan["labels"].get(m, m)) for m in (baseline, other)}
+    below = gap[gap > 0]
+    if below.empty:
+        return None
+    return (
+        f"{labels[baseline]} and {labels[other]} maximize the same mean-field objective; "
+        f"{labels[baseline]}'s plateau rule stops it below where {labels[other]} ends on "
+        f"{len(below)} of {len(gap)} datasets, by {fixed_gap(below.min())} to "
+        f"{fixed_gap(below.max())} per training example (mean $\\ell/n$): its runs count as "
+        "converged because the plateau rule held, not because they reached an optimum."
+    )
+
+
+def fixed_gap(value: float) -> str:
+    return number(value, "objective", minus="−")
 
 
 def optima(config: dict, plan: dict, tables: dict) -> str | None:

@@ -219,10 +219,20 @@ def below_chance(ablation: pd.DataFrame) -> list[str]:
             f"where its final training cross-entropy is {loss:.4f} against {uniform:.4f} for "
             "the uniform prediction"
         )
+        if "train_correct" in worst:
+            sentence += (
+                f", and it classifies {int(worst['train_correct'])} of its "
+                f"{int(worst['n_train'])} training examples correctly"
+            )
         if abs(loss - uniform) < STALLED:
             sentence += (
-                ": training stalled at a near-uniform prediction, and its test labels are "
-                "decided by differences between nearly equal class probabilities"
+                ": training stalled at a near-uniform prediction, and the small differences "
+                "between its class probabilities decide the labels"
+                + (
+                    ", against the labels on the training rows as on the test rows"
+                    if worst.get("train_correct", worst["n_train"]) < worst["n_train"] / 3
+                    else ""
+                )
             )
         out.append(sentence + ".")
     return out

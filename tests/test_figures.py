@@ -116,7 +116,7 @@ def test_suboptimality_draws_nothing_below_the_stated_floor():
         + [("teacher", "em", n, 0.3, 0.4, 0.5) for n in grid],
         columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
     )  # fmt: skip
-    fig, title, caption = figures.suboptimality(table, STUDY)
+    fig, title, caption = figures.suboptimality(table, convergence(), STUDY)
     panels = [a for a in fig.axes if a.get_title()]
     assert [a.get_title() for a in panels] == ["iris", "teacher"]
     floor = learning.REACHED
@@ -219,7 +219,7 @@ def every_figure():
          for n, q in zip(grid, 10.0 ** -np.arange(len(grid)), strict=True)],
         columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
     )  # fmt: skip
-    yield "suboptimality", *figures.suboptimality(table, STUDY)[::2]
+    yield "suboptimality", *figures.suboptimality(table, convergence(), STUDY)[::2]
     yield "paired-accuracy", *figures.paired_accuracy(runs(), STUDY)[::2]
     yield "sweep-accuracy", *figures.sweep_accuracy(sweep(), SWEEP_STUDY)[::2]
     yield "initializations", *figures.initializations(inits(), STUDY)[::2]
@@ -438,3 +438,21 @@ def test_the_figure_rule_depends_on_every_module_of_the_package():
 def test_no_module_of_the_figures_package_is_over_400_lines():
     for path in PACKAGE.glob("*.py"):
         assert len(path.read_text().splitlines()) <= 400, path.name
+
+
+def test_capped_methods_are_labelled_capped_in_the_curves():
+    kinds = convergence().assign(converged=20, n_splits=20)
+    kinds.loc[kinds["method"] == "em", "converged"] = 2
+    grid = np.array([1, 2, 4])
+    table = pd.DataFrame(
+        [(d, m, n, 0.1, 0.2, 0.3) for d in STUDY["main"]["datasets"] for m in ("em", "lbfgs")
+         for n in grid],
+        columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
+    )  # fmt: skip
+    fig, _, caption = figures.suboptimality(table, kinds, STUDY)
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert any(label.endswith("(capped)") for label in labels)
+    assert sum(label.endswith("(capped)") for label in labels) == 1
+    assert "A method labelled capped met its stopping rule on fewer than 95 %" in caption
+    _, _, plain = figures.suboptimality(table, kinds.assign(converged=20), STUDY)
+    assert "labelled capped" not in plain

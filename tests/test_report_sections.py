@@ -77,9 +77,10 @@ def ablation(em_correct, bp_correct, loss=1.0986, low_row=None) -> pd.DataFrame:
             lines.append({"row": f"{model}-corrected", "name": f"{model} corrected",
                           "model": model, "removed": "all", "protocol": protocol, "split": split,
                           "n_correct": n, "n_test": 30, "n_train": 120,
-                          "train_cross_entropy": loss})  # fmt: skip
+                          "train_cross_entropy": loss, "train_correct": 100})  # fmt: skip
     if low_row:
-        lines.append({**lines[1], "row": low_row, "name": "a bad row", "n_correct": 1})
+        lines.append({**lines[1], "row": low_row, "name": "a bad row", "n_correct": 1,
+                      "train_correct": 3})  # fmt: skip
     return pd.DataFrame(lines)
 
 
@@ -97,6 +98,8 @@ def test_below_chance_rows_are_explained_only_when_training_stalled():
     stalled = replication.below_chance(ablation([28] * 3, [24] * 3, low_row="em-x"))
     assert len(stalled) == 1 and "falls below chance (one class in three) on 1 of" in stalled[0]
     assert "training stalled at a near-uniform prediction" in stalled[0]
+    assert "it classifies 3 of its 120 training examples correctly" in stalled[0]
+    assert "against the labels on the training rows as on the test rows" in stalled[0]
     trained = replication.below_chance(ablation([28] * 3, [24] * 3, loss=0.3, low_row="em-x"))
     assert "stalled" not in trained[0] and "0.3000" in trained[0]
     assert replication.below_chance(ablation([28] * 3, [24] * 3)) == []

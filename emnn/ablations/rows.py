@@ -83,6 +83,7 @@ class RowResult:
     # Mean cross-entropy of the training rows after the last iteration or epoch, under the
     # row's own predictor: log(3) is the uniform prediction of Iris's three classes.
     train_cross_entropy: float
+    train_correct: int  # training rows the final network classifies right
 
     @property
     def accuracy(self) -> float:
@@ -120,7 +121,12 @@ def run_original(row: AblationRow | str) -> RowResult:
     row = ablation_row(row) if isinstance(row, str) else row
     net = fit_row(row, X[train], y[train])
     return RowResult(
-        row.key, net.n_correct(X[test], y[test]), len(test), len(train), final_loss(net)
+        row.key,
+        net.n_correct(X[test], y[test]),
+        len(test),
+        len(train),
+        final_loss(net),
+        net.n_correct(X[train], y[train]),
     )
 
 
@@ -140,7 +146,12 @@ def run_paired(row: AblationRow | str, X, y, train, test, seed) -> RowResult:
     train = np.asarray(train)[training_order(seed, len(train))]
     net = fit_row(row, X[train], y[train], init=seed)
     return RowResult(
-        row.key, net.n_correct(X[test], y[test]), len(test), len(train), final_loss(net)
+        row.key,
+        net.n_correct(X[test], y[test]),
+        len(test),
+        len(train),
+        final_loss(net),
+        net.n_correct(X[train], y[train]),
     )
 
 

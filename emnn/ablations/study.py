@@ -28,7 +28,8 @@ ROW_COLUMNS = ["row", "name", "model", "removed"]
 
 def outcome(result) -> dict:
     return {"n_correct": result.n_correct, "n_test": result.n_test, "n_train": result.n_train,
-            "train_cross_entropy": result.train_cross_entropy}  # fmt: skip
+            "train_cross_entropy": result.train_cross_entropy,
+            "train_correct": result.train_correct}  # fmt: skip
 
 
 def ablation_table(spec: dict) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def inputs(name: str, study: dict | None = None) -> list[str]:
     if name.startswith("learning-"):
         return [f"{TABLES}/curves.csv", f"{TABLES}/convergence.csv"]
     return {
-        "suboptimality": [f"{TABLES}/suboptimality.csv"],
+        "suboptimality": [f"{TABLES}/suboptimality.csv", f"{TABLES}/convergence.csv"],
         "cross-scoring": [f"{TABLES}/cross.csv", f"{TABLES}/main.csv"],
         "paired-accuracy": [f"{TABLES}/runs.csv"],
         "sweep-accuracy": [f"{TABLES}/sweep.csv"],

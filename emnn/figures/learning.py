@@ -44,6 +44,23 @@ def _objectives(convergence: pd.DataFrame, dataset: str) -> dict:
     return dict(zip(rows["method"], rows["objective"], strict=True))
 
 
+# A method that met its stopping rule on fewer than this share of its runs is labelled
+# capped (as the paper's tables mark it): its curve ends where its cap stopped it.
+CONVERGED_SHARE = 0.95
+CAPPED_NOTE = (
+    " A method labelled capped met its stopping rule on fewer than 95 % of the splits: its "
+    "curve ends where the cap stopped its runs, short of the optimum."
+)
+
+
+def _capped(convergence: pd.DataFrame, dataset: str | None = None) -> set[str]:
+    if "converged" not in convergence:
+        return set()
+    rows = convergence if dataset is None else convergence[convergence["dataset"] == dataset]
+    totals = rows.groupby("method")[["converged", "n_splits"]].sum()
+    return {m for m, r in totals.iterrows() if r["converged"] < CONVERGED_SHARE * r["n_splits"]}
+
+
 def _n_splits(table: pd.DataFrame, dataset: str) -> int | None:
     """The number of splits behind a dataset's rows, if the table says and they agree."""
     if "n_splits" not in table:
@@ -66,6 +83,7 @@ def _final_only(curves: pd.DataFrame) -> set:
 
 
 def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict, dataset: str):
+    capped = _capped(convergence, dataset)
     colors = _colors(study)
     kinds = _objectives(convergence, dataset)
     shown = curves[curves["dataset"] == dataset]
@@ -92,7 +110,8 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
                     continue
                 x = line["iteration"].to_numpy()
                 axis.plot(x, scale * line["median"], color=colors[method], lw=1.4,
-                          label=_drawn(_label(study, method)))  # fmt: skip
+                          label=_drawn(_label(study, method)
+                                       + (" (capped)" if method in capped else "")))  # fmt: skip
                 axis.fill_between(
                     x, scale * line["q25"], scale * line["q75"], color=colors[method],
                     alpha=0.2, lw=0,
@@ -139,6 +158,8 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
             f"{'its' if one else 'their'} final values are in [#tab-main-accuracy] and "
             f"[#tab-convergence]."
         )
+    if capped & set(study["main"]["methods"]):
+        caption += CAPPED_NOTE
     return fig, title, caption
 
 
@@ -149,7 +170,8 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
 REACHED = 1e-10
 
 
-def suboptimality(table: pd.DataFrame, study: dict):
+def suboptimality(table: pd.DataFrame, convergence: pd.DataFrame, study: dict):
+    capped = _capped(convergence)
     colors = _colors(study)
     datasets = study["main"]["datasets"]
     rows, columns = _grid(len(datasets))
@@ -167,7 +189,7 @@ def suboptimality(table: pd.DataFrame, study: dict):
             x = line["n_estep"].to_numpy()
             (handles[method],) = axis.plot(
                 x, np.maximum(line["median"], floor), color=colors[method], lw=1.4,
-                label=_drawn(_label(study, method)),
+                label=_drawn(_label(study, method) + (" (capped)" if method in capped else "")),
             )  # fmt: skip
             axis.fill_between(
                 x, np.maximum(line["q25"], floor), np.maximum(line["q75"], floor),
@@ -206,6 +228,6 @@ def suboptimality(table: pd.DataFrame, study: dict):
         "included). A run that stopped keeps its final value. A gap at or below "
         f"{_math(floor)}, 0 included (the run that found $\\ell^*$), is drawn on the dotted "
         "line that says the run reached the reference: smaller gaps are not told apart, and "
-        "nothing is drawn below that line."
+        "nothing is drawn below that line." + (CAPPED_NOTE if capped else "")
     )
     return fig, title, caption

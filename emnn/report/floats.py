@@ -209,6 +209,7 @@ def convergence(convergence: dict) -> dict:
         grouped(convergence["rows"], cells),
         header_groups=groups,
         size="footnotesize",
+        long=True,  # 30 rows and more: it may break across pages, never overflow one
     )
 
 
@@ -258,9 +259,13 @@ def sweep(rows: list[dict]) -> dict:
         column("Accuracy (%)", "r"),
         column("95 % CI", "r"),
         column("Log-loss", "r"),
-        column("Iterations", "r"),
+        column("Mean iterations", "r"),
     ]
-    caption = "Sweep over the number of hidden units: mean ± SD over splits and corrected 95 % CI."
+    caption = (
+        "Sweep over the number of hidden units on the main study's splits: mean ± SD over "
+        "splits and corrected 95 % CI, and the mean number of iterations (epochs for "
+        "back-propagation)."
+    )
     return table("tab-sweep", caption, columns, [list(map(cells, rows))], size="footnotesize")
 
 

@@ -288,7 +288,7 @@ def claim_ecm_better(runs: pd.DataFrame, table: pd.DataFrame, datasets, irls_rat
 
 
 SENSES = {
-    "monotone": "monotonicity",
+    "monotone": "monotonicity (the other fell in at least one run, ECM in none)",
     "objective": "final objective where the runs stopped",
     "accuracy": "test accuracy over converged runs",
     "log_loss": "test log-loss over converged runs",

@@ -38,6 +38,10 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
             "anchor": f"tab-primary-{number}",
             "question": contrast["question"],
             "why": contrast.get("why", ""),
+            # How the abstract and the conclusion name the contrast (paper markup).
+            "subject": contrast.get("subject")
+            or f"{literal(labels.get(contrast['method'], contrast['method']))} against "
+            f"{literal(labels.get(contrast['baseline'], contrast['baseline']))}",
             "method": labels.get(contrast["method"], contrast["method"]),
             "baseline": labels.get(contrast["baseline"], contrast["baseline"]),
             "rows": rows,
@@ -52,7 +56,7 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
         "contrasts": contrasts,
         "margins": join([margin_text(m, margins[m]) for m in primary.METRICS]),
         "rationale": margins.get("rationale", ""),
-        "alpha": num(spec["alpha"], "p"),
+        "alpha": f"{spec['alpha']:g}",
         "family_size": int(table["family_size"].max()),
     }
 
@@ -68,11 +72,11 @@ def compact_sentence(rows: list[dict]) -> str:
     equivalent = sum(r["verdict"] == primary.EQUIVALENT for r in rows)
     rest = len(rows) - equivalent - sum(r["verdict"] in named for r in rows)
     counts = (
-        f"equivalent within the margins in {equivalent} and undecided in {rest} of its "
+        f"equivalent within the margins in {equivalent} and undecided in {rest} of "
         f"{len(rows)} tests"
     )
     if not named:
-        return f"neither better nor worse in any test, {counts}"
+        return f"{counts}, better or worse in none"
     return f"{join(list(named.values()))}, {counts}"
 
 

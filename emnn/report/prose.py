@@ -10,7 +10,6 @@ from __future__ import annotations
 from .. import provenance
 from .formats import sci, tex_escape
 from .inputs import rows_by
-from .markup import literal
 
 MODELS = {
     "em": "stochastic binary hidden units, trained by exact EM",
@@ -125,8 +124,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     primary = values.get("primary")
     if primary:
         for c in primary["contrasts"]:
-            out.append(f"{c['question'][0].upper()}{c['question'][1:]}: "
-                       f"{literal(c['method'])} against {literal(c['baseline'])} "
+            out.append(f"{c['question'][0].upper()}{c['question'][1:]}: {c['subject']} "
                        f"is {c['compact']}.")  # fmt: skip
     n = len(main["datasets"])
     out.append(

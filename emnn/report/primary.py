@@ -38,10 +38,9 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
             "anchor": f"tab-primary-{number}",
             "question": contrast["question"],
             "why": contrast.get("why", ""),
-            # How the abstract and the conclusion name the contrast (paper markup).
-            "subject": contrast.get("subject")
-            or f"{literal(labels.get(contrast['method'], contrast['method']))} against "
-            f"{literal(labels.get(contrast['baseline'], contrast['baseline']))}",
+            # How the abstract, the introduction and the conclusion name the contrast.
+            "subject": f"{literal(labels.get(contrast['method'], contrast['method']))} "
+            f"against {literal(labels.get(contrast['baseline'], contrast['baseline']))}",
             "method": labels.get(contrast["method"], contrast["method"]),
             "baseline": labels.get(contrast["baseline"], contrast["baseline"]),
             "rows": rows,

@@ -343,23 +343,20 @@ def blow_ups(runs: pd.DataFrame, names_of: dict) -> str | None:
     sane = runs[(runs["largest_weight"] <= BLOWN_UP_WEIGHT) & runs["converged"].map(is_true)]
     parts = []
     for method, group in blown.groupby("method", sort=False):
-        total = int((runs["method"] == method).sum())
-        where = names(sorted(set(group["dataset"])))
-        parts.append(
-            f"{count_text(len(group), total)} of {names_of.get(method, method)} on {where}"
-        )
+        datasets = sorted(set(group["dataset"]))
+        total = int(((runs["method"] == method) & runs["dataset"].isin(datasets)).sum())
+        label = names_of.get(method, method)
+        parts.append(f"{count_text(len(group), total)} of {label} on {names(datasets)}")
     loglik = (blown["train_objective"] + blown["final_penalty"]) / blown["n_train"]
     accuracy = 100 * blown["test_accuracy"]
+    weight = blown["largest_weight"]
+    bound = (f"(at most {number(sane['largest_weight'].max(), 'gap')} in every converged run), "
+             if not sane.empty else "")  # fmt: skip
     return (
-        f"The largest falls are numerical blow-ups of the unguarded Newton step, not a "
-        f"property of the likelihood: in {series(parts)}, the largest weight ends between "
-        f"{blown['largest_weight'].min():.2g} and {blown['largest_weight'].max():.2g} "
-        + (
-            f"(at most {sane['largest_weight'].max():.3g} in every converged run), "
-            if not sane.empty
-            else ""
-        )
-        + f"the log-likelihood per training example between {loglik.min():.3g} and "
-        f"{loglik.max():.3g}, and the test accuracy between "
+        "The largest falls are the unguarded Newton step blowing the weights up: in "
+        f"{series(parts)}, the largest weight ends between "
+        f"{number(weight.min(), 'gap')} and {number(weight.max(), 'gap')} {bound}the "
+        f"log-likelihood per training example between {number(loglik.min(), 'gap', '−')} and "
+        f"{number(loglik.max(), 'gap', '−')}, and the test accuracy between "
         f"{accuracy.min():.2f} % and {accuracy.max():.2f} %."
     )

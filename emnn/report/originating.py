@@ -69,10 +69,11 @@ def speed(config: dict, plan: dict, convergence: pd.DataFrame) -> str | None:
     fast = [m for m in em if m not in slow]
     parts = []
     if slow:
-        parts.append("True of " + join([
-            f"{literal(labels[m])}, whose rule was met in {int(totals.loc[m, 'converged'])} of "
-            f"{int(totals.loc[m, 'n'])} runs within the cap" for m in slow
-        ]))  # fmt: skip
+        met = join([f"{int(totals.loc[m, 'converged'])} of {int(totals.loc[m, 'n'])}"
+                    for m in slow])  # fmt: skip
+        verb = "rule was" if len(slow) == 1 else "rules were"
+        parts.append(f"True of {join([literal(labels[m]) for m in slow])}, whose {verb} met in "
+                     f"{met} runs within the cap")  # fmt: skip
     if fast:
         quick = join([f"{literal(labels[m])}, which met its rule in every run in a median of "
                       f"{median_range(m)} iterations per dataset" for m in fast])  # fmt: skip

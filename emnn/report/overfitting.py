@@ -61,16 +61,14 @@ def overfitting_sentences(runs, summary, plan: dict, methods: list[str]) -> list
     capped = {m for m in means.index
               if m in on_top.index and float(on_top.loc[m, "converged_rate"]) < 0.95}  # fmt: skip
     steps = join([
-        f"{literal(labels.get(m, m))}{' (capped)' if m in capped else ''} "
+        f"{literal(labels.get(m, m))}{', capped,' if m in capped else ''} "
         f"{number(r.train_objective / r.n_train, 'objective', minus='−')} and "
         f"{number(r.test_log_loss, 'log_loss')}"
         for m, r in means.iterrows()
     ])  # fmt: skip
     second = (
         f"On {literal(top['dataset'])}, in order of the mean training objective per example "
-        f"reached, the mean objective and test log-loss are: {steps}"
-        + (" (capped: most of its runs stopped at the cap, short of the optimum)" if capped else "")
-        + "."
+        f"reached, the mean objective and test log-loss are: {steps}."
     )
     extra = []
     main = summary[summary["dataset"] == top["dataset"]]

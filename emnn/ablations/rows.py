@@ -120,18 +120,15 @@ def run_original(row: AblationRow | str) -> RowResult:
     train, test = original_split_order()
     row = ablation_row(row) if isinstance(row, str) else row
     net = fit_row(row, X[train], y[train])
+    return outcome(row, net, X, y, train, test)
+
+
+def outcome(row: AblationRow, net, X, y, train, test) -> RowResult:
+    """A trained row's test and training results, and its final training loss."""
     return RowResult(
-        row.key,
-        net.n_correct(X[test], y[test]),
-        len(test),
-        len(train),
-        final_loss(net),
-        net.n_correct(X[train], y[train]),
-    )
-
-
-def final_loss(net) -> float:
-    return float(net.history_["cross_entropy"][-1])
+        row.key, net.n_correct(X[test], y[test]), len(test), len(train),
+        float(net.history_["cross_entropy"][-1]), net.n_correct(X[train], y[train]),
+    )  # fmt: skip
 
 
 def run_paired(row: AblationRow | str, X, y, train, test, seed) -> RowResult:
@@ -145,14 +142,7 @@ def run_paired(row: AblationRow | str, X, y, train, test, seed) -> RowResult:
     X, y = np.asarray(X), np.asarray(y)
     train = np.asarray(train)[training_order(seed, len(train))]
     net = fit_row(row, X[train], y[train], init=seed)
-    return RowResult(
-        row.key,
-        net.n_correct(X[test], y[test]),
-        len(test),
-        len(train),
-        final_loss(net),
-        net.n_correct(X[train], y[train]),
-    )
+    return outcome(row, net, X, y, train, test)
 
 
 def init_distribution(n_draws=200, root=0, row="em-bug-compatible") -> np.ndarray:

@@ -26,7 +26,7 @@ DISTRIBUTION_ROWS = ("em-bug-compatible", "backprop-bug-compatible")
 ROW_COLUMNS = ["row", "name", "model", "removed"]
 
 
-def outcome(result) -> dict:
+def row_columns(result) -> dict:
     return {"n_correct": result.n_correct, "n_test": result.n_test, "n_train": result.n_train,
             "train_cross_entropy": result.train_cross_entropy,
             "train_correct": result.train_correct}  # fmt: skip
@@ -45,11 +45,11 @@ def ablation_table(spec: dict) -> pd.DataFrame:
     for row in ABLATION_ROWS:
         about = {"row": row.key, "name": row.name, "model": row.model, "removed": row.removed}
         result = run_original(row)
-        lines.append({**about, "protocol": "original", "split": 0, **outcome(result)})
+        lines.append({**about, "protocol": "original", "split": 0, **row_columns(result)})
         for k, (train, test) in enumerate(pairs):
             seed = job_seeds(root, dataset.name, k)["init"]["seed"]
             result = run_paired(row, dataset.X, dataset.y, train, test, seed)
-            lines.append({**about, "protocol": "paired", "split": k, **outcome(result)})
+            lines.append({**about, "protocol": "paired", "split": k, **row_columns(result)})
     table = pd.DataFrame(lines)
     table["removed"] = table["removed"].fillna("none")
     return table

@@ -225,14 +225,11 @@ def below_chance(ablation: pd.DataFrame) -> list[str]:
                 f"{int(worst['n_train'])} training examples correctly"
             )
         if abs(loss - uniform) < STALLED:
-            sentence += (
-                ": training stalled at a near-uniform prediction, and the small differences "
-                "between its class probabilities decide the labels"
-                + (
-                    ", against the labels on the training rows as on the test rows"
-                    if worst.get("train_correct", worst["n_train"]) < worst["n_train"] / 3
-                    else ""
-                )
+            sentence += ": training stalled at a near-uniform prediction" + (
+                " whose small differences between classes point to wrong labels, on the "
+                "training rows as on the test rows"
+                if worst.get("train_correct", worst["n_train"]) < worst["n_train"] / 3
+                else ""
             )
         out.append(sentence + ".")
     return out

@@ -247,3 +247,27 @@ def optima_sentence(runs: pd.DataFrame, datasets: dict, direct: str, em: str,
         f"{DIFFERENT_OPTIMA:g} nats per example below and above {labels.get(em, em)} on "
         f"{join(parts)} respectively; on the other splits they end within that distance."
     )
+
+
+def converged_speed(convergence: pd.DataFrame, fast: str, slow: str, labels: dict) -> str | None:
+    """E-steps of two trainers of one objective where both met their stopping rule on every
+    split of a dataset: the ratio of their median E-steps per run, over those datasets."""
+    rows = convergence.set_index(["dataset", "method"])
+    ratios = []
+    for dataset in dict.fromkeys(convergence["dataset"]):
+        if (dataset, fast) not in rows.index or (dataset, slow) not in rows.index:
+            continue
+        a, b = rows.loc[(dataset, fast)], rows.loc[(dataset, slow)]
+        if a["converged"] == a["n_splits"] and b["converged"] == b["n_splits"]:
+            ratios.append(float(b["n_estep_median"]) / float(a["n_estep_median"]))
+    if not ratios:
+        return None
+    values = np.array(ratios)
+    first, second = labels.get(fast, fast), labels.get(slow, slow)
+    if np.median(values) < 1:
+        values, first, second = 1 / values, second, first
+    return (
+        f"Where both meet their stopping rule on every split ({len(ratios)} of "
+        f"{convergence['dataset'].nunique()} datasets), {first} spends {fewer(values, '.1f')} "
+        f"E-steps than {second} (median per run)."
+    )

@@ -305,8 +305,8 @@ def test_the_abstract_gives_the_primary_verdicts_first_in_few_words(study):
     compact = markup.plain(shown["contrasts"][0]["compact"])
     assert abstract.startswith("The model: ") and compact in abstract
     found = narrative.findings(config, data["plan"], data["tables"])
-    if found["catch_up"]:
-        assert markup.plain(found["catch_up"]) in abstract
+    if found["converged_speed"]:
+        assert markup.plain(found["converged_speed"]) in abstract
     assert "Replication: from 4 other random initializations" in abstract
     assert len(abstract.split()) <= ABSTRACT_WORDS
 

@@ -100,7 +100,7 @@ def test_below_chance_rows_are_explained_only_when_training_stalled():
     assert len(stalled) == 1 and "falls below chance (one class in three) on 1 of" in stalled[0]
     assert "training stalled at a near-uniform prediction" in stalled[0]
     assert "it classifies 3 of its 120 training examples correctly" in stalled[0]
-    assert "against the labels on the training rows as on the test rows" in stalled[0]
+    assert "point to wrong labels, on the training rows as on the test rows" in stalled[0]
     trained = replication.below_chance(ablation([28] * 3, [24] * 3, loss=0.3, low_row="em-x"))
     assert "stalled" not in trained[0] and "0.3000" in trained[0]
     assert replication.below_chance(ablation([28] * 3, [24] * 3)) == []
@@ -144,3 +144,15 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
     assert "test accuracy between 10.00 % and 10.00 %" in sentence
     assert blow_ups(runs[runs["largest_weight"] < 1e6], {}) is None
     assert blow_ups(runs.drop(columns="largest_weight"), {}) is None
+
+
+def test_tuning_is_said_only_when_one_side_of_a_contrast_is_tuned():
+    from emnn.report.primary import tuning
+
+    config = {"methods": {"em": {}, "sgd": {"grid": {"learning_rate": [0.1]}},
+                          "sk": {"grid": {"l2": [1.0]}}}}  # fmt: skip
+    labels = {"em": "EM", "sgd": "SGD"}
+    said = tuning(config, labels, "em", "sgd")
+    assert said.startswith("Only SGD has a setting chosen by inner cross-validation")
+    assert "EM runs at the configured settings" in said
+    assert tuning(config, labels, "sgd", "sk") == "" and tuning(config, labels, "em", "em") == ""

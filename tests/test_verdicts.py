@@ -203,3 +203,20 @@ def test_the_optima_sentence_counts_splits_where_two_converged_trainers_part():
     assert sentence.startswith("L and E both meet their stopping rules, yet not at one optimum")
     assert "L ends more than 0.0001 nats per example below and above E" in sentence
     assert "1 and 1 of 4 splits of iris" in sentence
+
+
+def test_converged_speed_compares_only_datasets_where_both_always_converged():
+    table = pd.DataFrame({
+        "dataset": ["a", "a", "b", "b", "c", "c"],
+        "method": ["lbfgs", "em", "lbfgs", "em", "lbfgs", "em"],
+        "converged": [20, 20, 20, 20, 20, 3],
+        "n_splits": [20] * 6,
+        "n_estep_median": [100, 250, 100, 400, 100, 1000],
+    })  # fmt: skip
+    sentence = verdicts.converged_speed(table, "lbfgs", "em", LABELS)
+    # c is left out: EM converged on 3 of its 20 splits there.
+    assert sentence == (
+        "Where both meet their stopping rule on every split (2 of 3 datasets), L-BFGS spends "
+        "2.5× to 4.0× fewer E-steps than EM (median per run)."
+    )
+    assert verdicts.converged_speed(table[table.dataset == "c"], "lbfgs", "em", LABELS) is None

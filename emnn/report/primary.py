@@ -47,6 +47,7 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
             "sentence": verdict_sentence(rows),
             "compact": compact_sentence(rows),
             "left_out": int(sum(r["n_left_out"] for r in rows)) // len(primary.METRICS),
+            "tuning": tuning(config, labels, contrast["method"], contrast["baseline"]),
         })  # fmt: skip
     margins = spec["margins"]
     penalties = {config["methods"][m]["params"].get("l2") for m in plan["main"]["methods"]}
@@ -58,6 +59,21 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
         "alpha": f"{spec['alpha']:g}",
         "family_size": int(table["family_size"].max()),
     }
+
+
+def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
+    """Say so when only one side of a contrast has settings chosen by inner CV."""
+    tuned = [m for m in (method, baseline) if config["methods"][m].get("grid")]
+    if len(tuned) != 1:
+        return ""
+    (one,) = tuned
+    other = baseline if one == method else method
+    keys = join([literal(k) for k in config["methods"][one]["grid"]])
+    return (
+        f"Only {literal(labels.get(one, one))} has a setting chosen by inner cross-validation "
+        f"({keys}); {literal(labels.get(other, other))} runs at the configured settings, so "
+        "the contrast compares the two as each is practised."
+    )
 
 
 def compact_sentence(rows: list[dict]) -> str:

@@ -135,7 +135,8 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
         f"{n} dataset{'s' if n != 1 else ''}."
     )
     found = values["narrative"]["findings"]
-    out += [found["catch_up"]] if found.get("catch_up") else []
+    # The speed of the converged trainers: the one against a capped EM stays in the text.
+    out += [found["converged_speed"]] if found.get("converged_speed") else []
     if values["results"].get("capped"):
         out.append(values["results"]["capped"])
     rep = values["replication"]

@@ -30,7 +30,7 @@ BODY = (
     ("models", "Models"),
     ("protocol", "Protocol"),
     ("results", "The algorithm question: reaching the optimum of one objective"),
-    ("model", "The model question, and EM against back-propagation"),
+    ("model", "Primary analysis: the model question, and EM against back-propagation"),
     ("scaling", "Wider networks by approximate E-steps"),
     ("replication", "Replication of the originating study"),
     ("moe", "Mixture of experts"),

@@ -255,9 +255,6 @@ def limitations(plan: dict, runs: pd.DataFrame, comparisons: pd.DataFrame) -> li
         f"examples to tell methods apart: on {literal(smallest['dataset'])}, one of the "
         f"{int(smallest['n_test'])} test examples moves the accuracy by "
         f"{100 / smallest['n_test']:.2f} points.",
-        "Back-propagation's learning rate is chosen by inner cross-validation from a short "
-        "grid; the protocol marks choices at the grid's edge. Wall-clock times depend on "
-        "the machine and are confined to the timing appendix.",
         "Runs that reach their cap are marked capped wherever they appear and enter no "
         "primary comparison; the convergence table says how many there are.",
         "Every method shares one fixed penalty rather than one chosen by inner "

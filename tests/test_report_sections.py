@@ -5,7 +5,8 @@ below-chance rows, each from a small table built here."""
 import numpy as np
 import pandas as pd
 
-from emnn import primary, replication
+from emnn import primary
+from emnn.report import replication_findings as replication
 from emnn.report.originating import speed, standardizing
 from emnn.report.overfitting import rank_agreement
 from emnn.report.primary import compact_sentence, verdict_sentence

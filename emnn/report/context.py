@@ -31,6 +31,7 @@ from .overfitting import overfitting_sentences
 from .primary import primary_context
 from .prose import abstract, self_citation
 from .protocol import protocol
+from .replication_findings import below_chance, reversal
 from .scaling import scaling_context
 from .sections import outline, texts
 from .setup_tables import common_code
@@ -102,6 +103,7 @@ def replication_context(tables: dict) -> dict:
     written; its computed sentences, which carry names from the data, are shown as typed."""
     shown = replication(tables["ablation"], tables["ablation_inits"])
     shown["sentences"] = [literal(sentence) for sentence in shown["sentences"]]
+    shown["findings"] = reversal(tables["ablation"]) + below_chance(tables["ablation"])
     shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
     return shown
 

@@ -74,9 +74,7 @@ def tables(values: dict) -> dict:
     if values["comparison"]:
         found.append(comparisons(values["comparison"]))
     if values["primary"]:
-        from .primary import primary_tables
-
-        found += primary_tables(values["primary"])
+        found += values["primary"]["tables"]
     if values["replication"]:
         found.append(replication(values["replication"]))
     if values["scaling"]:

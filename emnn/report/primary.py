@@ -51,7 +51,7 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
         })  # fmt: skip
     margins = spec["margins"]
     penalties = {config["methods"][m]["params"].get("l2") for m in plan["main"]["methods"]}
-    return {
+    shown = {
         "l2": penalties.pop() if len(penalties) == 1 else None,
         "contrasts": contrasts,
         "margins": join([margin_text(m, margins[m]) for m in primary.METRICS]),
@@ -59,6 +59,8 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
         "alpha": f"{spec['alpha']:g}",
         "family_size": int(table["family_size"].max()),
     }
+    shown["tables"] = primary_tables(shown)
+    return shown
 
 
 def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:

@@ -157,3 +157,20 @@ def test_tuning_is_said_only_when_one_side_of_a_contrast_is_tuned():
     assert said.startswith("Only SGD has a setting chosen by inner cross-validation")
     assert "EM runs at the configured settings" in said
     assert tuning(config, labels, "sgd", "sk") == "" and tuning(config, labels, "em", "em") == ""
+
+
+def test_the_latent_claim_is_answered_by_the_contrast_that_keeps_the_optimizer():
+    from emnn.report.originating import model_contrast
+
+    config = {"methods": {
+        "em": {"model": "em", "params": {}}, "sgd": {"model": "sgd", "params": {}},
+        "lb": {"model": "lbfgs", "params": {}},
+        "sk": {"model": "sklearn-mlp", "params": {"solver": "lbfgs"}},
+    }}  # fmt: skip
+    specs = [{"method": "em", "baseline": "sgd"}, {"method": "lb", "baseline": "sk"}]
+    plan = {"main": {"primary": {"contrasts": specs}}}
+    shown = {"contrasts": [{"number": 1}, {"number": 2}]}
+    assert model_contrast(config, plan, shown) == {"number": 2}
+    plan["main"]["primary"]["contrasts"] = specs[:1]
+    assert model_contrast(config, plan, {"contrasts": [{"number": 1}]}) is None
+    assert model_contrast(config, plan, None) is None

@@ -20,7 +20,7 @@ def family_verdict(
     comparisons: pd.DataFrame, methods: list[str], labels: dict, metric: str, who: str
 ) -> str | None:
     """One sentence for several methods against the baseline: how many of their comparisons
-    show no difference after Holm’s correction, and which differ, in whose favour."""
+    show no difference after Holm's correction, and which differ, in whose favour."""
     rows = comparisons[
         comparisons["method"].isin(methods)
         & (comparisons["metric"] == metric)
@@ -61,7 +61,7 @@ def family_verdicts(
     comparisons: pd.DataFrame, methods: list[str], labels: dict, who: str, metrics=METRIC_TEXT
 ) -> list[str]:
     """The family verdict of each metric, or one sentence for all of them when no
-    comparison of any differs after Holm’s correction."""
+    comparison of any differs after Holm's correction."""
     rows = comparisons[
         comparisons["method"].isin(methods)
         & comparisons["metric"].isin(list(metrics))

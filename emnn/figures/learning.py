@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..aggregate import CAPPED_TEXT, CONVERGED_SHARE
 from .style import (
     _colors,
     _count,
@@ -44,11 +45,9 @@ def _objectives(convergence: pd.DataFrame, dataset: str) -> dict:
     return dict(zip(rows["method"], rows["objective"], strict=True))
 
 
-# A method that met its stopping rule on fewer than this share of its runs is labelled
-# capped (as the paper's tables mark it): its curve ends where its cap stopped it.
-CONVERGED_SHARE = 0.95
+# A capped method (emnn.aggregate.CONVERGED_SHARE), labelled as the paper's tables mark it.
 CAPPED_NOTE = (
-    " A method labelled capped met its stopping rule on fewer than 95 % of the splits: its "
+    f" A method labelled capped met its stopping rule on {CAPPED_TEXT} of the splits: its "
     "curve ends where the cap stopped its runs, short of the optimum."
 )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from ..aggregate import CAPPED_TEXT
 from .formats import finite, number
 from .markup import literal
 
@@ -134,7 +135,7 @@ def summary(metric: dict, floors: list) -> dict:
     caption = (
         f"{metric['title']} on the test parts ({metric['better']} is better): mean ± SD "
         "over splits and corrected 95 % CI; Converged: runs that met their stopping rule, of "
-        "all splits. A method whose runs met it on fewer than 95 % of the splits is marked "
+        f"all splits. A method whose runs met it on {CAPPED_TEXT} of the splits is marked "
         "capped and set in italics: its values are where the cap stopped it, and it is never "
         "the bold best."
     )

@@ -9,6 +9,8 @@ from scipy import stats
 from ..verdicts import join
 from .formats import number
 from .markup import literal
+from .tables import capped as is_capped
+from .tables import own_width
 
 
 def rank_agreement(runs: pd.DataFrame, datasets: list[str], methods: list[str]) -> list[dict]:
@@ -37,8 +39,7 @@ def overfitting_sentences(runs, summary, plan: dict, methods: list[str]) -> list
     """Two sentences: the split counts per dataset, then the means on the dataset where
     the agreement is strongest, in order of the training objective reached."""
     datasets = plan["main"]["datasets"]
-    hidden = plan["n_hidden"]
-    own = runs[[hidden[m] == n for m, n in zip(runs["method"], runs["n_hidden"], strict=True)]]
+    own = own_width(runs, plan)
     rows = rank_agreement(own, datasets, methods)
     if not rows or not any(r["n_splits"] for r in rows):
         return []
@@ -58,8 +59,7 @@ def overfitting_sentences(runs, summary, plan: dict, methods: list[str]) -> list
         .sort_values("train_objective")
     )
     on_top = summary[summary["dataset"] == top["dataset"]].set_index("method")
-    capped = {m for m in means.index
-              if m in on_top.index and float(on_top.loc[m, "converged_rate"]) < 0.95}  # fmt: skip
+    capped = {m for m in means.index if m in on_top.index and is_capped(on_top.loc[m])}
     steps = join([
         f"{literal(labels.get(m, m))}{', capped,' if m in capped else ''} "
         f"{number(r.train_objective / r.n_train, 'objective', minus='−')} and "

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import primary
-from ..verdicts import join
+from ..verdicts import METRIC_TEXT, join
 from .floats import column, grouped, interval, num, table
 from .markup import literal
 
-METRIC_TEXT = {"accuracy": "test accuracy", "log_loss": "test log-loss"}
 KIND = {"accuracy": "diff_accuracy", "log_loss": "diff_log_loss"}
 
 

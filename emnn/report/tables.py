@@ -33,13 +33,17 @@ def headline_method(config: dict, main: dict) -> str | None:
 
 
 FLOOR_LABEL = "teacher network (floor)"
-# A method whose runs met their stopping rule on fewer than this share of the splits is
-# shown as capped: its numbers describe where the cap stopped it, not a result.
-CONVERGED_SHARE = 0.95
+CONVERGED_SHARE = aggregate.CONVERGED_SHARE
 
 
 def capped(row: dict) -> bool:
     return float(row["converged_rate"]) < CONVERGED_SHARE
+
+
+def own_width(runs: pd.DataFrame, plan: dict) -> pd.DataFrame:
+    """The runs of each method at its own number of hidden units (the main study's)."""
+    hidden = plan["n_hidden"]
+    return runs[[hidden[m] == n for m, n in zip(runs["method"], runs["n_hidden"], strict=True)]]
 
 
 OBJECTIVES = {
@@ -198,9 +202,7 @@ def fixed_gap(value: float) -> str:
 def optima(config: dict, plan: dict, tables: dict) -> str | None:
     """Where L-BFGS and the converged accelerated EM of the main study end, split by split."""
     main = plan["main"]
-    runs = tables["runs"]
-    runs = runs[[plan["n_hidden"][m] == n for m, n in zip(runs["method"], runs["n_hidden"],
-                                                          strict=True)]]  # fmt: skip
+    runs = own_width(tables["runs"], plan)
     model = {m: config["methods"][m] for m in main["methods"]}
     direct = [m for m in main["methods"] if model[m]["model"] == "lbfgs"]
     em = [

@@ -33,6 +33,12 @@ def by_model(config: dict, methods: list[str], *models: str) -> list[str]:
     return [m for m in methods if config["methods"][m]["model"] in models]
 
 
+def accelerated_em(config: dict, main: dict) -> list[str]:
+    """The main study's EM methods with an acceleration (SQUAREM)."""
+    return [m for m in by_model(config, main["methods"], "em")
+            if config["methods"][m]["params"].get("acceleration", "none") != "none"]  # fmt: skip
+
+
 def described(config: dict, datasets: list[str]) -> str:
     """The datasets by name, each bundled one with the citation of its source."""
     out = []
@@ -110,12 +116,8 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
         if config["methods"][m]["params"].get("acceleration", "none") == "none"
         and config["methods"][m]["params"].get("m_step", "newton") == "newton"
     ]
-    # Direct maximization first: the yardstick the conclusion quotes.
-    faster = by_model(config, main["methods"], "lbfgs") + [
-        m
-        for m in by_model(config, main["methods"], "em")
-        if config["methods"][m]["params"].get("acceleration", "none") != "none"
-    ]
+    direct, accelerated = by_model(config, main["methods"], "lbfgs"), accelerated_em(config, main)
+    faster = direct + accelerated  # direct maximization first: the yardstick quoted
     for slow in exact_em[:1]:
         for fast in faster:
             found["speed"].append(
@@ -134,8 +136,6 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
     found["catch_up"] = next((verdicts.catch_up_summary(tables["suboptimality"], fast, slow,
                                                         labels, main["datasets"], capped(slow))
                               for slow in exact_em[:1] for fast in faster[:1]), None)  # fmt: skip
-    accelerated = [m for m in faster if m not in by_model(config, main["methods"], "lbfgs")]
-    direct = by_model(config, main["methods"], "lbfgs")
     found["converged_speed"] = (
         verdicts.converged_speed(tables["convergence"], direct[0], accelerated[0], labels)
         if direct and accelerated
@@ -143,10 +143,7 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
     )
     found["convergence"] = verdicts.convergence_verdict(tables["convergence"], labels)
     # The verdicts name methods and datasets as typed.
-    shown = {k: literal(v) if isinstance(v, str) else None
-             for k, v in found.items()
-             if k in ("catch_up", "convergence", "converged_speed")}  # fmt: skip
-    shown |= {k: literal(v) for k, v in found.items() if isinstance(v, str)}
+    shown = {k: literal(v) if v else None for k, v in found.items() if not isinstance(v, list)}
     shown |= {k: [literal(v) for v in found[k] if v] for k in ("accuracy", "others", "speed")}
     return shown
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import aggregate, verdicts
 from ..layout import slug
+from ..narrative import accelerated_em, by_model
 from .formats import finite, fixed, number
 from .inputs import rows_by
 from .markup import literal
@@ -203,13 +204,7 @@ def optima(config: dict, plan: dict, tables: dict) -> str | None:
     """Where L-BFGS and the converged accelerated EM of the main study end, split by split."""
     main = plan["main"]
     runs = own_width(tables["runs"], plan)
-    model = {m: config["methods"][m] for m in main["methods"]}
-    direct = [m for m in main["methods"] if model[m]["model"] == "lbfgs"]
-    em = [
-        m
-        for m in main["methods"]
-        if model[m]["model"] == "em" and model[m]["params"].get("acceleration") == "squarem"
-    ]
+    direct, em = by_model(config, main["methods"], "lbfgs"), accelerated_em(config, main)
     if not direct or not em:
         return None
     labels = {m: literal(plan["labels"].get(m, m)) for m in (direct[0], em[0])}

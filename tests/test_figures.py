@@ -82,6 +82,15 @@ def test_learning_curves_never_put_two_objectives_on_one_axis():
     assert "never share an axis" in caption and title == "Learning curves on iris"
 
 
+def test_only_the_first_learning_curve_caption_explains_the_curves():
+    first, *others = STUDY["main"]["datasets"]
+    _, _, explained = figures.learning_curves(curves(), convergence(), STUDY, first)
+    for dataset in others:
+        _, _, caption = figures.learning_curves(curves(), convergence(), STUDY, dataset)
+        assert caption.startswith(f"As [#fig-learning-{first}], on {dataset}:")
+        assert "never share an axis" not in caption and len(caption) < len(explained) / 2
+
+
 def test_learning_curves_with_one_kind_of_trainer_have_one_row():
     exact_only = convergence()[lambda t: t["objective"] == "exact"]
     fig, _, _ = figures.learning_curves(curves(), exact_only, STUDY, "iris")

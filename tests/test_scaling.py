@@ -325,9 +325,13 @@ def test_the_units_sentence_says_when_the_variational_network_prunes_units():
     assert "variational EM used a median of 9 of 16 hidden units" in said
     assert "exact EM used 4 of 4 and variational EM 1 of 4" in said
     assert "over-pruning" in pruning_sentence(sweep_tables(pruned)["scaling"], ["d"], LABELS)
-    table = sweep_table(sweep_tables(pruned)["scaling"], sweep_tables(pruned)["scaling_best"],
-                        "d", LABELS)  # fmt: skip
+    summary, best = sweep_tables(pruned)["scaling"], sweep_tables(pruned)["scaling_best"]
+    table = sweep_table(summary, best, "d", LABELS, first="d")
     assert [row[-1] for row in table["groups"][0]] == ["2 / 2 / 2", "4 / 1 / 4", "– / 9 / 16"]
+    # Only the first dataset's caption explains the columns; the others point to it.
+    later = sweep_table(summary.assign(dataset="e"), best.assign(dataset="e"), "e", LABELS, "d")
+    assert "median number of hidden units" in table["caption"]
+    assert later["caption"] == "The sweep on e, as [#tab-scaling-d]."
     # Half the units or fewer at the widest m is pruning, even where exact EM used as many.
     half = sweep_tables(synthetic_runs(BASE, units={("approximate", 16): 8}))["scaling"]
     assert pruning_sentence(half, ["d"], LABELS).startswith("On d, variational EM switched")
@@ -550,7 +554,14 @@ def test_the_figures_draw_the_sweep_and_both_cost_panels():
     shown = [axis for axis in fig.axes if axis.get_visible()]
     assert (len(fig.axes), len(shown)) == (8, 6)
     assert [axis.get_title() for axis in shown if axis.get_title()] == ["a", "b", "c"]
-    assert sum(axis.get_xlabel() != "" for axis in shown) == 2  # the lowest of each column
+    assert sum(axis.get_xlabel() != "" for axis in shown) == 3  # each dataset's log-loss panel
+    plt.close(fig)
+    # A dataset swept to a smaller m gets its own x range: no empty stretch of axis.
+    short = three[(three["dataset"] != "c") | (three["n_hidden"] <= 4)]
+    fig, _, _ = figures.scaling.scaling_sweep(short, {**study, "scaling": {**SPEC, "datasets":
+                                              ["a", "b", "c"]}})  # fmt: skip
+    ends = [axis.get_xlim()[1] for axis in fig.axes if axis.get_visible()]
+    assert ends[-1] < 4 * 1.5 < ends[0] and ends[0] > summary["n_hidden"].max()
     plt.close(fig)
     cost = pd.DataFrame({"n_hidden": [2, 4], "n": 120, "e_step_seconds": [1e-4, 2e-4],
                          "m_step_seconds": [3e-4, 4e-4]})  # fmt: skip

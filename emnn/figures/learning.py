@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import CAPPED_TEXT, CONVERGED_SHARE
+from ..layout import slug
 from .style import (
     _colors,
     _count,
@@ -134,8 +135,13 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
     n_splits = _n_splits(convergence, dataset)
     over = f"the {_count(n_splits, 'split')}" if n_splits else "splits"
     title = f"Learning curves on {_text(dataset)}"
+    first = study["main"]["datasets"][0]
+    # The first dataset's caption says how to read the curves; the others point to it.
     caption = (
-        f"Each method's own training objective (penalized log-loss per training example, log "
+        f"As [#fig-learning-{slug(first)}], on {_text(dataset)}: median over {over}, band "
+        f"from the first to the third quartile."
+        if dataset != first
+        else f"Each method's own training objective (penalized log-loss per training example, log "
         f"scale) and test accuracy under its own predictor on {_text(dataset)}, against its "
         f"own iteration count (0, then logarithmic): median over {over}, band from the first "
         f"to the third quartile. Exact-likelihood trainers (top) minimize the exact loss of "
@@ -146,10 +152,12 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
         f"objectives are different quantities and never share an axis. A run that stopped "
         f"early keeps its final value."
     )
-    if left_out:
+    if left_out and dataset != first:
+        caption += f" Not drawn (final values only): {_listed(study, left_out)}."
+    elif left_out:
         one = len(left_out) == 1
         caption += (
-            f" {' and '.join(_text(_label(study, m)) for m in left_out)} "
+            f" {_listed(study, left_out)} "
             f"{'is' if one else 'are'} not drawn: {'its' if one else 'their'} runs record "
             f"their final values only, not values through training, so "
             f"{'it has' if one else 'they have'} no learning curve (a line through the final "
@@ -160,6 +168,10 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
     if capped & set(study["main"]["methods"]):
         caption += CAPPED_NOTE
     return fig, title, caption
+
+
+def _listed(study: dict, methods: list) -> str:
+    return " and ".join(_text(_label(study, m)) for m in methods)
 
 
 # Relative gaps at or below this are drawn on one line, "reached the reference": 0 (the run

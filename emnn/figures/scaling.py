@@ -33,7 +33,7 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
     blocks = -(-len(datasets) // columns)
     fig, axes = plt.subplots(
         2 * blocks, columns, figsize=(3.5 * columns, 1.0 + 3.8 * blocks), layout="constrained",
-        squeeze=False, sharex=True,
+        squeeze=False,
     )  # fmt: skip
     for empty in range(len(datasets), blocks * columns):
         block, column = divmod(empty, columns)
@@ -65,14 +65,17 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
                 _zoom(axis, 100 * values.to_numpy(dtype=float))
                 axis.set_title(_drawn(dataset))
             axis.set_ylabel(label)
+            # each dataset's own range of m (iris and wine stop at a smaller m than the
+            # others), so that no panel draws an empty stretch of axis
+            swept = sorted(shown["n_hidden"].dropna().astype(int).unique())
             axis.set_xscale("log", base=2)
-            axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(scaling["n_hidden"])))
+            axis.set_xlim(swept[0] * 2.0**-0.3, swept[-1] * 2.0**0.3)
+            axis.xaxis.set_major_locator(ticker.FixedLocator(swept))
             axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
             axis.xaxis.set_minor_locator(ticker.NullLocator())
-            axis.tick_params(axis="x", labelsize=7)
-            if row == len(ROWS) - 1 and k + columns >= len(datasets):  # lowest in its column
+            axis.tick_params(axis="x", labelsize=7, labelbottom=row == len(ROWS) - 1)
+            if row == len(ROWS) - 1:
                 axis.set_xlabel("hidden units $m$ (log scale)")
-                axis.xaxis.set_tick_params(labelbottom=True)
     labels = {role: _drawn(_label(study, scaling[role])) for role in roles}
     handles = [
         plt.Line2D([], [], color=colors[r], ls=STYLES[r][1], marker=STYLES[r][0], ms=4,

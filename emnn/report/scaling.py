@@ -47,9 +47,12 @@ SHORT = {"exact": "exact", "approximate": "approx.", "exact_lbfgs": "L-BFGS exac
          "approximate_lbfgs": "L-BFGS approx.", "baseline": "SGD"}  # fmt: skip
 
 
-def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels: dict) -> dict:
+def sweep_table(
+    summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels: dict, first: str
+) -> dict:
     """Means per m: the test log-loss of each role, how many runs converged and how many
-    hidden units they used (test accuracy is in the figure)."""
+    hidden units they used (test accuracy is in the figure). The first dataset's caption
+    says how to read the table; the others point to it."""
     shown = summary[summary["dataset"] == dataset]
     roles = [role for role in SHORT if role in labels]
     chosen = best[best["dataset"] == dataset]
@@ -76,16 +79,19 @@ def sweep_table(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, labels:
         rows.append(row)
     n_splits = int(shown["n_splits"].max())
     named = join([f"“{SHORT[r]}” {labels[r]}" for r in roles])
+    caption = (
+        f"The sweep on {literal(dataset)}: mean test log-loss over the first {n_splits} "
+        f"paired splits, in the columns {named}; how many runs of each met their "
+        "stopping rule, "
+        "and the median number of hidden units they used (switching the unit on moves "
+        f"some log-odds by {USED_UNIT_NATS:g} nats or more), in the same order. Bold: "
+        "each family's best $m$; italics: a mean with runs stopped at their cap."
+        if dataset == first
+        else f"The sweep on {literal(dataset)}, as [#tab-scaling-{slug(first)}]."
+    )
     return table(
         f"tab-scaling-{slug(dataset)}",
-        (
-            f"The sweep on {literal(dataset)}: mean test log-loss over the first {n_splits} "
-            f"paired splits, in the columns {named}; how many runs of each met their "
-            "stopping rule, "
-            "and the median number of hidden units they used (switching the unit on moves "
-            f"some log-odds by {USED_UNIT_NATS:g} nats or more), in the same order. Bold: "
-            "each family's best $m$; italics: a mean with runs stopped at their cap."
-        ),
+        caption,
         [column("$m$", "r")]
         + [column(SHORT[r], "r") for r in roles]
         + [column("converged", "r"), column("units used", "r")],
@@ -221,7 +227,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
             }
             for k, dataset in enumerate(datasets)
         ],
-        "tables": [sweep_table(summary, best, d, labels) for d in datasets]
+        "tables": [sweep_table(summary, best, d, labels, datasets[0]) for d in datasets]
         + [comparison_table(comparisons, best, datasets)],
         "figures": FIGURES,
     }

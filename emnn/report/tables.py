@@ -12,7 +12,7 @@ import pandas as pd
 from .. import aggregate, verdicts
 from ..layout import slug
 from ..narrative import accelerated_em, by_model
-from .formats import finite, fixed, number
+from .formats import finite, number
 from .inputs import rows_by
 from .markup import literal
 from .prose import stopping_rule
@@ -147,7 +147,7 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
         "plateau": plateau_gap(plan, tables["convergence"]),
         "floors": [r["dataset"] for r in floors],
         "convergence": convergence(config, plan, tables, records_of),
-        "cross": cross(plan, tables["cross"], headline_method(config, main)),
+        "cross": cross(plan, tables["cross"]),
         "sweep_rows": sweep_rows,
         "learning": [f"learning-{slug(d)}" for d in main["datasets"]],
     }
@@ -284,13 +284,12 @@ CROSS_VALUES = (
 )
 
 
-def cross(plan: dict, table: pd.DataFrame, em: str | None) -> dict:
-    """Each main method's weights under both predictors (cross.csv), and what that says
-    of the baseline's weights as stochastic-unit networks and of the headline EM method's
-    as deterministic networks."""
+def cross(plan: dict, table: pd.DataFrame) -> dict:
+    """Each main method's weights under both predictors (cross.csv); the Discussion says
+    what they show across datasets (emnn.narrative.cross_discussion)."""
     main, labels = plan["main"], plan["labels"]
     found = rows_by(table, ["dataset", "method", "predictor"])
-    rows, sentences = [], []
+    rows = []
     for dataset in main["datasets"]:
         group = [m for m in main["methods"] if (dataset, m, "exact") in found]
         for k, method in enumerate(group):
@@ -314,21 +313,7 @@ def cross(plan: dict, table: pd.DataFrame, em: str | None) -> dict:
                     ],
                 }
             )
-        parts = []
-        for method, own, other, as_other in (
-            (main.get("baseline"), "mean-field", "exact", "stochastic-unit networks"),
-            (em, "exact", "mean-field", "deterministic networks"),
-        ):
-            a, b = found.get((dataset, method, other)), found.get((dataset, method, own))
-            if method and a and b and a["trained_for"] == own:
-                parts.append(
-                    f"{literal(labels.get(method, method))}'s weights have a test log-loss of "
-                    f"{fixed(a['test_log_loss_mean'])} as {as_other} "
-                    f"({fixed(b['test_log_loss_mean'])} under their own predictor)"
-                )
-        if parts:
-            sentences.append(f"On {literal(dataset)}, " + "; ".join(parts) + ".")
-    return {"rows": rows, "sentences": sentences}
+    return {"rows": rows}
 
 
 TESTS = {"corrected t": "corrected t", "sign": "sign test"}

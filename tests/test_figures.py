@@ -89,6 +89,11 @@ def test_only_the_first_learning_curve_caption_explains_the_curves():
         _, _, caption = figures.learning_curves(curves(), convergence(), STUDY, dataset)
         assert caption.startswith(f"As [#fig-learning-{first}], on {dataset}:")
         assert "never share an axis" not in caption and len(caption) < len(explained) / 2
+    # A capped method: the note that explains the label once, in the first caption.
+    capped = convergence().assign(converged=20, n_splits=20)
+    capped.loc[capped["method"] == "em", "converged"] = 2
+    said = [figures.learning_curves(curves(), capped, STUDY, d)[2] for d in (first, *others)]
+    assert ["labelled capped" in caption for caption in said] == [True] + [False] * len(others)
 
 
 def test_learning_curves_with_one_kind_of_trainer_have_one_row():

@@ -165,7 +165,9 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
             f"{'its' if one else 'their'} final values are in [#tab-main-accuracy] and "
             f"[#tab-convergence]."
         )
-    if capped & set(study["main"]["methods"]):
+    configured = set(study["main"]["methods"])
+    # the note once, in the first caption that needs it
+    if capped & configured and (dataset == first or not _capped(convergence, first) & configured):
         caption += CAPPED_NOTE
     return fig, title, caption
 

@@ -6,7 +6,7 @@
 Run from the repository's top directory: Snakemake finds this file, and its
 default profile in profiles/default, by itself. The rules live in
 workflow/rules/, one file per stage. Every rule's action is one `emnn` command;
-what runs, with which settings and which code, comes from emnn.workflow.Plan.
+what runs, with which settings and which code, comes from emnn.plan.Plan.
 Each rule names its conda environment (workflow/envs/emnn.yaml, the same as
 environment.yml), so `--sdm conda` works on a cluster; in the README's venv the
 rules simply run in that venv.
@@ -26,11 +26,11 @@ os.environ.update(
     PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]),
 )
 
-from emnn import provenance  # noqa: E402
-from emnn.cluster import check_status_command  # noqa: E402
-from emnn.config import validate  # noqa: E402
-from emnn.errors import StudyError  # noqa: E402
-from emnn.workflow import Plan  # noqa: E402
+from emnn.core import provenance  # noqa: E402
+from emnn.study.cluster import check_status_command  # noqa: E402
+from emnn.study.config import validate  # noqa: E402
+from emnn.core.errors import StudyError  # noqa: E402
+from emnn.plan import Plan  # noqa: E402
 
 
 configfile: "config/config.yaml"

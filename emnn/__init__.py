@@ -2,14 +2,14 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._lazy import lazy_exports
+from .core.lazy import lazy_exports
 
 try:
     __version__ = version("emnn")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-# Public names, imported on first use: `import emnn.aggregate` loads no model, so a
+# Public names, imported on first use: `import emnn.parts.main.aggregate` loads no model, so a
 # stage depends on (and re-runs after edits to) only the code it imports.
 _EXPORTS = {
     "EMMLPClassifier": ".models.em",

@@ -18,7 +18,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy  # noqa: E402, F401  (loads NumPy's BLAS, so that main's thread limit reaches it)
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from .errors import StudyError  # noqa: E402
+from .core.errors import StudyError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -130,9 +130,9 @@ def main(argv=None) -> int:
 
 
 def _run(args, parser) -> int:
-    from . import records
-    from .config import job_spec, load_config
-    from .experiment import run_splits
+    from .core import records
+    from .study.config import job_spec, load_config
+    from .study.job import run_splits
 
     if args.config:
         if not (args.dataset and args.method):
@@ -155,14 +155,14 @@ def _run(args, parser) -> int:
 
 
 def _aggregate(args, parser) -> int:
-    from .aggregate import write
+    from .parts.main.aggregate import write
 
     write(args.runs, json.loads(args.study), args.out, args.timing_out)
     return 0
 
 
 def _figure(args, parser) -> int:
-    from .figures import draw, figure_names
+    from .paper.figures import draw, figure_names
 
     plan = json.loads(args.plan)
     if args.name not in figure_names(plan):
@@ -174,10 +174,10 @@ def _figure(args, parser) -> int:
 
 
 def _estep_cost(args, parser) -> int:
-    from . import records
-    from .aggregate import csv_text
-    from .datasets import load_dataset
-    from .estep_cost import cost_table, iteration_cost_table
+    from .core import records
+    from .data.datasets import load_dataset
+    from .parts.main.aggregate import csv_text
+    from .parts.timing.estep_cost import cost_table, iteration_cost_table
 
     spec = json.loads(args.spec)
     dataset = load_dataset(spec["dataset"]["name"], spec["dataset"])
@@ -194,9 +194,9 @@ def _estep_cost(args, parser) -> int:
 
 
 def _ablation(args, parser) -> int:
-    from . import records
-    from .ablations.study import ablation_table, inits_table
-    from .aggregate import csv_text
+    from .core import records
+    from .parts.main.aggregate import csv_text
+    from .parts.replication.run import ablation_table, inits_table
 
     spec = json.loads(args.spec)
     records.write_text(args.out, csv_text(ablation_table(spec)))
@@ -205,35 +205,35 @@ def _ablation(args, parser) -> int:
 
 
 def _moe(args, parser) -> int:
-    from .moe_study import write_part
+    from .parts.moe.runs import write_part
 
     write_part(json.loads(args.spec), args.out)
     return 0
 
 
 def _moe_tables(args, parser) -> int:
-    from .moe_study import write_tables
+    from .parts.moe.runs import write_tables
 
     write_tables(args.parts, args.out, args.timing_out)
     return 0
 
 
 def _scaling(args, parser) -> int:
-    from .scaling import write
+    from .parts.scaling.summary import write
 
     write(args.runs, json.loads(args.spec), args.out)
     return 0
 
 
 def _report(args, parser) -> int:
-    from .report import render
+    from .paper import render
 
     render(json.loads(args.config_json), args.runs)
     return 0
 
 
 def _pdf(args, parser) -> int:
-    from .pdf import build_pdf, build_report_pdf
+    from .paper.pdf import build_pdf, build_report_pdf
 
     if args.status is None:
         if args.mode == "auto":
@@ -245,7 +245,7 @@ def _pdf(args, parser) -> int:
 
 
 def _paper_source(args, parser) -> int:
-    from .paper_source import bundle
+    from .paper.source import bundle
 
     names = bundle(args.tex, args.out)
     print(f"{args.out}: {len(names)} files ({', '.join(n for n in names if '/' not in n)} "
@@ -254,7 +254,7 @@ def _paper_source(args, parser) -> int:
 
 
 def _check(args, parser) -> int:
-    from .config import load_config, runs, used_datasets
+    from .study.config import load_config, runs, used_datasets
 
     config = load_config(args.config)
     n_datasets = len(used_datasets(config))

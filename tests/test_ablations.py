@@ -13,8 +13,10 @@ from scipy.special import expit, softmax
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 
-from emnn import ablations
-from emnn.ablations import (
+from emnn.data.splits import original_split
+from emnn.models import estep, mstep
+from emnn.parts import replication as ablations
+from emnn.parts.replication import (
     ABLATION_ROWS,
     BACKPROP_DEFECTS,
     EM_DEFECTS,
@@ -22,8 +24,6 @@ from emnn.ablations import (
     originating_backprop,
     originating_em,
 )
-from emnn.models import estep, mstep
-from emnn.splits import original_split
 
 SHARED_SPLIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "iris_seed_split.json"
 

@@ -12,7 +12,7 @@ from emnn.models._common import initial_weights, model_streams
 from emnn.models.batch import fit_together
 from emnn.models.em import EMMLPClassifier
 from emnn.models.sgd import SGDMLPClassifier, loss_and_gradients
-from emnn.selection import log_loss, select_params
+from emnn.study.selection import log_loss, select_params
 
 
 def standardized(loader):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from emnn.bench_convergence import WITHIN, _speedup, cost_to_reach, median_of
+from emnn.parts.timing.bench_convergence import WITHIN, _speedup, cost_to_reach, median_of
 
 # rows: (seconds, E-steps, objective)
 RUN = np.array([[0.1, 1, -10.0], [0.2, 2, -5.0], [0.3, 3, -1.0], [0.4, 4, -1.0]])

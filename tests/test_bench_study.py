@@ -1,8 +1,9 @@
-"""The convergence target's accounting (emnn.bench_study): shares per cell and exemptions."""
+"""The convergence target's accounting (emnn.parts.timing.bench_study): shares per cell and
+exemptions."""
 
 import pandas as pd
 
-from emnn.bench_study import convergence_cells, slow_em_baseline
+from emnn.parts.timing.bench_study import convergence_cells, slow_em_baseline
 
 CONFIG = {
     "methods": {

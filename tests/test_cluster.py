@@ -1,12 +1,12 @@
-"""The check that keeps the SLURM profile from waiting forever (emnn.cluster)."""
+"""The check that keeps the SLURM profile from waiting forever (emnn.study.cluster)."""
 
 import subprocess
 from types import SimpleNamespace
 
 import pytest
 
-from emnn.cluster import check_status_command
-from emnn.errors import StudyError
+from emnn.core.errors import StudyError
+from emnn.study.cluster import check_status_command
 
 
 def answering(returncode, stderr=""):

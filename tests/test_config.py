@@ -5,9 +5,9 @@ import datetime
 import pytest
 import yaml
 
-from emnn.config import job_spec, load_config, runs, validate
-from emnn.errors import ConfigError, StudyError
-from emnn.workflow import Plan
+from emnn.core.errors import ConfigError, StudyError
+from emnn.plan import Plan
+from emnn.study.config import job_spec, load_config, runs, validate
 from tests.conftest import REPO, small_config
 
 
@@ -124,7 +124,7 @@ def test_a_date_that_is_not_yyyy_mm_dd_is_named(tmp_path, date):
 def test_config_readme_describes_every_part_of_the_config():
     """config/README.md (the workflow catalog's place for it) names every top-level key
     and every part of `study` the schema defines, so it cannot fall behind."""
-    schema = yaml.safe_load((REPO / "emnn/config.schema.yaml").read_text())
+    schema = yaml.safe_load((REPO / "emnn/study/config.schema.yaml").read_text())
     readme = (REPO / "config/README.md").read_text()
     parts = [
         *schema["properties"],

@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from emnn import EMMLPClassifier, cli
-from emnn.datasets import BUNDLED, load_dataset
+from emnn.data.datasets import BUNDLED, load_dataset
 from tests.conftest import small_config
 
 GOOD = "a,b,label\n" + "".join(f"{i * 0.5},{(i * 7) % 5},{'xyz'[i % 3]}\n" for i in range(30))

@@ -8,7 +8,7 @@ from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from emnn.datasets import load_dataset
+from emnn.data.datasets import load_dataset
 from emnn.models import EMMLPClassifier, em, em_stack, mstep, mstep_stack
 
 TEACHER = {"source": "teacher", "n_samples": 1000, "n_features": 5, "n_hidden": 4,

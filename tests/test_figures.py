@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emnn import figures, provenance
-from emnn.figures import learning, style
-from emnn.layout import TABLES
+from emnn.core.layout import TABLES
+from emnn.paper import figures
+from emnn.parts.main import learning_figures as learning
+from emnn.typeset import figure_style as style
 
 METHODS = ["em", "lbfgs", "sgd"]
 OBJECTIVE = {"em": "exact", "lbfgs": "exact", "sgd": "mean-field"}
@@ -401,7 +402,7 @@ def test_a_name_in_a_caption_is_neither_math_nor_a_citation():
 
 
 def test_captions_read_as_the_report_reads_them():
-    markup = pytest.importorskip("emnn.report.markup")
+    markup = pytest.importorskip("emnn.typeset.markup")
     for name, fig, caption in every_figure():
         plt.close(fig)
         pieces = markup.segments(caption)
@@ -438,20 +439,6 @@ def test_the_reported_accuracy_label_clears_the_bars():
 # ------------------------------------------------------------------ the package
 
 PACKAGE = Path(figures.__file__).parent
-
-
-def test_the_figure_rule_depends_on_every_module_of_the_package():
-    """The figure rule's code input is the import closure of `emnn figure`; it reaches each
-    module of emnn/figures/ (imported by the package's __init__, as `from . import moe` or
-    `from .learning import ...`), so editing any of them redraws the figures."""
-    sources = set(provenance.stage_sources("figures"))
-    package = {f"emnn/figures/{path.name}" for path in PACKAGE.glob("*.py")}
-    assert len(package) > 1 and package <= sources
-
-
-def test_no_module_of_the_figures_package_is_over_400_lines():
-    for path in PACKAGE.glob("*.py"):
-        assert len(path.read_text().splitlines()) <= 400, path.name
 
 
 def test_capped_methods_are_labelled_capped_in_the_curves():

@@ -1,6 +1,6 @@
 """Hostile names and extreme values: each works end to end or is refused up front.
 
-The rule for names (emnn.names, README "Names"): any printable Unicode character
+The rule for names (emnn.core.names, README "Names"): any printable Unicode character
 and single spaces between words. Names that keep it go through the whole study
 (paths by slug, Snakemake wildcards and params, records, tables, figures, HTML,
 LaTeX and PDF) and show as typed; names that break it stop config validation
@@ -25,14 +25,15 @@ import pytest
 import yaml
 from sklearn.datasets import load_iris
 
-from emnn import cli, latex
-from emnn.aggregate import read_table
-from emnn.config import load_config
-from emnn.errors import ConfigError, StudyError
-from emnn.layout import run_dir, slug
-from emnn.names import RULE
-from emnn.pdf import build_report_pdf, preflight
-from emnn.report import markup, tex_escape
+from emnn import cli
+from emnn.core.errors import ConfigError, StudyError
+from emnn.core.layout import run_dir, slug
+from emnn.core.names import RULE
+from emnn.paper.pdf import build_report_pdf, preflight
+from emnn.parts.main.aggregate import read_table
+from emnn.study.config import load_config
+from emnn.typeset import latex, markup
+from emnn.typeset.formats import tex_escape
 from tests.conftest import copy_checkout, small_config
 
 PDF = preflight() is None  # this machine can build the PDF
@@ -235,7 +236,7 @@ def test_figures_draw_names_literally_and_keep_them_in_legends():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from emnn.figures.style import _drawn
+    from emnn.typeset.figure_style import _drawn
 
     fig, axis = plt.subplots()
     for name in ("_private", "$x$ and $y$", "100% {n}"):

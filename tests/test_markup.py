@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from emnn.report import blocks, markup, mathml, texmath
-from emnn.report.sections import outline
+from emnn.paper.outline import outline
+from emnn.typeset import blocks, markup, mathml, texmath
 from tests.test_hostile import ACCEPTED, LABEL
 
 REFNUM = {"ng2004em": 1, "holm1979simple": 10}
@@ -93,7 +93,7 @@ def test_a_percentage_never_breaks_before_its_sign():
 
 
 def test_the_replication_description_is_markup_with_its_formulas_and_reference():
-    from emnn.replication import DESCRIPTION
+    from emnn.parts.replication.sentences import DESCRIPTION
 
     kinds = {kind for sentence in DESCRIPTION for kind, _ in markup.segments(sentence)}
     assert {"math", "ref", "code"} <= kinds

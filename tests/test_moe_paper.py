@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emnn import moe_study, moe_verdicts, templates
-from emnn.config import validate
-from emnn.figures import moe as moe_figures
-from emnn.report import inputs
-from emnn.report.markup import literal
-from emnn.report.moe import FIGURE, moe_context, objective_kind
+from emnn import templates
+from emnn.paper import inputs
+from emnn.parts.moe import figure as moe_figures
+from emnn.parts.moe import runs as moe_study
+from emnn.parts.moe import verdicts as moe_verdicts
+from emnn.parts.moe.section import FIGURE, moe_context, objective_kind
+from emnn.study.config import validate
+from emnn.typeset.markup import literal
 from tests.conftest import small_config
 
 DATASETS = ("iris", "digits")

@@ -1,4 +1,4 @@
-"""The mixture-of-experts stage (emnn.moe_study): paired with the main study, reproducible,
+"""The mixture-of-experts stage (emnn.parts.moe.runs): paired with the main study, reproducible,
 configured and planned like the other stages, and its statistics."""
 
 import json
@@ -12,17 +12,20 @@ import pytest
 import yaml
 from threadpoolctl import threadpool_limits
 
-from emnn import cli, moe_comparisons, moe_study, provenance
-from emnn.aggregate import csv_text
-from emnn.config import job_spec, load_config, validate
-from emnn.datasets import load_dataset
-from emnn.errors import StudyError
-from emnn.experiment import run_splits
+from emnn import cli
+from emnn.core import provenance
+from emnn.core.errors import StudyError
+from emnn.core.seeds import job_seeds
+from emnn.data.datasets import load_dataset
+from emnn.data.splits import prepare
 from emnn.models import moe_model
 from emnn.models._common import model_streams
-from emnn.seeds import job_seeds
-from emnn.splits import prepare
-from emnn.workflow import Plan
+from emnn.parts.main.aggregate import csv_text
+from emnn.parts.moe import comparisons as moe_comparisons
+from emnn.parts.moe import runs as moe_study
+from emnn.plan import Plan
+from emnn.study.config import job_spec, load_config, validate
+from emnn.study.job import run_splits
 from tests.conftest import copy_checkout, small_config
 
 MOE = {"datasets": ["iris", "wine"], "max_iter": 4, "limits": {"wine": {"n_splits": 2}}}
@@ -203,8 +206,8 @@ def test_a_bad_moe_section_stops_with_one_clear_message(write_config, moe, messa
 
 def test_the_stage_depends_on_the_moe_model_and_no_mlp_training_code():
     files = provenance.stage_sources("moe")
-    assert {"emnn/models/moe.py", "emnn/moe_study.py", "emnn/stats.py"} <= set(files)
-    assert not {"emnn/models/em.py", "emnn/experiment.py", "emnn/scoring.py"} & set(files)
+    assert {"emnn/models/moe.py", "emnn/parts/moe/runs.py", "emnn/core/stats.py"} <= set(files)
+    assert not {"emnn/models/em.py", "emnn/study/job.py", "emnn/models/scoring.py"} & set(files)
 
 
 def test_no_moe_section_no_moe_outputs():

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emnn import methods, provenance
+from emnn.core import provenance
+from emnn.study import methods
 from tests.conftest import REPO, copy_checkout, small_config
 
 
@@ -48,7 +49,7 @@ def installed_copy(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_a_non_editable_install_checks_and_runs_from_any_directory(tmp_path):
     site = installed_copy(tmp_path)
-    assert not (site / "emnn/config.schema.yaml").is_symlink()
+    assert not (site / "emnn/study/config.schema.yaml").is_symlink()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
@@ -123,13 +124,15 @@ def test_the_estep_cost_stage_depends_on_the_code_it_times():
     sources = provenance.stage_sources("estep_cost")
     assert {"emnn/models/em.py", "emnn/models/mstep.py", "emnn/models/estep.py"} <= set(sources)
     report = provenance.stage_sources("report")
-    assert {"emnn/figures/__init__.py", "emnn/aggregate.py", "emnn/layout.py"} <= set(report)
+    assert {"emnn/paper/figures.py", "emnn/parts/main/aggregate.py", "emnn/core/layout.py"} <= set(
+        report
+    )
     assert "emnn/templates/report.tex.j2" in report
 
 
 def test_package_files_exist_and_are_declared_by_their_readers():
     train = provenance.train_sources("emnn.models.em")
-    assert "emnn/data/iris_seed_split.json" in train and "emnn/config.schema.yaml" in train
+    assert "emnn/data/iris_seed_split.json" in train and "emnn/study/config.schema.yaml" in train
     for files in [train, *(provenance.stage_sources(s) for s in provenance.STAGE_COMMANDS
                            if s != "train")]:  # fmt: skip
         assert all((REPO / f).is_file() for f in files)
@@ -142,12 +145,12 @@ def test_a_paper_built_from_a_git_archive_names_its_commit(tmp_path):
     if head.returncode != 0:
         pytest.skip("not a git checkout")
     archive = subprocess.run(
-        ["git", "archive", "--format=tar", "HEAD", "emnn/data/archive-commit.txt"],
+        ["git", "archive", "--format=tar", "HEAD", "emnn/core/archive-commit.txt"],
         cwd=REPO, capture_output=True, check=True,
     ).stdout  # fmt: skip
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(tmp_path, filter="data")
-    archived = tmp_path / "emnn/data/archive-commit.txt"
+    archived = tmp_path / "emnn/core/archive-commit.txt"
     assert provenance.archive_commit(archived) == f"{head.stdout.strip()} (from a git archive)"
-    assert provenance.archive_commit(REPO / "emnn/data/archive-commit.txt") is None
-    assert "emnn/data/archive-commit.txt" in provenance.stage_sources("report")
+    assert provenance.archive_commit(REPO / "emnn/core/archive-commit.txt") is None
+    assert "emnn/core/archive-commit.txt" in provenance.stage_sources("report")

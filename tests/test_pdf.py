@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from emnn import pdf
-from emnn.errors import StudyError
+from emnn.core.errors import StudyError
+from emnn.paper import pdf
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "emnn/templates/report.tex.j2"
@@ -136,7 +136,7 @@ def test_no_tex_engine_names_the_packages(tmp_path, monkeypatch):
 
 
 def test_the_paper_source_names_figures_locally_and_refuses_a_missing_one(tmp_path):
-    from emnn.paper_source import bundle, local_figures
+    from emnn.paper.source import bundle, local_figures
 
     build = tmp_path / "report/build"
     figures = tmp_path / "results/figures/timing"

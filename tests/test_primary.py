@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emnn import primary
-from emnn.stats import corrected_paired_test, holm
+from emnn.core.stats import corrected_paired_test, holm
+from emnn.parts.main import primary
 
 DATASETS = ["a", "b", "c"]
 

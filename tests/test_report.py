@@ -22,20 +22,23 @@ import pandas as pd
 import pytest
 import yaml
 
-from emnn import aggregate, figures, narrative, pdf, provenance, records, report
-from emnn.ablations.study import TABLE_NAMES as ABLATION_TABLES
-from emnn.ablations.study import ablation_table, inits_table
-from emnn.config import figure_plan, job_spec, load_config, runs, study_plan
-from emnn.datasets import load_dataset
-from emnn.errors import StudyError
-from emnn.estep_cost import cost_table
-from emnn.experiment import run_splits
-from emnn.layout import REPORT, TABLES, TIMING_TABLES, run_dir
-from emnn.report import bibliography, markup, setup_tables
-from emnn.report.primary import primary_context
-from emnn.report.prose import ABSTRACT_WORDS
-from emnn.report.protocol import applies
-from emnn.workflow import Plan
+from emnn import paper as report
+from emnn.core import provenance, records
+from emnn.core.errors import StudyError
+from emnn.core.layout import REPORT, TABLES, TIMING_TABLES, run_dir
+from emnn.data.datasets import load_dataset
+from emnn.paper import bibliography, figures, pdf, setup_tables
+from emnn.paper.prose import ABSTRACT_WORDS
+from emnn.paper.protocol import applies
+from emnn.parts.main import aggregate, narrative
+from emnn.parts.main.primary_text import primary_context
+from emnn.parts.replication.run import TABLE_NAMES as ABLATION_TABLES
+from emnn.parts.replication.run import ablation_table, inits_table
+from emnn.parts.timing.estep_cost import cost_table
+from emnn.plan import Plan
+from emnn.study.config import figure_plan, job_spec, load_config, runs, study_plan
+from emnn.study.job import run_splits
+from emnn.typeset import formats, markup
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = 'Iris & <Co> 100% $#_{}~^"\\'
@@ -200,46 +203,46 @@ def test_names_come_out_escaped_in_latex(study):
     root, _, _ = study
     tex = output(root, "report.tex")
     assert TEX_DATASET in tex
-    assert report.tex_escape(LABEL) in tex
-    assert report.tex_escape(METHOD) in tex
+    assert formats.tex_escape(LABEL) in tex
+    assert formats.tex_escape(METHOD) in tex
     assert DATASET not in tex and LABEL not in tex
     assert r"A tiny study of \textless{}EM\textgreater{} \& SGD" in tex
-    assert report.tex_escape(DATASET) in output(root, "timing.tex")
+    assert formats.tex_escape(DATASET) in output(root, "timing.tex")
 
 
 def test_tex_escape_spells_out_every_special_character():
-    assert report.tex_escape('a&b_<c>%$#{}~^"\\') == (
+    assert formats.tex_escape('a&b_<c>%$#{}~^"\\') == (
         r"a\&b\_\textless{}c\textgreater{}\%\$\#\{\}\textasciitilde{}\textasciicircum{}"
         r"\textquotedbl{}\textbackslash{}"
     )
-    assert report.tex_escape("plain text, 1.5") == "plain text, 1.5"
-    assert report.tex_escape("−1 ∝ 2^m") == r"$-$1 $\propto$ 2\textasciicircum{}m"
+    assert formats.tex_escape("plain text, 1.5") == "plain text, 1.5"
+    assert formats.tex_escape("−1 ∝ 2^m") == r"$-$1 $\propto$ 2\textasciicircum{}m"
 
 
 def test_numbers_have_fixed_formats():
-    assert report.number(0.93333, "accuracy") == "93.33"
-    assert report.number(-0.0123, "diff_accuracy", minus="−") == "−1.23"
-    assert report.number(0.0333, "diff_accuracy") == "+3.33"
-    assert report.number(0.10785, "log_loss") == "0.108"
-    assert report.number(0.012332574, "p") == "0.0123"
-    assert report.number(1.0, "p") == "1.00"
-    assert report.number(float("nan"), "p") == "–"
-    assert report.number(None, "log_loss") == "–"
-    assert report.number(-2.42e-5, "sci", minus="−") == "−2.42e-5"
-    assert report.number(4.43e14, "sci") == "4.43e14"
-    assert report.number(21.6, "sci") == "2.16e1"
-    assert report.number(0.0, "sci") == "0"
+    assert formats.number(0.93333, "accuracy") == "93.33"
+    assert formats.number(-0.0123, "diff_accuracy", minus="−") == "−1.23"
+    assert formats.number(0.0333, "diff_accuracy") == "+3.33"
+    assert formats.number(0.10785, "log_loss") == "0.108"
+    assert formats.number(0.012332574, "p") == "0.0123"
+    assert formats.number(1.0, "p") == "1.00"
+    assert formats.number(float("nan"), "p") == "–"
+    assert formats.number(None, "log_loss") == "–"
+    assert formats.number(-2.42e-5, "sci", minus="−") == "−2.42e-5"
+    assert formats.number(4.43e14, "sci") == "4.43e14"
+    assert formats.number(21.6, "sci") == "2.16e1"
+    assert formats.number(0.0, "sci") == "0"
 
 
 def test_a_value_that_rounds_to_zero_prints_without_a_sign():
     """−0.0004 as a log-loss difference is 0.000, not −0.000: no direction is shown."""
-    assert report.number(-0.0004, "diff_log_loss", minus="−") == "0.000"
-    assert report.number(0.0004, "diff_log_loss") == "0.000"
-    assert report.number(-0.00004, "diff_accuracy", minus="−") == "0.00"
-    assert report.number(-0.00004, "log_loss") == "0.000"
-    assert report.number(-0.4, "int") == "0"
-    assert report.number(-0.0006, "diff_log_loss", minus="−") == "−0.001"
-    assert report.number(-1e-9, "sci", minus="−") == "−1.00e-9"  # the digits are not zero
+    assert formats.number(-0.0004, "diff_log_loss", minus="−") == "0.000"
+    assert formats.number(0.0004, "diff_log_loss") == "0.000"
+    assert formats.number(-0.00004, "diff_accuracy", minus="−") == "0.00"
+    assert formats.number(-0.00004, "log_loss") == "0.000"
+    assert formats.number(-0.4, "int") == "0"
+    assert formats.number(-0.0006, "diff_log_loss", minus="−") == "−0.001"
+    assert formats.number(-1e-9, "sci", minus="−") == "−1.00e-9"  # the digits are not zero
 
 
 # ------------------------------------------------------------------ structure
@@ -340,8 +343,8 @@ def test_comparisons_show_raw_and_holm_adjusted_p_values(study):
     for row in comparisons.itertuples():
         if row.test != "corrected t":
             continue
-        shown = row_of(page, "tab-comparisons", report.pvalue(row.p_value))
-        assert report.pvalue(row.p_holm) in html.unescape(shown)
+        shown = row_of(page, "tab-comparisons", formats.pvalue(row.p_value))
+        assert formats.pvalue(row.p_holm) in html.unescape(shown)
 
 
 def test_a_zero_variance_comparison_shows_an_undefined_interval_and_the_sign_test(study, tmp_path):
@@ -369,7 +372,7 @@ def test_the_teacher_floor_is_a_row_of_the_log_loss_table(study):
     main = table(root, "main")
     floor = main[main["reference"].astype(str) == "True"]
     assert list(floor["dataset"]) == ["teacher"]
-    value = report.fixed(floor["log_loss_mean"].iloc[0])
+    value = formats.fixed(floor["log_loss_mean"].iloc[0])
     row = row_of(page, "tab-main-log-loss", "teacher network (floor)", value)
     assert f"<i>{value}</i>" in row and "<i>teacher network (floor)</i>" in row
     assert r"\textit{teacher network (floor)}" in tex and rf"\textit{{{value}}}" in tex
@@ -401,16 +404,16 @@ def test_convergence_table_counts_and_names_each_objective(study):
     for (dataset, method), cells in zip(expected, shown, strict=True):
         row = convergence.loc[(dataset, method)]
         label, converged, iterations, n_estep, exact, mean_field, gap, gap_max = cells
-        assert iterations == report.number(row["iterations_median"], "median")
+        assert iterations == formats.number(row["iterations_median"], "median")
         assert label == config["methods"][method].get("label", method)
         assert converged == f"{int(row['converged'])}/{int(row['n_splits'])}"  # counts, not %
-        objective = report.number(row["objective_per_example_mean"], "objective", minus="−")
+        objective = formats.number(row["objective_per_example_mean"], "objective", minus="−")
         # The exact and the mean-field objective never share a column.
         if row["objective"] == "exact":
             assert (exact, mean_field) == (objective, "–")
-            assert n_estep == report.number(row["n_estep_median"], "median")
-            assert gap == report.number(row["gap_to_best_median"], "sci")
-            assert gap_max == report.number(row["gap_to_best_max"], "sci")
+            assert n_estep == formats.number(row["n_estep_median"], "median")
+            assert gap == formats.number(row["gap_to_best_median"], "sci")
+            assert gap_max == formats.number(row["gap_to_best_max"], "sci")
             # One notation down the column, whatever the gap's size (1e-7 beside 0.03).
             assert all(re.fullmatch(r"\d\.\d\de-?\d+|0", g) for g in (gap, gap_max))
         else:
@@ -432,9 +435,9 @@ def test_cross_scoring_table_and_protocol_name_the_new_methods(study):
     sgd = cross[(cross["method"] == METHOD) & (cross["dataset"] == DATASET)]
     exact = sgd[sgd["predictor"] == "exact"]["test_log_loss_mean"].iloc[0]
     shown = row_of(page, "tab-cross", LABEL)
-    assert report.fixed(exact) in html.unescape(shown)
+    assert formats.fixed(exact) in html.unescape(shown)
     text = " ".join(" ".join(parse(page).text).split())
-    assert f"have a test log-loss of {report.fixed(exact)} as stochastic-unit networks" in text
+    assert f"have a test log-loss of {formats.fixed(exact)} as stochastic-unit networks" in text
     assert "L-BFGS (SciPy)" in text and "SQUAREM" in text
     assert "inner cross-validation on the training part chooses one" in text
     assert "own stopping rule" in text
@@ -491,8 +494,8 @@ def test_model_text_and_stopping_rules_cover_every_model():
     assert report.stopping_rule("lbfgs", {"tol": 1e-5, "max_iter": 3})["rule"] == (
         "largest |∂ℓ/∂θ| ≤ 1e-5"
     )
-    assert report.tex_escape("|∂ℓ/∂θ|") == r"\textbar{}$\partial\ell$/$\partial\theta$\textbar{}"
-    assert report.sci(1e-6) == "1e-6" and report.sci(0.0001) == "0.0001"
+    assert formats.tex_escape("|∂ℓ/∂θ|") == r"\textbar{}$\partial\ell$/$\partial\theta$\textbar{}"
+    assert formats.sci(1e-6) == "1e-6" and formats.sci(0.0001) == "0.0001"
 
 
 def test_a_study_of_one_method_without_optional_parts_renders(tmp_path):
@@ -871,7 +874,7 @@ def test_every_reference_is_cited_in_both_formats(study):
 
 
 def test_figure_captions_typeset_their_mathematics_in_both_formats(study):
-    """Whatever formulas emnn.figures writes between dollar signs are typeset: none is left
+    """Whatever formulas emnn.paper.figures writes between dollar signs are typeset: none is left
     as TeX source in the HTML, and each reaches the LaTeX as a formula."""
     root, config, _ = study
     page, tex = output(root, "report.html"), output(root, "report.tex")
@@ -901,16 +904,18 @@ def test_figure_captions_typeset_their_mathematics_in_both_formats(study):
 
 def test_the_report_stage_depends_on_every_module_of_the_package():
     sources = set(provenance.stage_sources("report"))
-    package = {f"emnn/report/{p.name}" for p in (REPO / "emnn/report").glob("*.py")}
-    assert package <= sources
-    assert {"emnn/narrative.py", "emnn/latex.py", "emnn/templates/references.bib",
-            "emnn/templates/report.html.j2", "emnn/templates/text/models.j2",
-            "emnn/report/floats.py"} <= sources  # fmt: skip
-    assert all(not f.startswith("emnn/report/") for f in provenance.stage_sources("pdf"))
+    package = {f"emnn/paper/{p.name}" for p in (REPO / "emnn/paper").glob("*.py")}
+    assert package - {"emnn/paper/figures.py", "emnn/paper/length.py", "emnn/paper/pdf.py",
+                      "emnn/paper/source.py"} <= sources  # fmt: skip
+    assert {"emnn/parts/main/narrative.py", "emnn/typeset/latex.py",
+            "emnn/templates/references.bib", "emnn/templates/report.html.j2",
+            "emnn/templates/text/models.j2", "emnn/parts/main/floats.py"} <= sources  # fmt: skip
+    pdf = set(provenance.stage_sources("pdf"))
+    assert not {"emnn/paper/build.py", "emnn/paper/context.py", "emnn/paper/outline.py"} & pdf
 
 
 def test_no_module_of_the_report_package_is_over_400_lines():
-    for path in (REPO / "emnn/report").glob("*.py"):
+    for path in (REPO / "emnn/paper").glob("*.py"):
         assert len(path.read_text().splitlines()) <= 400, path.name
 
 

@@ -5,11 +5,11 @@ below-chance rows, each from a small table built here."""
 import numpy as np
 import pandas as pd
 
-from emnn import primary
-from emnn.report import replication_findings as replication
-from emnn.report.originating import speed, standardizing
-from emnn.report.overfitting import rank_agreement
-from emnn.report.primary import compact_sentence, verdict_sentence
+from emnn.paper.originating import speed, standardizing
+from emnn.parts.main import primary
+from emnn.parts.main.overfitting import rank_agreement
+from emnn.parts.main.primary_text import compact_sentence, verdict_sentence
+from emnn.parts.replication import findings as replication
 
 
 def rows(verdicts: dict) -> list[dict]:
@@ -108,7 +108,7 @@ def test_below_chance_rows_are_explained_only_when_training_stalled():
 
 
 def test_paper_length_counts_main_sections_and_a_formula_as_one_word():
-    from emnn.paper_length import html_words
+    from emnn.paper.length import html_words
 
     page = (
         '<section class="abstract"><h2>Abstract</h2><p>Two words.</p></section>'
@@ -126,7 +126,7 @@ def test_paper_length_counts_main_sections_and_a_formula_as_one_word():
 
 
 def test_blow_ups_name_the_runs_whose_weights_ran_off():
-    from emnn.moe_verdicts import blow_ups
+    from emnn.parts.moe.verdicts import blow_ups
 
     runs = pd.DataFrame({
         "dataset": ["digits"] * 3 + ["iris"],
@@ -148,7 +148,7 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
 
 
 def test_tuning_is_said_only_when_one_side_of_a_contrast_is_tuned():
-    from emnn.report.primary import tuning
+    from emnn.parts.main.primary_text import tuning
 
     config = {"methods": {"em": {}, "sgd": {"grid": {"learning_rate": [0.1]}},
                           "sk": {"grid": {"l2": [1.0]}}}}  # fmt: skip
@@ -160,7 +160,7 @@ def test_tuning_is_said_only_when_one_side_of_a_contrast_is_tuned():
 
 
 def test_the_latent_claim_is_answered_by_the_contrast_that_keeps_the_optimizer():
-    from emnn.report.originating import model_contrast
+    from emnn.paper.originating import model_contrast
 
     config = {"methods": {
         "em": {"model": "em", "params": {}}, "sgd": {"model": "sgd", "params": {}},

@@ -10,20 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emnn import scaling
-from emnn.config import (
-    check_method,
-    check_study,
-    first_splits,
-    job_spec,
-    load_config,
-    runs,
-    validate,
-)
-from emnn.errors import ConfigError
-from emnn.experiment import run_splits
-from emnn.report.scaling import comparison_table, scaling_context, sweep_table
-from emnn.report.scaling_text import (
+from emnn.core.errors import ConfigError
+from emnn.models.scoring import hidden_units_used
+from emnn.parts.scaling import summary as scaling
+from emnn.parts.scaling.section import comparison_table, scaling_context, sweep_table
+from emnn.parts.scaling.sentences import (
     best_sentence,
     cap_sentence,
     convergence_sentence,
@@ -33,8 +24,17 @@ from emnn.report.scaling_text import (
     verdict,
     verdict_sentence,
 )
-from emnn.report.scaling_units import pruning_sentence, units_sentence
-from emnn.scoring import hidden_units_used
+from emnn.parts.scaling.units import pruning_sentence, units_sentence
+from emnn.study.config import (
+    check_method,
+    check_study,
+    first_splits,
+    job_spec,
+    load_config,
+    runs,
+    validate,
+)
+from emnn.study.job import run_splits
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config/config.yaml"
@@ -520,7 +520,7 @@ def test_the_section_renders_with_the_report_delimiters():
 def test_iteration_cost_times_each_e_step_and_exact_only_up_to_its_limit():
     from sklearn.datasets import load_iris
 
-    from emnn.estep_cost import iteration_cost_table
+    from emnn.parts.timing.estep_cost import iteration_cost_table
 
     X, y = load_iris(return_X_y=True)
     spec = {"n_hidden": [16, 2], "exact_max_hidden": 2, "n_samples": 8}
@@ -535,7 +535,7 @@ def test_iteration_cost_times_each_e_step_and_exact_only_up_to_its_limit():
 def test_the_figures_draw_the_sweep_and_both_cost_panels():
     import matplotlib.pyplot as plt
 
-    from emnn import figures
+    from emnn.paper import figures
 
     study = {"scaling": SPEC, "labels": {"em-exact": "EM exact"}}
     summary = scaling.summarize(synthetic_runs(BASE, converged={("baseline", 4): False}))

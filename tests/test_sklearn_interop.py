@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import emnn
 from emnn import EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier
-from emnn.sklearn_mlp import SklearnMLP
+from emnn.models.sklearn_mlp import SklearnMLP
 
 X_GOOD, Y_GOOD = load_iris(return_X_y=True)
 

@@ -8,9 +8,9 @@ from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 
-from emnn.methods import check_values
 from emnn.models.sgd import loss_and_gradients
-from emnn.sklearn_mlp import SklearnMLP
+from emnn.models.sklearn_mlp import SklearnMLP
+from emnn.study.methods import check_values
 
 
 def data(loader, rows):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from emnn.stats import (
+from emnn.core.stats import (
     corrected_interval,
     corrected_paired_test,
     equivalence_test,

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from emnn import verdicts
-from emnn.narrative import cross_discussion
+from emnn.parts.main import verdicts
+from emnn.parts.main.narrative import cross_discussion
 
 LABELS = {"em": "EM", "sgd": "SGD", "lbfgs": "L-BFGS"}
 
@@ -141,7 +141,7 @@ def test_metrics_that_all_agree_share_one_sentence():
 
 
 def test_the_power_caveat_counts_lopsided_comparisons_that_no_test_declares():
-    from emnn.narrative import power_caveat
+    from emnn.parts.main.narrative import power_caveat
 
     table = comparisons([1.0, 0.5, 0.01], [0.0, 0.01, -0.02]).assign(
         n_splits=20, family_size=3, wins=[2, 16, 1], losses=[3, 4, 19]

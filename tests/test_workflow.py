@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emnn.config import figure_plan, load_config, runs
-from emnn.figures import figure_names
-from emnn.pdf import preflight
+from emnn.paper.figures import figure_names
+from emnn.paper.pdf import preflight
+from emnn.study.config import figure_plan, load_config, runs
 from tests.conftest import REPO, copy_checkout
 
 pytestmark = pytest.mark.slow

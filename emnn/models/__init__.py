@@ -5,7 +5,7 @@ loads the modules it needs and no other model, so a training job depends on its
 own model's code only.
 """
 
-from .._lazy import lazy_exports
+from ..core.lazy import lazy_exports
 
 _EXPORTS = {
     "EMMLPClassifier": ".em",

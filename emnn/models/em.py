@@ -65,7 +65,7 @@ class EMMLPClassifier(StochasticMLPBase):
       within 1e-6 of the best objective over five splits), so it converges in
       about half the time. Two or three steps per half cost more per
       iteration and saved no iterations; on the SQUAREM map one step was also
-      the faster choice (`python -m emnn.bench` prints these figures).
+      the faster choice (`python -m emnn.parts.timing.bench` prints these figures).
     * m_step="gradient": `inner_steps` gradient-ascent steps of size
       `learning_rate` on each half of Q (the originating study's update; one
       step is full-batch gradient ascent on the objective, by Fisher's

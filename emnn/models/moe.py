@@ -35,15 +35,7 @@ from ._common import (
     with_ones,
 )
 from .batch import warn_all
-from .moe_model import (
-    Network,
-    StackData,
-    e_step,
-    initial_weights,
-    log_softmax,
-    logsumexp,
-    penalty,
-)
+from .moe_model import Network, StackData, e_step, initial_weights, log_softmax, logsumexp, penalty
 
 ALGORITHMS = ("em-irls", "ecm", "sgd")
 ACCELERATIONS = ("none", "squarem")

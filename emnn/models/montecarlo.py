@@ -28,7 +28,7 @@ from scipy.special import expit
 
 from ._common import log_softmax
 
-# Draws of z ~ p(z | x) per row of a Monte-Carlo prediction (emnn.scoring and the
+# Draws of z ~ p(z | x) per row of a Monte-Carlo prediction (emnn.models.scoring and the
 # classifiers' predict_proba past the exact limit).
 PREDICT_SAMPLES = 4096
 

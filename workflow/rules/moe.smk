@@ -1,4 +1,4 @@
-# The mixture of experts (emnn.moe_study): MoEClassifier by IRLS-EM at two rates, ECM and
+# The mixture of experts (emnn.parts.moe.runs): MoEClassifier by IRLS-EM at two rates, ECM and
 # SGD on the main study's paired splits. No training run of the main study is involved,
 # so it runs beside them; editing emnn/models/moe*.py re-runs it and nothing else. One
 # job per dataset and method, whose runs on every split train together

@@ -49,7 +49,7 @@ rule pdf:
         "python -m emnn pdf {input.tex:q} --mode {params.mode} --log {log:q} " "--status {output:q}"
 
 
-# The LaTeX source for a journal or arXiv (emnn.paper_source), on request only:
+# The LaTeX source for a journal or arXiv (emnn.paper.source), on request only:
 #   snakemake --cores 1 report/build/paper-source.tar.gz
 rule paper_source:
     input:

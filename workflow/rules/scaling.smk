@@ -1,4 +1,4 @@
-# The m-sweep (study.scaling, emnn.scaling): EM with the exact E-step up to
+# The m-sweep (study.scaling, emnn.parts.scaling.summary): EM with the exact E-step up to
 # exact_max_hidden, with an approximate E-step at every m, and back-propagation at every
 # m, on the first n_splits paired splits. Its runs are jobs of the train rule; this stage
 # turns them into its tables. `snakemake --cores 4 scaling` builds it alone.

@@ -1,0 +1,165 @@
+"""The paper's generated sentences: what each method trains, its stopping rule, how a
+dataset is split, the abstract and the report's own BibTeX entry.
+
+Sentences are prose markup (emnn.typeset.markup): `$...$` is mathematics and
+`[@key]` a citation, so every name from the study is marked literal().
+"""
+
+from __future__ import annotations
+
+from ..core import provenance
+from ..typeset.formats import sci, tex_escape
+from .inputs import rows_by
+
+MODELS = {
+    "em": "stochastic binary hidden units, trained by exact EM",
+    "lbfgs": (
+        "stochastic binary hidden units; the same exact penalized likelihood maximized "
+        "directly by L-BFGS (SciPy), its gradient from one E-step by Fisher's identity"
+    ),
+    "sgd": "deterministic sigmoid hidden units, trained by minibatch SGD with momentum",
+    "sklearn-mlp": (
+        "scikit-learn MLPClassifier with logistic hidden units: the deterministic network "
+        "with the same penalty"
+    ),
+}
+
+
+def model_text(model: str, params: dict) -> str:
+    """What a method trains and how, from its model and its effective hyperparameters."""
+    text = MODELS.get(model, model)
+    if model == "em":
+        m_step = params.get("m_step", "newton")
+        if m_step == "newton" and params.get("newton_steps") is None:
+            text += " with Newton M-steps solved to tolerance"
+        elif m_step == "newton":
+            steps = params["newton_steps"]
+            text += (
+                f" with {steps} Newton step{'s' if steps != 1 else ''} per half of the M-step "
+                f"(generalized EM)"
+            )
+        elif m_step == "gradient":
+            steps = params.get("inner_steps", 1)
+            text += f" with {steps} gradient-ascent step{'s' if steps != 1 else ''} per M-step"
+        else:
+            text += f" with M-step {m_step}"
+        if params.get("acceleration", "none") == "squarem":
+            text += ", accelerated by SQUAREM (scheme S3)"
+    elif model == "sklearn-mlp":
+        solver = params.get("solver", "lbfgs")
+        text += (
+            ", trained by its full-batch L-BFGS solver" if solver == "lbfgs"
+            else f", trained by its {solver} solver"
+        )  # fmt: skip
+    return text
+
+
+def stopping_rule(model: str, params: dict) -> dict:
+    """A method's own stopping rule, its cap and what one of its iterations is."""
+    tol = sci(params.get("tol"))
+    patience = params.get("n_iter_no_change")
+    if model == "em":
+        if params.get("acceleration", "none") == "squarem":
+            step, unit = "one SQUAREM cycle (three or more E-steps)", "cycle"
+        else:
+            step, unit = "one E-step and one M-step", "iteration"
+        rule = f"relative change of ℓ per {unit} ≤ {tol}"
+        cap = f"{params.get('max_iter')} {unit}s"
+    elif model == "lbfgs":
+        step = "one quasi-Newton step (one or more E-steps)"
+        rule = f"largest |∂ℓ/∂θ| ≤ {tol}"
+        cap = f"{params.get('max_iter')} iterations"
+    elif model == "sgd":
+        step = "one epoch"
+        rule = f"plateau: training ℓ not up by more than {tol} (relative) for {patience} epochs"
+        cap = f"{params.get('max_epochs')} epochs"
+    elif model == "sklearn-mlp" and params.get("solver", "lbfgs") == "lbfgs":
+        step = "one quasi-Newton step"
+        rule = f"largest |∂loss/∂θ| of the mean loss ≤ {tol}, or SciPy's relative-reduction test"
+        cap = f"{params.get('max_epochs')} iterations"
+    elif model == "sklearn-mlp":
+        step = "one epoch"
+        rule = (
+            f"plateau: training loss per example not down by more than {tol} for {patience} epochs"
+        )
+        cap = f"{params.get('max_epochs')} epochs"
+    else:
+        step = rule = cap = "–"
+    return {"step": step, "rule": rule, "cap": cap}
+
+
+SCHEMES = {
+    "shuffle": "repeated stratified shuffle splits",
+    "kfold": "repeated stratified k-fold",
+    "original": "the originating study's single split",
+}
+
+
+def split_text(spec: dict, info: dict) -> str:
+    scheme = spec["scheme"]
+    if scheme == "original":
+        text = f"{SCHEMES[scheme]} ({info['n_train']} train / {info['n_test']} test)"
+    elif scheme == "kfold":
+        text = f"{spec['n_splits']} splits: {SCHEMES[scheme]} with {spec['n_folds']} folds"
+    else:
+        text = (
+            f"{spec['n_splits']} {SCHEMES.get(scheme, scheme)}, test fraction {spec['test_size']}"
+        )
+    standardized = "standardized" if spec["standardize"] else "raw features"
+    return f"{text}; {standardized}"
+
+
+ABSTRACT_WORDS = 180
+
+
+def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
+    """The answer first, then how it was reached: the primary contrasts' verdicts, the
+    algorithm question's, and the replication's; every clause computed from the tables.
+    At most ABSTRACT_WORDS words (a test holds it to that)."""
+    main = plan["main"]
+    summary = rows_by(tables["main"], ["dataset", "method"])
+    splits = sorted({int(r["n_splits"]) for r in summary.values()}) or [0]
+    n_splits = f"{splits[0]}" if len(splits) == 1 else f"{splits[0]} to {splits[-1]}"
+    out = []
+    primary = values.get("primary")
+    if primary:
+        for c in primary["contrasts"]:
+            out.append(f"{c['question'][0].upper()}{c['question'][1:]}: {c['subject']} "
+                       f"is {c['compact']}.")  # fmt: skip
+    n = len(main["datasets"])
+    out.append(
+        f"Primary contrasts: converged runs, {n_splits} paired splits of {n} "
+        f"dataset{'s' if n != 1 else ''}, margins {primary['margins']}."
+        if primary
+        else f"We compare {len(main['methods'])} methods over {n_splits} paired splits of "
+        f"{n} dataset{'s' if n != 1 else ''}."
+    )
+    found = values["narrative"]["findings"]
+    # The speed of the converged trainers: the one against a capped EM stays in the text.
+    out += [found["converged_speed"]] if found.get("converged_speed") else []
+    if values["results"].get("capped"):
+        out.append(values["results"]["capped"])
+    rep = values["replication"]
+    if rep and "em" in rep["luck"]:
+        out.append(f"Replication: {rep['luck']['em'][0].lower()}{rep['luck']['em'][1:]}")
+    return out
+
+
+def self_citation(values: dict) -> str:
+    """A BibTeX entry for this report (its fields escaped for LaTeX); its year is that of
+    the report's date in the config, never today's."""
+    title = values["title_block"]
+    authors = " and ".join("{" + tex_escape(a) + "}" for a in title["authors"]) or "{emnn}"
+    version = provenance.versions()["emnn"]
+    commit = values["appendix"]["commit"].split(" ")[0]
+    return (
+        "@techreport{emnn-report,\n"
+        f"  title       = {{{tex_escape(title['title'])}}},\n"
+        f"  author      = {{{authors}}},\n"
+        f"  institution = {{{tex_escape(title['affiliation'] or 'emnn')}}},\n"
+        "  type        = {Reproducible study},\n"
+        f"  year        = {{{title['year']}}},\n"
+        f"  note        = {{emnn {tex_escape(version)}, commit {tex_escape(commit)}, "
+        f"config sha256 {values['appendix']['config_sha256'][:16]}}}\n"
+        "}\n"
+    )

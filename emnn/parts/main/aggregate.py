@@ -1,0 +1,375 @@
+"""Run records to tidy tables: summaries, paired comparisons, sweeps, learning curves.
+
+Reads the run directories it is given (never a glob, so stale runs of an older
+config cannot slip in) and writes CSV tables. Wall-clock timings go to their
+own tables under timing/, the only outputs that differ between reruns.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ...core import records
+from ...core.stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
+from . import primary
+
+KEYS = ["dataset", "method", "n_hidden"]
+# The tables this stage writes: results (deterministic) and wall-clock timings.
+RESULT_TABLES = [
+    "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "curves",
+    "suboptimality", "primary",
+]  # fmt: skip
+TIMING_TABLES = ["fit_times", "fit_summary"]
+METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
+RANGES = {"accuracy": (0.0, 1.0), "log_loss": (0.0, np.inf)}
+# A method whose runs met their stopping rule on fewer than this share of the splits is
+# capped wherever the paper shows it: its numbers are where the cap stopped it.
+CONVERGED_SHARE = 0.95
+CAPPED_TEXT = f"fewer than {100 * CONVERGED_SHARE:g} %"
+
+
+def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per run, one row per (run, iteration), one row per run's timing."""
+    runs, history, timing = [], [], []
+    for directory in run_dirs:
+        found = records.record_files(directory)
+        for path in found:
+            record = records.read_record(path)
+            key = {
+                "dataset": record["dataset"]["name"],
+                "method": record["method"]["name"],
+                "n_hidden": record["method"]["params"]["n_hidden"],
+                "split": record["split"]["index"],
+            }
+            cross = {
+                f"{predictor.replace('-', '_')}_{name}": value
+                for predictor, scores in record["cross_scores"].items()
+                for name, value in scores.items()
+            }
+            runs.append(
+                {
+                    **key,
+                    **record["metrics"],
+                    **cross,
+                    "n_train": record["dataset"]["n_train"],
+                    "n_test": record["dataset"]["n_test"],
+                    "teacher_test_log_loss": record["dataset"]["teacher_test_log_loss"],
+                }
+            )
+            steps = pd.DataFrame(record["history"])
+            history.append(steps.assign(**key, n_train=record["dataset"]["n_train"]))
+            times = records.read_timing(path)
+            timing.append(
+                {
+                    **key,
+                    "fit_seconds": times["fit_seconds"],
+                    "iterations": record["metrics"]["iterations"],
+                }
+            )
+        if not found:
+            raise FileNotFoundError(f"no run records in {directory}")
+    order = [*KEYS, "split"]
+    runs = pd.DataFrame(runs).sort_values(order, ignore_index=True)
+    history = pd.concat(history, ignore_index=True).sort_values(
+        [*order, "iteration"], ignore_index=True
+    )
+    timing = pd.DataFrame(timing).sort_values(order, ignore_index=True)
+    timing["seconds_per_iteration"] = timing["fit_seconds"] / timing["iterations"].clip(lower=1)
+    return runs, history, timing
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and corrected 95 % interval per dataset, method and m."""
+    rows = []
+    for key, group in runs.groupby(KEYS, sort=True):
+        ratio = float((group["n_test"] / group["n_train"]).mean())
+        row = dict(zip(KEYS, key, strict=True), n_splits=len(group))
+        for name, (column, _) in METRICS.items():
+            mean, low, high = corrected_interval(group[column], ratio, RANGES[name])
+            std = float(group[column].std(ddof=1)) if len(group) > 1 else np.nan
+            row.update({f"{name}_mean": mean, f"{name}_std": std, f"{name}_ci_low": low,
+                        f"{name}_ci_high": high})  # fmt: skip
+        row.update(
+            iterations_mean=float(group["iterations"].mean()),
+            converged_rate=float(group["converged"].mean()),
+            converged=int(group["converged"].sum()),
+            teacher_log_loss_mean=float(group["teacher_test_log_loss"].astype(float).mean()),
+            reference=False,
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+TEACHER = "teacher network"
+
+
+def with_teacher_floor(main: pd.DataFrame) -> pd.DataFrame:
+    """The main table with, per dataset sampled from a teacher network, a reference row:
+    the teacher's own test log-loss, the floor no trained model can beat on average."""
+    floors = []
+    for dataset, group in main.groupby("dataset", sort=True):
+        floor = group["teacher_log_loss_mean"].dropna()
+        if floor.empty:
+            continue
+        floors.append(
+            {"dataset": dataset, "method": TEACHER, "n_hidden": -1,
+             "n_splits": int(group["n_splits"].max()), "log_loss_mean": float(floor.iloc[0]),
+             "reference": True}
+        )  # fmt: skip
+    if not floors:
+        return main
+    return pd.concat([main, pd.DataFrame(floors)], ignore_index=True).sort_values(
+        ["dataset", "reference"], kind="stable", ignore_index=True
+    )
+
+
+def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Each main method against the baseline, split by split (paired)."""
+    main = study["main"]
+    baseline = main.get("baseline")
+    if baseline is None:
+        return pd.DataFrame(columns=["dataset", "method", "baseline", "metric"])
+    rows = []
+    hidden = study["n_hidden"]
+    for dataset in main["datasets"]:
+        base = main_runs(runs, dataset, baseline, hidden).set_index("split")
+        for method in main["methods"]:
+            if method == baseline:
+                continue
+            other = main_runs(runs, dataset, method, hidden).set_index("split")
+            splits = base.index.intersection(other.index)
+            ratio = float((other.loc[splits, "n_test"] / other.loc[splits, "n_train"]).mean())
+            for name, (column, higher_is_better) in METRICS.items():
+                a, b = other.loc[splits, column], base.loc[splits, column]
+                wins, ties, losses = win_tie_loss(a, b, higher_is_better)
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "method": method,
+                        "baseline": baseline,
+                        "metric": name,
+                        "n_splits": len(splits),
+                        **corrected_paired_test(a.to_numpy() - b.to_numpy(), ratio),
+                        "wins": wins,
+                        "ties": ties,
+                        "losses": losses,
+                    }
+                )
+    table = pd.DataFrame(rows)
+    # One family: every comparison of the table (all datasets, methods and metrics).
+    table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
+    table["family_size"] = int(table["p_value"].notna().sum())
+    return table
+
+
+def main_runs(runs, dataset, method, hidden):
+    """The runs of a method on a dataset with the method's own number of hidden units."""
+    chosen = runs[
+        (runs["dataset"] == dataset)
+        & (runs["method"] == method)
+        & (runs["n_hidden"] == hidden[method])
+    ]
+    if chosen.empty:
+        raise ValueError(f"no runs of method '{method}' on dataset '{dataset}'")
+    return chosen
+
+
+def part(summary: pd.DataFrame, study: dict, name: str) -> pd.DataFrame:
+    """The summary rows of one part of the study (main or sweep)."""
+    spec = study.get(name)
+    if not spec:
+        return summary.iloc[0:0]
+    chosen = summary["dataset"].isin(spec["datasets"]) & summary["method"].isin(spec["methods"])
+    if name == "sweep":
+        chosen &= summary["n_hidden"].isin(spec["n_hidden"])
+    else:
+        chosen &= summary["n_hidden"] == summary["method"].map(study["n_hidden"])
+    return summary[chosen].reset_index(drop=True)
+
+
+def learning_curves(history: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Median and quartiles over splits of each main run's per-iteration values.
+
+    A run that stopped early keeps its last value for the later iterations, so
+    every split counts at every iteration. The objective is reported per
+    training example (the penalized training log-loss), comparable across
+    datasets and methods.
+    """
+    main = study["main"]
+    chosen = history[
+        history["dataset"].isin(main["datasets"])
+        & history["method"].isin(main["methods"])
+        & (history["n_hidden"] == history["method"].map(study["n_hidden"]))
+    ].copy()
+    chosen["train_loss"] = -chosen["train_objective"] / chosen["n_train"]
+    values = ["train_loss", "train_accuracy", "test_accuracy", "test_log_loss"]
+    rows = []
+    for (dataset, method), group in chosen.groupby(["dataset", "method"], sort=True):
+        wide = {
+            v: group.pivot(index="iteration", columns="split", values=v).ffill() for v in values
+        }
+        for value, table in wide.items():
+            quantiles = table.quantile([0.25, 0.5, 0.75], axis=1).T
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "dataset": dataset,
+                        "method": method,
+                        "value": value,
+                        "iteration": table.index.to_numpy(),
+                        "q25": quantiles[0.25].to_numpy(),
+                        "median": quantiles[0.5].to_numpy(),
+                        "q75": quantiles[0.75].to_numpy(),
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def _main_part(frame: pd.DataFrame, study: dict) -> pd.DataFrame:
+    main = study["main"]
+    return frame[
+        frame["dataset"].isin(main["datasets"])
+        & frame["method"].isin(main["methods"])
+        & (frame["n_hidden"] == frame["method"].map(study["n_hidden"]))
+    ]
+
+
+def best_exact_objective(runs: pd.DataFrame) -> pd.Series:
+    """Per (dataset, split): the best final exact objective any exact-likelihood trainer
+    reached in the main study, the reference of suboptimality."""
+    exact = runs[runs["objective"] == "exact"]
+    return exact.groupby(["dataset", "n_hidden", "split"])["train_objective"].max()
+
+
+def convergence(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Per main dataset and method: how often and how fast it met its own stopping rule,
+    and where it ended (final penalized objective per training example)."""
+    chosen = _main_part(runs, study).copy()
+    best = best_exact_objective(chosen)
+    key = pd.MultiIndex.from_frame(chosen[["dataset", "n_hidden", "split"]])
+    chosen["gap"] = np.where(
+        chosen["objective"] == "exact",
+        (best.reindex(key).to_numpy() - chosen["train_objective"]) / chosen["n_train"],
+        np.nan,
+    )
+    chosen["objective_per_example"] = chosen["train_objective"] / chosen["n_train"]
+    grouped = chosen.groupby(["dataset", "method"], sort=True)
+    return grouped.agg(
+        objective=("objective", "first"),
+        n_splits=("split", "size"),
+        converged=("converged", "sum"),
+        iterations_median=("iterations", "median"),
+        iterations_max=("iterations", "max"),
+        n_estep_median=("n_estep", "median"),
+        objective_per_example_mean=("objective_per_example", "mean"),
+        gap_to_best_median=("gap", "median"),
+        gap_to_best_max=("gap", "max"),
+    ).reset_index()
+
+
+def cross(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Every main method's weights judged under both predictors (means over splits)."""
+    chosen = _main_part(runs, study)
+    rows = []
+    for (dataset, method), group in chosen.groupby(["dataset", "method"], sort=True):
+        for predictor in ("exact", "mean_field"):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "method": method,
+                    "trained_for": group["objective"].iloc[0],
+                    "predictor": predictor.replace("_", "-"),
+                    "n_splits": len(group),
+                    "test_accuracy_mean": group[f"{predictor}_test_accuracy"].mean(),
+                    "test_log_loss_mean": group[f"{predictor}_test_log_loss"].mean(),
+                    "train_log_loss_mean": float(
+                        (-group[f"{predictor}_train_log_likelihood"] / group["n_train"]).mean()
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def suboptimality(history: pd.DataFrame, runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Relative suboptimality (best - objective) / |best| of each exact-likelihood trainer
+    against the E-steps it has spent: median and quartiles over splits on a grid of
+    E-step counts (each split's last recorded value at or before the grid point)."""
+    chosen = _main_part(history, study)
+    chosen = chosen[chosen["n_estep"].notna()]
+    best = best_exact_objective(_main_part(runs, study))
+    rows = []
+    for (dataset, method), group in chosen.groupby(["dataset", "method"], sort=True):
+        top = int(group["n_estep"].max())
+        grid = np.unique(np.round(np.geomspace(1, max(top, 1), 60)).astype(int))
+        values = []
+        for split, steps in group.groupby("split"):
+            reference = best[(dataset, steps["n_hidden"].iloc[0], split)]
+            gap = (reference - steps["train_objective"].to_numpy()) / abs(reference)
+            at = np.searchsorted(steps["n_estep"].to_numpy(), grid, side="right") - 1
+            values.append(np.where(at >= 0, np.maximum(gap[np.maximum(at, 0)], 0.0), np.nan))
+        values = np.array(values)
+        with np.errstate(all="ignore"):
+            q25, median, q75 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
+        rows.append(
+            pd.DataFrame(
+                {"dataset": dataset, "method": method, "n_estep": grid, "q25": q25,
+                 "median": median, "q75": q75}
+            )
+        )  # fmt: skip
+    columns = ["dataset", "method", "n_estep", "q25", "median", "q75"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+def timing_summary(timing: pd.DataFrame) -> pd.DataFrame:
+    grouped = timing.groupby(KEYS, sort=True)
+    return grouped.agg(
+        n_splits=("split", "size"),
+        fit_seconds_median=("fit_seconds", "median"),
+        fit_seconds_total=("fit_seconds", "sum"),
+        seconds_per_iteration_median=("seconds_per_iteration", "median"),
+    ).reset_index()
+
+
+def read_table(path) -> pd.DataFrame:
+    """A result table with its name columns kept as text (a dataset may be called "NA")."""
+    names = {c: str for c in ("dataset", "method", "baseline", "metric", "value")}
+    return pd.read_csv(path, dtype=names, keep_default_na=False, na_values=[""])
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The result tables and the timing tables, by file name."""
+    runs, history, timing = load(run_dirs)
+    summary = summarize(runs)
+    results = {
+        "runs": runs,
+        "summary": summary,
+        "main": with_teacher_floor(part(summary, study, "main")),
+        "comparisons": compare(runs, study),
+        "convergence": convergence(runs, study),
+        "cross": cross(runs, study),
+        "sweep": part(summary, study, "sweep"),
+        "curves": learning_curves(history, study),
+        "suboptimality": suboptimality(history, runs, study),
+        "primary": primary.analyse(runs, study),
+    }
+    timings = {"fit_times": timing, "fit_summary": timing_summary(timing)}
+    assert list(results) == RESULT_TABLES and list(timings) == TIMING_TABLES
+    return results, timings
+
+
+def write(run_dirs, study: dict, out_dir, timing_dir) -> None:
+    results, timings = tables(run_dirs, study)
+    for directory, frames in ((out_dir, results), (timing_dir, timings)):
+        for name, frame in frames.items():
+            records.write_text(Path(directory) / f"{name}.csv", csv_text(frame))

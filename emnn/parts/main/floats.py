@@ -1,0 +1,337 @@
+"""The paper's tables as data: caption, columns and rows in paper markup, set by one
+macro per format.
+
+Each function turns the rows that context() gathers into a table of the form the
+sections agree on (shared-spec "Tables as data"): an anchor, a caption, columns
+with a title, an alignment and an optional width (a fraction of the line), an
+optional row of column groups, groups of rows separated by a rule, a type size,
+and whether it may break across pages. A cell is paper markup (emnn.typeset.markup;
+names through literal(), numbers already formatted) or a dict with its text and
+"bold" or "italic"; two extensions serve the existing tables: "rows" (a cell
+spanning the rows below it, which hold None in its column) and a line break
+written as a newline in the cell's text.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from ...typeset.formats import finite, number
+from ...typeset.markup import literal
+from .aggregate import CAPPED_TEXT
+
+num = partial(number, minus="−")
+
+
+def column(title: str, align: str = "l", width: float | None = None) -> dict:
+    return {"title": title, "align": align, "width": width}
+
+
+def table(anchor, caption, columns, groups, header_groups=None, size="small", long=False):
+    return {
+        "anchor": anchor,
+        "caption": caption,
+        "columns": columns,
+        "groups": groups,
+        "header_groups": header_groups,
+        "size": size,
+        "long": long,
+    }
+
+
+def mean_sd(mean, sd, kind: str) -> str:
+    return num(mean, kind) + (f" ± {num(sd, kind)}" if finite(sd) else "")
+
+
+def interval(low, high, kind: str) -> str:
+    return f"\\[{num(low, kind)}, {num(high, kind)}]" if finite(low) and finite(high) else "–"
+
+
+def grouped(rows: list[dict], cells) -> list[list]:
+    """Rows split into groups where a row is marked first; cells(row) gives a row's cells."""
+    groups: list[list] = []
+    for row in rows:
+        if row.get("first", True) or not groups:
+            groups.append([])
+        groups[-1].append(cells(row))
+    return groups
+
+
+def spanned(row: dict, text: str):
+    """The first cell of a group, spanning its rows; None below it."""
+    return {"text": literal(text), "rows": row["span"]} if row["first"] else None
+
+
+def tables(values: dict) -> dict:
+    """Every table the sections may place, by anchor (a new section adds its own here)."""
+    from ...paper import setup_tables as setup  # which imports this module's helpers
+
+    protocol, results = values["protocol"], values["results"]
+    found = [setup.datasets(protocol), setup.seeds(protocol), setup.methods(protocol)]
+    found.append(setup.selection(protocol))
+    found += [summary(metric, results["floors"]) for metric in results["metrics"]]
+    found += [stopping(results["convergence"]), convergence(results["convergence"])]
+    found += [cross(results["cross"]), sweep(results["sweep_rows"])]
+    if values["comparison"]:
+        found.append(comparisons(values["comparison"]))
+    if values["primary"]:
+        found += values["primary"]["tables"]
+    if values["replication"]:
+        found.append(replication(values["replication"]))
+    if values["scaling"]:
+        found += values["scaling"]["tables"]
+    if values["moe"]:
+        found += values["moe"]["tables"]
+        found += [values["moe"]["timing_table"]] if values["moe"]["timing_table"] else []
+    appendix, timing = values["appendix"], values["timing"]
+    found += [setup.environment(appendix), setup.figure_provenance(appendix["figures"])]
+    found.append(setup.hashes("tab-artifacts", "Artifacts and their SHA-256.", appendix["listing"]))
+    found += [setup.fit_times(timing["fit"]), setup.estep_cost(timing["estep"])]
+    found.append(
+        setup.hashes(
+            "tab-timing-artifacts",
+            "Timing artifacts and their SHA-256 (they differ between reruns).",
+            timing["listing"],
+        )
+    )
+    return {t["anchor"]: t for t in found}
+
+
+def summary(metric: dict, floors: list) -> dict:
+    kind = metric["kind"]
+
+    def cells(r):
+        shown = mean_sd(r["mean"], r["sd"], kind)
+        if r["reference"]:
+            italic = partial(dict, italic=True)
+            return [
+                spanned(r, r["dataset"]),
+                italic(text=literal(r["label"])),
+                "–",
+                "–",
+                italic(text=shown),
+                interval(r["low"], r["high"], kind),
+            ]
+        return [
+            spanned(r, r["dataset"]),
+            {
+                "text": literal(r["label"]) + (" (capped)" if r["capped"] else ""),
+                "italic": r["capped"],
+            },
+            str(r["n_hidden"]),
+            f"{r['converged']}/{r['n_splits']}",
+            {"text": shown, "bold": r["best"], "italic": r["capped"]},
+            interval(r["low"], r["high"], kind),
+        ]
+
+    columns = [
+        column("Dataset", width=0.17),
+        column("Method", width=0.27),
+        column("$m$", "r"),
+        column("Converged", "r"),
+        column("Mean ± SD", "r"),
+        column("95 % CI", "r"),
+    ]
+    caption = (
+        f"{metric['title']} on the test parts ({metric['better']} is better): mean ± SD "
+        "over splits and corrected 95 % CI; Converged: runs that met their stopping rule, of "
+        f"all splits. A method whose runs met it on {CAPPED_TEXT} of the splits is marked "
+        "capped and set in italics: its values are where the cap stopped it, and it is never "
+        "the bold best."
+    )
+    if metric["name"] == "log_loss" and floors:
+        caption += " The teacher network (floor) row is a reference, not a trained model."
+    return table(metric["anchor"], caption, columns, grouped(metric["rows"], cells))
+
+
+def stopping(convergence: dict) -> dict:
+    # The objective is paper markup (it refers to an equation); the rest are plain text.
+    rows = [
+        [
+            literal(r["label"]),
+            r["objective_text"],
+            *(literal(r[k]) for k in ("step", "rule", "cap")),
+        ]
+        for r in convergence["rules"]
+    ]
+    columns = [
+        column("Method", width=0.17),
+        column("Maximizes", width=0.16),
+        column("One iteration", width=0.18),
+        column("Stopping rule", width=0.26),
+        column("Cap", width=0.1),
+    ]
+    caption = (
+        "Each method's objective, stopping rule and cap ($\\ell$: the penalized "
+        "log-likelihood it maximizes; $\\theta$: its weights and biases)."
+    )
+    return table("tab-stopping", caption, columns, [rows], size="footnotesize")
+
+
+def convergence(convergence: dict) -> dict:
+    def cells(r):
+        return [
+            spanned(r, r["dataset"]),
+            literal(r["label"]),
+            f"{r['converged']}/{r['n_splits']}",
+            num(r["iterations"], "median"),
+            num(r["n_estep"], "median"),
+            num(r["exact_objective"], "objective"),
+            num(r["mean_field_objective"], "objective"),
+            num(r["gap"], "sci"),
+            num(r["gap_max"], "sci"),
+        ]
+
+    columns = [
+        column("Dataset", width=0.13),
+        column("Method", width=0.18),
+        column("Converged", "r"),
+        column("Iterations", "r"),
+        column("E-steps", "r"),
+        column("exact", "r"),
+        column("mean-field", "r"),
+        column("median", "r"),
+        column("max", "r"),
+    ]
+    caption = (
+        "Convergence on each dataset: splits that met the method's stopping rule before its cap "
+        "(of all splits), median iterations (epochs for back-propagation) and E-steps over "
+        "splits, mean final penalized log-likelihood per training example $\\ell/n$ of the "
+        "method's own objective (higher is better; exact and mean-field values are not "
+        "comparable), and the median and largest gap to the split's best final exact $\\ell/n$."
+    )
+    groups = [("", 5), ("Final $\\ell/n$", 2), ("Gap to best exact $\\ell/n$", 2)]
+    return table(
+        "tab-convergence",
+        caption,
+        columns,
+        grouped(convergence["rows"], cells),
+        header_groups=groups,
+        size="footnotesize",
+        long=True,  # 30 rows and more: it may break across pages, never overflow one
+    )
+
+
+def cross(cross: dict) -> dict:
+    def cells(r):
+        values = [{"text": num(c["value"], c["kind"]), "bold": c["own"]} for c in r["cells"]]
+        return [spanned(r, r["dataset"]), literal(r["label"]), literal(r["trained_for"]), *values]
+
+    columns = [
+        column("Dataset", width=0.13),
+        column("Method", width=0.21),
+        column("Trained for"),
+        *[column(t, "r") for t in ["exact", "mean-field"] * 3],
+    ]
+    caption = (
+        "Cross-scoring: means over splits of each method's test accuracy, test log-loss and "
+        "(unpenalized) training log-loss under the exact predictor [#eq-marginal] and under "
+        "the mean-field predictor. Bold: the predictor the method was trained for."
+    )
+    groups = [("", 3), ("Test accuracy (%)", 2), ("Test log-loss", 2), ("Training log-loss", 2)]
+    return table(
+        "tab-cross",
+        caption,
+        columns,
+        grouped(cross["rows"], cells),
+        header_groups=groups,
+        size="footnotesize",
+    )
+
+
+def sweep(rows: list[dict]) -> dict:
+    def cells(r):
+        return [
+            literal(r["dataset"]),
+            literal(r["label"]),
+            str(r["n_hidden"]),
+            mean_sd(r["accuracy_mean"], r["accuracy_std"], "accuracy"),
+            interval(r["accuracy_ci_low"], r["accuracy_ci_high"], "accuracy"),
+            mean_sd(r["log_loss_mean"], r["log_loss_std"], "log_loss"),
+            num(r["iterations_mean"], "iterations"),
+        ]
+
+    columns = [
+        column("Dataset", width=0.17),
+        column("Method", width=0.22),
+        column("$m$", "r"),
+        column("Accuracy (%)", "r"),
+        column("95 % CI", "r"),
+        column("Log-loss", "r"),
+        column("Mean iterations", "r"),
+    ]
+    caption = (
+        "Sweep over the number of hidden units on the main study's splits: mean ± SD over "
+        "splits and corrected 95 % CI, and the mean number of iterations (epochs for "
+        "back-propagation)."
+    )
+    return table("tab-sweep", caption, columns, [list(map(cells, rows))], size="footnotesize")
+
+
+def comparisons(comparison: dict) -> dict:
+    def cells(r):
+        test = f"$t = {number(r['t'], 't')}$" if r["test"] == "corrected t" else r["test_text"]
+        ci = "undefined" if r["undefined"] else interval(r["ci_low"], r["ci_high"], r["kind"])
+        return [
+            literal(r["dataset"]) if r["first"] else "",
+            literal(r["label"]) if r["first_metric"] else "",
+            r["metric_text"],
+            num(r["mean_difference"], r["kind"]),
+            ci,
+            test,
+            num(r["p_value"], "p"),
+            num(r["p_holm"], "p"),
+            "/".join(num(r[k], "int") for k in ("wins", "ties", "losses")),
+        ]
+
+    columns = [
+        column("Dataset", width=0.13),
+        column("Method", width=0.18),
+        column("Metric"),
+        column("Mean diff.", "r"),
+        column("95 % CI", "r"),
+        column("Test"),
+        column("$p$", "r"),
+        column("$p_{\\mathrm{Holm}}$", "r"),
+        column("W/T/L", "r"),
+    ]
+    label, family = literal(comparison["label"]), comparison["family_size"]
+    caption = (
+        f"Paired comparison with {label} on the splits of each dataset (W/T/L: splits won, tied "
+        f"and lost). $p$: two-sided, unadjusted; $p_{{\\mathrm{{Holm}}}}$: Holm-adjusted over "
+        f"the family of all {family} comparisons in this table. “Sign test”: zero-variance "
+        f"differences, interval and $t$ undefined."
+    )
+    return table(
+        "tab-comparisons",
+        caption,
+        columns,
+        grouped(comparison["rows"], cells),
+        size="footnotesize",
+        long=True,
+    )
+
+
+def replication(shown: dict) -> dict:
+    def cells(r):
+        return [
+            literal(r["name"]),
+            literal(r["original"]),
+            mean_sd(r["mean"], r["sd"], "accuracy"),
+            interval(r["low"], r["high"], "accuracy"),
+        ]
+
+    n = shown["n_splits"]
+    columns = [
+        column("Row", width=0.38),
+        column("Original split", "r"),
+        column("Paired splits: mean ± SD", "r"),
+        column("Range", "r"),
+    ]
+    caption = (
+        "The originating code rebuilt bug for bug, with one defect removed per row: correct test "
+        "predictions on the original split from the original initial weights, and test accuracy "
+        f"(%) over {n} split{'s' if n != 1 else ''} of Iris from random initial weights (mean ± "
+        "SD, lowest and highest)."
+    )
+    return table("tab-replication", caption, columns, grouped(shown["rows"], cells))

@@ -1,0 +1,84 @@
+"""Whether a better optimum of the training objective meant a worse test log-loss: the
+evidence, split by split, that at a fixed penalty the best optimizer can overfit."""
+
+from __future__ import annotations
+
+import pandas as pd
+from scipy import stats
+
+from ...typeset.formats import number
+from ...typeset.markup import literal
+from .results import capped as is_capped
+from .results import own_width
+from .verdicts import join
+
+
+def rank_agreement(runs: pd.DataFrame, datasets: list[str], methods: list[str]) -> list[dict]:
+    """Per dataset: on how many splits Spearman's correlation, over the methods' runs on
+    that split, between the penalized training objective and the test log-loss is
+    positive (the higher objective went with the worse test log-loss) and negative."""
+    shown = []
+    for dataset in datasets:
+        chosen = runs[(runs["dataset"] == dataset) & runs["method"].isin(methods)]
+        signs = []
+        for _, split in chosen.groupby("split"):
+            if len(split) < 3:
+                continue
+            rho = stats.spearmanr(split["train_objective"], split["test_log_loss"]).statistic
+            signs.append(rho)
+        shown.append({
+            "dataset": dataset,
+            "worse": sum(r > 0 for r in signs),
+            "better": sum(r < 0 for r in signs),
+            "n_splits": len(signs),
+        })  # fmt: skip
+    return shown
+
+
+def overfitting_sentences(runs, summary, plan: dict, methods: list[str]) -> list[str]:
+    """Two sentences: the split counts per dataset, then the means on the dataset where
+    the agreement is strongest, in order of the training objective reached."""
+    datasets = plan["main"]["datasets"]
+    own = own_width(runs, plan)
+    rows = rank_agreement(own, datasets, methods)
+    if not rows or not any(r["n_splits"] for r in rows):
+        return []
+    labels = plan["labels"]
+    counts = join([f"{r['worse']} of {r['n_splits']} splits of {literal(r['dataset'])}"
+                   for r in rows])  # fmt: skip
+    first = (
+        f"Among the {len(methods)} trainers of the exact likelihood, the run that reached the "
+        "higher penalized training objective on a split had the worse test log-loss "
+        f"(Spearman's rank correlation over the split's runs positive) on {counts}."
+    )
+    top = max(rows, key=lambda r: (r["worse"] - r["better"], r["dataset"]))
+    means = (
+        own[(own["dataset"] == top["dataset"]) & own["method"].isin(methods)]
+        .groupby("method")[["train_objective", "n_train", "test_log_loss"]]
+        .mean()
+        .sort_values("train_objective")
+    )
+    on_top = summary[summary["dataset"] == top["dataset"]].set_index("method")
+    capped = {m for m in means.index if m in on_top.index and is_capped(on_top.loc[m])}
+    steps = join([
+        f"{literal(labels.get(m, m))}{', capped,' if m in capped else ''} "
+        f"{number(r.train_objective / r.n_train, 'objective', minus='−')} and "
+        f"{number(r.test_log_loss, 'log_loss')}"
+        for m, r in means.iterrows()
+    ])  # fmt: skip
+    second = (
+        f"On {literal(top['dataset'])}, in order of the mean training objective per example "
+        f"reached, the mean objective and test log-loss are: {steps}."
+    )
+    extra = []
+    main = summary[summary["dataset"] == top["dataset"]]
+    baseline = plan["main"].get("baseline")
+    for _, row in main.iterrows():
+        if row["method"] == baseline:
+            extra.append(f"{literal(labels.get(baseline, baseline))}, on the deterministic "
+                         f"network, {number(row['log_loss_mean'], 'log_loss')}")  # fmt: skip
+        elif str(row.get("reference")) == "True":
+            extra.append(f"the teacher network itself {number(row['log_loss_mean'], 'log_loss')}")
+    if extra:
+        second = second[:-1] + f"; {join(extra)}."
+    return [first, second]

@@ -1,0 +1,149 @@
+"""The primary analysis as the paper shows it: its table, and one verdict sentence per
+contrast, every word of which comes from results/tables/primary.csv (emnn.parts.main.primary)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...typeset.markup import literal
+from . import primary
+from .floats import column, grouped, interval, num, table
+from .verdicts import METRIC_TEXT, join
+
+KIND = {"accuracy": "diff_accuracy", "log_loss": "diff_log_loss"}
+
+
+def margin_text(metric: str, margin: float) -> str:
+    if metric == "accuracy":
+        return f"±{num(margin * 100, 'median')} percentage points of accuracy"
+    return f"±{num(margin, 'gap')} nats of log-loss per example"
+
+
+def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | None:
+    """The contrasts in config order, each with its rows (dataset order, accuracy first)
+    and its sentence; None when the study names no primary analysis."""
+    spec = plan["main"].get("primary")
+    if not spec or table.empty:
+        return None
+    labels = plan["labels"]
+    contrasts = []
+    for number, contrast in enumerate(spec["contrasts"], start=1):
+        rows = table[table["contrast"] == number].to_dict("records")
+        for k, row in enumerate(rows):
+            row["first"] = k % len(primary.METRICS) == 0
+            row["span"] = len(primary.METRICS)
+        contrasts.append({
+            "number": number,
+            "anchor": f"tab-primary-{number}",
+            "question": contrast["question"],
+            "why": contrast.get("why", ""),
+            # How the abstract, the introduction and the conclusion name the contrast.
+            "subject": f"{literal(labels.get(contrast['method'], contrast['method']))} "
+            f"against {literal(labels.get(contrast['baseline'], contrast['baseline']))}",
+            "method": labels.get(contrast["method"], contrast["method"]),
+            "baseline": labels.get(contrast["baseline"], contrast["baseline"]),
+            "rows": rows,
+            "sentence": verdict_sentence(rows),
+            "compact": compact_sentence(rows),
+            "left_out": int(sum(r["n_left_out"] for r in rows)) // len(primary.METRICS),
+            "tuning": tuning(config, labels, contrast["method"], contrast["baseline"]),
+        })  # fmt: skip
+    margins = spec["margins"]
+    penalties = {config["methods"][m]["params"].get("l2") for m in plan["main"]["methods"]}
+    shown = {
+        "l2": penalties.pop() if len(penalties) == 1 else None,
+        "contrasts": contrasts,
+        "margins": join([margin_text(m, margins[m]) for m in primary.METRICS]),
+        "rationale": margins.get("rationale", ""),
+        "alpha": f"{spec['alpha']:g}",
+        "family_size": int(table["family_size"].max()),
+    }
+    shown["tables"] = primary_tables(shown)
+    return shown
+
+
+def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
+    """Say so when only one side of a contrast has settings chosen by inner CV."""
+    tuned = [m for m in (method, baseline) if config["methods"][m].get("grid")]
+    if len(tuned) != 1:
+        return ""
+    (one,) = tuned
+    other = baseline if one == method else method
+    keys = join([literal(k) for k in config["methods"][one]["grid"]])
+    return (
+        f"Only {literal(labels.get(one, one))} has a setting chosen by inner cross-validation "
+        f"({keys}); {literal(labels.get(other, other))} runs at the configured settings, so "
+        "the contrast compares the two as each is practised."
+    )
+
+
+def compact_sentence(rows: list[dict]) -> str:
+    """The verdicts by count, naming only the cells found better or worse (the abstract)."""
+    named = {}
+    for verdict in (primary.BETTER, primary.WORSE):
+        cells = [f"{METRIC_TEXT[r['metric']]} on {literal(r['dataset'])}" for r in rows
+                 if r["verdict"] == verdict]  # fmt: skip
+        if cells:
+            named[verdict] = f"{verdict} in {join(cells)}"
+    equivalent = sum(r["verdict"] == primary.EQUIVALENT for r in rows)
+    rest = len(rows) - equivalent - sum(r["verdict"] in named for r in rows)
+    counts = (
+        f"equivalent within the margins in {equivalent} and undecided in {rest} of "
+        f"{len(rows)} tests"
+    )
+    if not named:
+        return f"{counts}, better or worse in none"
+    return f"{join(list(named.values()))}, {counts}"
+
+
+def verdict_sentence(rows: list[dict]) -> str:
+    """Where the method is better, worse or equivalent, by metric; the rest undecided."""
+    parts = []
+    for verdict in (primary.BETTER, primary.WORSE, primary.EQUIVALENT):
+        by_metric = []
+        for metric, text in METRIC_TEXT.items():
+            where = [literal(r["dataset"]) for r in rows
+                     if r["verdict"] == verdict and r["metric"] == metric]  # fmt: skip
+            if where:
+                by_metric.append(f"in {text} on {join(where)}")
+        if by_metric:
+            shown = "equivalent within the margins" if verdict == primary.EQUIVALENT else verdict
+            parts.append(f"{shown} {join(by_metric)}")
+    rest = sum(r["verdict"] in (primary.UNDECIDED, primary.TOO_FEW) for r in rows)
+    if rest:
+        parts.append(f"undecided in the other {rest} of {len(rows)} tests" if parts
+                     else f"undecided in all {len(rows)} tests")  # fmt: skip
+    return "; ".join(parts)
+
+
+def primary_tables(context: dict) -> list[dict]:
+    def cells(r):
+        kind = KIND[r["metric"]]
+        return [
+            {"text": literal(r["dataset"]), "rows": r["span"]} if r["first"] else None,
+            METRIC_TEXT[r["metric"]].removeprefix("test "),
+            num(r["mean_difference"], kind),
+            interval(r["ci_low"], r["ci_high"], kind),
+            num(r["p_holm"], "p"),
+            num(r["p_equivalence_holm"], "p"),
+            f"{r['n_pairs']}",
+            {"text": r["verdict"], "bold": r["verdict"] in (primary.BETTER, primary.WORSE)},
+        ]
+
+    columns = [
+        column("Dataset", width=0.14), column("Metric"), column("Mean diff.", "r"),
+        column("95 % CI", "r"), column("$p_{\\mathrm{Holm}}$", "r"),
+        column("$p_{\\mathrm{TOST}}$", "r"), column("Pairs", "r"), column("Verdict"),
+    ]  # fmt: skip
+    tables = []
+    for c in context["contrasts"]:
+        caption = (
+            f"Primary analysis, contrast {c['number']} ({c['question']}): "
+            f"{literal(c['method'])} minus {literal(c['baseline'])}, mean paired difference "
+            "(accuracy in percentage points) over the splits where both runs met their "
+            "stopping rule (Pairs), its corrected 95 % interval, the corrected $t$-test and "
+            f"the equivalence test (TOST) against {context['margins']}, both Holm-adjusted "
+            f"within the contrast's {context['family_size']} tests."
+        )
+        tables.append(table(c["anchor"], caption, columns, grouped(c["rows"], cells)))
+    return tables

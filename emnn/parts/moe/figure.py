@@ -1,0 +1,102 @@
+"""The mixture-of-experts figure: the objective against iteration of the four algorithms on
+one split per dataset (the moe stage's moe_traces table), falls of the objective marked.
+
+Registered in emnn.paper.figures (its list, inputs and painters) when the study has a `moe`
+section; drawn in the house style of emnn.typeset.figure_style (labelled log ticks, one x quantity
+per panel).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ...core.layout import TABLES
+from ...typeset.figure_style import COLORS, _count, _count_ticks, _drawn, _log_ticks, _math
+from .runs import DECREASE_RTOL, METHODS, is_true, labels
+
+NAME = "moe-objective"
+INPUTS = [f"{TABLES}/moe_traces.csv"]
+# One x quantity per column: EM counts its iterations (one E-step and one M-step each),
+# back-propagation its epochs. The two never share an axis.
+COLUMNS = (
+    ("EM iteration", ("moe-irls-1", "moe-irls", "moe-ecm")),
+    ("SGD epoch", ("moe-sgd",)),
+)
+FELL = "x"  # the marker of an iteration at which the objective fell
+
+
+def objective_traces(traces: pd.DataFrame, study: dict):
+    moe = study["moe"]
+    names = labels(moe["irls_rate"])
+    datasets = [d for d in moe["datasets"] if d in set(traces["dataset"])]
+    colors = {m: COLORS[k] for k, m in enumerate(METHODS)}
+    columns = [(x, [m for m in chosen if m in set(traces["method"])]) for x, chosen in COLUMNS]
+    columns = [(x, chosen) for x, chosen in columns if chosen]
+    fig, axes = plt.subplots(
+        len(datasets), len(columns), figsize=(7.2, 0.6 + 1.55 * len(datasets)),
+        layout="constrained", squeeze=False,
+    )  # fmt: skip
+    handles = {}
+    splits = sorted(set(traces["split"]))
+    for row, dataset in zip(axes, datasets, strict=True):
+        shown = traces[traces["dataset"] == dataset]
+        for axis, (x_label, chosen) in zip(row, columns, strict=True):
+            for method in chosen:
+                line = shown[shown["method"] == method].sort_values("iteration")
+                if line.empty:
+                    continue
+                loss = -line["objective"].to_numpy(float) / line["n_train"].to_numpy(float)
+                x = line["iteration"].to_numpy()
+                (handles[method],) = axis.plot(
+                    x, loss, color=colors[method], lw=1.3, label=_drawn(names[method])
+                )
+                fell = line["decreased"].map(is_true).to_numpy(bool)
+                if fell.any():
+                    axis.scatter(x[fell], loss[fell], marker=FELL, s=14, lw=0.9,
+                                 color=colors[method], zorder=4)  # fmt: skip
+                    handles["fell"] = plt.Line2D(
+                        [], [], ls="none", marker=FELL, ms=4, mew=0.9, color="0.3",
+                        label="objective fell",
+                    )  # fmt: skip
+            axis.set_yscale("log")
+            axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
+            axis.set_xlim(left=0)
+            _count_ticks(axis.xaxis)
+            axis.set_title(_drawn(f"{dataset}: {x_label}s"), fontsize=8, loc="left")
+        # The same loss scale across a row: one dataset, one objective.
+        low = min(axis.get_ylim()[0] for axis in row)
+        high = max(axis.get_ylim()[1] for axis in row)
+        for axis in row:
+            axis.set_ylim(low, high)
+            _log_ticks(axis.yaxis)
+        row[0].set_ylabel("$-\\ell/n$")
+    for axis, (x_label, _) in zip(axes[-1], columns, strict=True):
+        axis.set_xlabel(x_label)
+    order = [m for m in METHODS if m in handles] + (["fell"] if "fell" in handles else [])
+    fig.legend(
+        handles=[handles[k] for k in order], loc="outside lower center", ncols=len(order),
+        fontsize=8, handlelength=1.5,
+    )  # fmt: skip
+    which = "the first split" if splits == [0] else _count(len(splits), "split")
+    threshold = _math(DECREASE_RTOL)
+    title = "Mixture of experts: the objective against iteration"
+    caption = (
+        f"Penalized loss per training example $-\\ell/n$ (the objective with its sign "
+        f"changed, log scale) of each mixture-of-experts algorithm on {which} of each "
+        f"dataset, one row per dataset: the EM algorithms against their iterations (left; "
+        f"an IRLS-EM iteration is one E-step and one Newton step, an ECM iteration "
+        + (
+            "a SQUAREM cycle of three or more ECM maps"
+            if moe.get("squarem")
+            else "one cycle of conditional maximizations"
+        )
+        + ", so the axis does not measure equal work), "
+        f"back-propagation against epochs (right), each axis 0 then logarithmic; iteration "
+        f"0 is the initial weights, the same for all four. A cross marks an iteration at "
+        f"which the objective fell (the loss rose) by more than {threshold} of its size: "
+        f"an EM algorithm that increases the likelihood monotonically has none, while SGD "
+        f"makes no such promise. A curve ends where its run met its stopping rule or the "
+        f"cap of iterations."
+    )
+    return fig, title, caption

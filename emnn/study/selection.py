@@ -1,0 +1,75 @@
+"""Hyperparameters chosen by inner cross-validation, for every split of a job at once.
+
+For each split, each candidate of the method's grid (scikit-learn's ParameterGrid:
+any parameters, in its order) is fitted on each inner fold of the training part
+(StratifiedKFold from the split's inner-CV seed) and scored on the held-out fold
+by mean log-loss as scikit-learn's log_loss computes it, exactly as GridSearchCV
+with refit=False and scoring="neg_log_loss" would. The difference is that every
+(split, candidate, fold)
+network of the job trains in one call of emnn.models.batch.fit_together, so a
+model that trains in stacks advances them all in one loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import ParameterGrid, StratifiedKFold
+
+from ..models.batch import fit_together
+from .methods import build
+
+
+def select_params(method: dict, splits: list[tuple]) -> list[tuple[dict, dict | None]]:
+    """Per split (X_train, y_train, seeds): the method's hyperparameters, with the grid's
+    choice by inner CV on that training part only, and the record of that choice."""
+    params = dict(method["params"])
+    grid = method.get("grid")
+    if not grid:
+        return [(params, None) for _ in splits]
+    candidates = list(ParameterGrid(grid))
+    estimators, data, scored = [], [], []
+    for s, (X, y, seeds) in enumerate(splits):
+        folds = StratifiedKFold(
+            method["inner_folds"], shuffle=True, random_state=seeds["inner_cv"]["seed"]
+        )
+        for f, (fit_rows, held_out) in enumerate(folds.split(X, y)):
+            fit_data = (X[fit_rows], y[fit_rows])  # one array per fold, shared by candidates
+            for c, candidate in enumerate(candidates):
+                estimators.append(
+                    build(method["model"], {**params, **candidate}, seeds["init"]["seed"])
+                )
+                data.append(fit_data)
+                scored.append((s, c, f, X[held_out], y[held_out]))
+    fit_together(estimators, data)  # a candidate's warnings do not concern the final fit
+    scores = np.empty((len(splits), len(candidates), method["inner_folds"]))
+    for estimator, (s, c, f, X_held, y_held) in zip(estimators, scored, strict=True):
+        scores[s, c, f] = -log_loss(estimator, X_held, y_held)
+    chosen = []
+    for per_split in scores:
+        mean, std = per_split.mean(axis=1), per_split.std(axis=1)
+        best = int(np.argmax(mean))  # the first of equals, as GridSearchCV's rank
+        selection = {
+            "grid": grid,
+            "inner_folds": method["inner_folds"],
+            "scoring": "mean log-loss",
+            "candidates": [
+                {"params": p, "mean_log_loss": -m, "std_log_loss": d}
+                for p, m, d in zip(candidates, mean, std, strict=True)
+            ],
+            "chosen": candidates[best],
+        }
+        chosen.append(({**params, **candidates[best]}, selection))
+    return chosen
+
+
+def log_loss(estimator, X, y) -> float:
+    """scikit-learn's log_loss(y, estimator.predict_proba(X), labels=estimator.classes_):
+    probabilities clipped to [eps, 1 - eps], the mean of -log p(y | x); without its
+    milliseconds of input checks per call (a job scores hundreds of candidates)."""
+    proba = estimator.predict_proba(X)
+    column = np.searchsorted(estimator.classes_, y)
+    if np.any(column >= len(estimator.classes_)) or np.any(estimator.classes_[column] != y):
+        raise ValueError("log_loss: y holds a class the estimator was not trained on")
+    eps = np.finfo(proba.dtype).eps
+    chosen = np.clip(proba[np.arange(len(y)), column], eps, 1 - eps)
+    return float(-np.log(chosen).mean())

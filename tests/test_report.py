@@ -437,7 +437,6 @@ def test_cross_scoring_table_and_protocol_name_the_new_methods(study):
     shown = row_of(page, "tab-cross", LABEL)
     assert formats.fixed(exact) in html.unescape(shown)
     text = " ".join(" ".join(parse(page).text).split())
-    assert f"have a test log-loss of {formats.fixed(exact)} as stochastic-unit networks" in text
     assert "L-BFGS (SciPy)" in text and "SQUAREM" in text
     assert "inner cross-validation on the training part chooses one" in text
     assert "own stopping rule" in text

@@ -15,6 +15,7 @@ _EXPORTS = {
     "EMMLPClassifier": ".models.em",
     "LBFGSMLPClassifier": ".models.lbfgs",
     "SGDMLPClassifier": ".models.sgd",
+    "MoEClassifier": ".models.moe",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -131,8 +131,9 @@ def main(argv=None) -> int:
 
 def _run(args, parser) -> int:
     from .core import records
-    from .study.config import job_spec, load_config
-    from .study.job import run_splits
+    from .study.config import load_config
+    from .study.jobs import job_spec
+    from .study.training import run_splits
 
     if args.config:
         if not (args.dataset and args.method):
@@ -175,8 +176,8 @@ def _figure(args, parser) -> int:
 
 def _estep_cost(args, parser) -> int:
     from .core import records
+    from .core.tidy import csv_text
     from .data.datasets import load_dataset
-    from .parts.main.aggregate import csv_text
     from .parts.timing.estep_cost import cost_table, iteration_cost_table
 
     spec = json.loads(args.spec)
@@ -195,7 +196,7 @@ def _estep_cost(args, parser) -> int:
 
 def _ablation(args, parser) -> int:
     from .core import records
-    from .parts.main.aggregate import csv_text
+    from .core.tidy import csv_text
     from .parts.replication.run import ablation_table, inits_table
 
     spec = json.loads(args.spec)
@@ -254,7 +255,8 @@ def _paper_source(args, parser) -> int:
 
 
 def _check(args, parser) -> int:
-    from .study.config import load_config, runs, used_datasets
+    from .study.config import load_config
+    from .study.jobs import runs, used_datasets
 
     config = load_config(args.config)
     n_datasets = len(used_datasets(config))

@@ -19,20 +19,14 @@ from .data.datasets import source_of
 from .data.splits import n_splits
 from .paper import figures, pdf
 from .parts.main import aggregate
-from .parts.moe import runs as moe_study
+from .parts.moe import contract as moe_contract
 from .parts.replication.run import TABLE_NAMES as ABLATION_TABLES
 from .parts.scaling import summary as scaling
 from .study import methods
-from .study.config import (
-    canonical_json,
-    check_study,
-    exact_e_step,
-    figure_plan,
-    job_spec,
-    runs,
-    scaling_runs,
-    study_plan,
-)
+from .study.checks import check_study
+from .study.config import canonical_json
+from .study.jobs import figure_plan, job_spec, runs, scaling_runs, study_plan
+from .study.methods import exact_e_step
 
 
 class Plan:
@@ -100,6 +94,10 @@ class Plan:
     def figure_inputs(self, name: str) -> list[str]:
         return figures.inputs(name, figure_plan(self.config))
 
+    def figure_code(self, name: str) -> list[str]:
+        """The source files a figure's job depends on: its own painter's, not every part's."""
+        return figures.code_files(name)
+
     def figure_outputs(self, kinds=("svg", "pdf", "png", "json")) -> list[str]:
         return [f"{figures.output_prefix(name)}.{kind}" for name in self.figures for kind in kinds]
 
@@ -153,7 +151,7 @@ class Plan:
     def _moe_spec(self) -> dict:
         moe = self.config["study"]["moe"]
         first = next(iter(self.config["methods"]))
-        params = moe_study.method_params(moe)
+        params = moe_contract.method_params(moe)
         datasets = []
         for name in moe["datasets"]:
             data = job_spec(self.config, name, first)["dataset"]
@@ -175,7 +173,7 @@ class Plan:
         if not self.moe:
             return []
         moe = self.config["study"]["moe"]
-        return [(slug(d), m) for d in moe["datasets"] for m in moe_study.method_params(moe)]
+        return [(slug(d), m) for d in moe["datasets"] for m in moe_contract.method_params(moe)]
 
     def moe_part_json(self, dataset_slug: str, method: str) -> str:
         """One method on the splits of one dataset (emnn.parts.moe.runs.part_tables)."""
@@ -194,12 +192,12 @@ class Plan:
     def moe_outputs(self) -> list[str]:
         if not self.moe:
             return []
-        return [f"{TABLES}/{name}.csv" for name in moe_study.TABLE_NAMES]
+        return [f"{TABLES}/{name}.csv" for name in moe_contract.TABLE_NAMES]
 
     def moe_timing_outputs(self) -> list[str]:
         if not self.moe:
             return []
-        return [f"{TIMING_TABLES}/{name}.csv" for name in moe_study.TIMING_NAMES]
+        return [f"{TIMING_TABLES}/{name}.csv" for name in moe_contract.TIMING_NAMES]
 
     @property
     def moe(self) -> bool:

@@ -37,7 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from emnn.models._common import (
+from emnn.models.common import (
     check_inputs,
     check_nonnegative,
     check_positive_int,

@@ -8,8 +8,8 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from emnn.models._common import initial_weights, model_streams
 from emnn.models.batch import fit_together
+from emnn.models.common import initial_weights, model_streams
 from emnn.models.em import EMMLPClassifier
 from emnn.models.sgd import SGDMLPClassifier, loss_and_gradients
 from emnn.study.selection import log_loss, select_params

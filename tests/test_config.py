@@ -7,7 +7,8 @@ import yaml
 
 from emnn.core.errors import ConfigError, StudyError
 from emnn.plan import Plan
-from emnn.study.config import job_spec, load_config, runs, validate
+from emnn.study.config import load_config, validate
+from emnn.study.jobs import job_spec, runs
 from tests.conftest import REPO, small_config
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,7 +19,12 @@ import pytest
 from emnn.core.layout import TABLES
 from emnn.paper import figures
 from emnn.parts.main import learning_figures as learning
+from emnn.parts.main.comparison_figures import cross_scoring, paired_accuracy, sweep_accuracy
+from emnn.parts.main.learning_figures import learning_curves, suboptimality
+from emnn.parts.replication.figure import initializations
+from emnn.parts.timing.figure import estep_cost
 from emnn.typeset import figure_style as style
+from emnn.typeset import words
 
 METHODS = ["em", "lbfgs", "sgd"]
 OBJECTIVE = {"em": "exact", "lbfgs": "exact", "sgd": "mean-field"}
@@ -69,7 +73,7 @@ def test_every_figure_has_its_tables():
 
 
 def test_learning_curves_never_put_two_objectives_on_one_axis():
-    fig, title, caption = figures.learning_curves(curves(), convergence(), STUDY, "iris")
+    fig, title, caption = learning_curves(curves(), convergence(), STUDY, "iris")
     loss_axes = [a for a in fig.axes if "penalized loss" in a.get_ylabel()]
     assert len(loss_axes) == 2
     for axis in fig.axes:
@@ -85,21 +89,21 @@ def test_learning_curves_never_put_two_objectives_on_one_axis():
 
 def test_only_the_first_learning_curve_caption_explains_the_curves():
     first, *others = STUDY["main"]["datasets"]
-    _, _, explained = figures.learning_curves(curves(), convergence(), STUDY, first)
+    _, _, explained = learning_curves(curves(), convergence(), STUDY, first)
     for dataset in others:
-        _, _, caption = figures.learning_curves(curves(), convergence(), STUDY, dataset)
+        _, _, caption = learning_curves(curves(), convergence(), STUDY, dataset)
         assert caption.startswith(f"As [#fig-learning-{first}], on {dataset}:")
         assert "never share an axis" not in caption and len(caption) < len(explained) / 2
     # A capped method: the note that explains the label once, in the first caption.
     capped = convergence().assign(converged=20, n_splits=20)
     capped.loc[capped["method"] == "em", "converged"] = 2
-    said = [figures.learning_curves(curves(), capped, STUDY, d)[2] for d in (first, *others)]
+    said = [learning_curves(curves(), capped, STUDY, d)[2] for d in (first, *others)]
     assert ["labelled capped" in caption for caption in said] == [True] + [False] * len(others)
 
 
 def test_learning_curves_with_one_kind_of_trainer_have_one_row():
     exact_only = convergence()[lambda t: t["objective"] == "exact"]
-    fig, _, _ = figures.learning_curves(curves(), exact_only, STUDY, "iris")
+    fig, _, _ = learning_curves(curves(), exact_only, STUDY, "iris")
     assert len(fig.subfigs) == 1 and len(fig.axes) == 2
 
 
@@ -116,7 +120,7 @@ def test_learning_curves_leave_out_a_method_with_final_values_only():
     )  # fmt: skip
     kinds = pd.concat([convergence(), pd.DataFrame([("iris", "skl", "mean-field")],
                                                    columns=convergence().columns)])  # fmt: skip
-    fig, _, caption = figures.learning_curves(pd.concat([curves(), finals]), kinds, study, "iris")
+    fig, _, caption = learning_curves(pd.concat([curves(), finals]), kinds, study, "iris")
     drawn = {artist.get_label() for axis in fig.axes for artist in axis.get_children()}
     assert "scikit-learn" not in drawn and "SGD" in drawn
     assert "scikit-learn is not drawn: its runs record their final values only" in caption
@@ -131,7 +135,7 @@ def test_suboptimality_draws_nothing_below_the_stated_floor():
         + [("teacher", "em", n, 0.3, 0.4, 0.5) for n in grid],
         columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
     )  # fmt: skip
-    fig, title, caption = figures.suboptimality(table, convergence(), STUDY)
+    fig, title, caption = suboptimality(table, convergence(), STUDY)
     panels = [a for a in fig.axes if a.get_title()]
     assert [a.get_title() for a in panels] == ["iris", "teacher"]
     floor = learning.REACHED
@@ -163,7 +167,7 @@ def test_cross_scoring_marks_the_teacher_floor():
         [("iris", "em", False, 0.5), ("teacher", "teacher network", True, 0.45)],
         columns=["dataset", "method", "reference", "log_loss_mean"],
     )
-    fig, _, caption = figures.cross_scoring(cross, main, STUDY)
+    fig, _, caption = cross_scoring(cross, main, STUDY)
     panels = {a.get_title(): a for a in fig.axes}
     floors = {
         name: [line for line in axis.get_lines() if line.get_linestyle() == "--"]
@@ -226,7 +230,7 @@ SWEEP_STUDY = {**STUDY, "sweep": {"datasets": ["iris", "wine"], "methods": ["lbf
 def every_figure():
     """(name, figure, caption) of each kind of figure, from the tables above."""
     for dataset in STUDY["main"]["datasets"]:
-        fig, _, caption = figures.learning_curves(curves(), convergence(), STUDY, dataset)
+        fig, _, caption = learning_curves(curves(), convergence(), STUDY, dataset)
         yield f"learning-{dataset}", fig, caption
     grid = np.array([1, 3, 10, 30, 100, 300])
     table = pd.DataFrame(
@@ -234,11 +238,11 @@ def every_figure():
          for n, q in zip(grid, 10.0 ** -np.arange(len(grid)), strict=True)],
         columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
     )  # fmt: skip
-    yield "suboptimality", *figures.suboptimality(table, convergence(), STUDY)[::2]
-    yield "paired-accuracy", *figures.paired_accuracy(runs(), STUDY)[::2]
-    yield "sweep-accuracy", *figures.sweep_accuracy(sweep(), SWEEP_STUDY)[::2]
-    yield "initializations", *figures.initializations(inits(), STUDY)[::2]
-    yield "timing/estep-cost", *figures.estep_cost(cost(), STUDY)[::2]
+    yield "suboptimality", *suboptimality(table, convergence(), STUDY)[::2]
+    yield "paired-accuracy", *paired_accuracy(runs(), STUDY)[::2]
+    yield "sweep-accuracy", *sweep_accuracy(sweep(), SWEEP_STUDY)[::2]
+    yield "initializations", *initializations(inits(), STUDY)[::2]
+    yield "timing/estep-cost", *estep_cost(cost(), STUDY)[::2]
 
 
 def labelled(axis) -> list:
@@ -280,7 +284,7 @@ def test_a_log_axis_over_any_range_has_four_labelled_ticks(low, high):
     axes.plot([1, 2], [low, high])
     axes.set_yscale("log")
     axes.set_ylim(low, high)
-    style._log_ticks(axes.yaxis)
+    style.log_ticks(axes.yaxis)
     labels = labelled(axes.yaxis)
     assert len(labels) >= 4, [t.get_text() for t in labels]
     assert len({t.get_text() for t in labels}) == len(labels)
@@ -292,7 +296,7 @@ def test_a_count_axis_from_zero_has_uncrowded_labels(high):
     axes.plot([0, high], [0, 1])
     axes.set_xscale("symlog", linthresh=1.0, linscale=0.4)
     axes.set_xlim(left=0)
-    style._count_ticks(axes.xaxis)
+    style.count_ticks(axes.xaxis)
     labels = labelled(axes.xaxis)
     assert len(labels) >= 3 and labels[0].get_text() == "0"
     assert not overlapping(labels), [t.get_text() for t in labels]
@@ -307,7 +311,7 @@ def test_accuracy_axes_are_zoomed_to_the_data():
     high = curves().assign(
         q25=lambda t: 0.95, median=lambda t: 0.97 + 0.005 * (t["iteration"] % 2), q75=1.0
     )
-    fig, _, _ = figures.learning_curves(high, convergence(), STUDY, "iris")
+    fig, _, _ = learning_curves(high, convergence(), STUDY, "iris")
     limits = accuracy_limits(fig)
     assert len(limits) == 2 and len(set(limits)) == 1  # the two rows read alike
     bottom, top = limits[0]
@@ -317,13 +321,13 @@ def test_accuracy_axes_are_zoomed_to_the_data():
         assert len(values) >= 3 and max(values) <= 100  # no tick past what accuracy can be
     # Sweep: the limits follow the lowest interval, not a fixed 0.3.
     for low in (0.95, 0.6):
-        fig, _, _ = figures.sweep_accuracy(sweep(low), SWEEP_STUDY)
+        fig, _, _ = sweep_accuracy(sweep(low), SWEEP_STUDY)
         span = 100 - 100 * (low - 0.02)  # from the lowest interval to 100 %
         for bottom, top in accuracy_limits(fig):
             assert bottom == pytest.approx(100 * (low - 0.02) - 0.06 * span)
             assert top == pytest.approx(100 + 0.06 * span)
     # Paired differences: limits from the differences, which are a few points here.
-    fig, _, _ = figures.paired_accuracy(runs(), STUDY)
+    fig, _, _ = paired_accuracy(runs(), STUDY)
     bottom, top = fig.axes[0].get_ylim()
     assert -4 < bottom < -3.3 and 3.3 < top < 4
     assert all(axes.get_ylim() == (bottom, top) for axes in fig.axes)
@@ -331,10 +335,10 @@ def test_accuracy_axes_are_zoomed_to_the_data():
 
 def test_zoom_clips_the_data_range_to_what_accuracy_can_be():
     _, axes = plt.subplots()
-    style._zoom(axes, [96.0, 99.0, 100.0, 103.0])  # an interval reaching past 100 %
+    style.zoom(axes, [96.0, 99.0, 100.0, 103.0])  # an interval reaching past 100 %
     bottom, top = axes.get_ylim()
     assert bottom == pytest.approx(96 - 0.06 * 4) and top == pytest.approx(100 + 0.06 * 4)
-    style._zoom(axes, [100.0, 100.0])
+    style.zoom(axes, [100.0, 100.0])
     assert axes.get_ylim() == pytest.approx((99, 101))
 
 
@@ -343,15 +347,15 @@ def legend_texts(fig) -> list[str]:
 
 
 def test_legends_count_splits_in_words():
-    fig, _, _ = figures.paired_accuracy(runs(), STUDY)
+    fig, _, _ = paired_accuracy(runs(), STUDY)
     assert legend_texts(fig)[:3] == ["1 split", "10 splits", "20 splits"]
-    fig, _, _ = figures.paired_accuracy(runs(n_splits=1), STUDY)
+    fig, _, _ = paired_accuracy(runs(n_splits=1), STUDY)
     assert legend_texts(fig)[:1] == ["1 split"] and "1 splits" not in legend_texts(fig)
-    fig, _, _ = figures.paired_accuracy(runs(n_splits=7), STUDY)
+    fig, _, _ = paired_accuracy(runs(n_splits=7), STUDY)
     assert legend_texts(fig)[:3] == ["1 split", "5 splits", "7 splits"]
-    assert style._count(1, "split") == "1 split" and style._count(0, "split") == "0 splits"
+    assert words.counted(1, "split") == "1 split" and words.counted(0, "split") == "0 splits"
     # The one-initialization study says so in the singular.
-    fig, _, caption = figures.initializations(inits(n_draws=1), STUDY)
+    fig, _, caption = initializations(inits(n_draws=1), STUDY)
     drawn = [t.get_text() for axes in fig.axes for t in axes.texts]
     assert all(text.endswith("reached by 0 of 1 draw") for text in drawn), drawn
     assert "from 1 random initialization each" in caption
@@ -397,7 +401,7 @@ HOSTILE = r"SGD $5 [@fisher1936] a\b"
 
 def test_a_name_in_a_caption_is_neither_math_nor_a_citation():
     study = {**STUDY, "labels": {**STUDY["labels"], "sgd": HOSTILE}}
-    _, _, caption = figures.paired_accuracy(runs(), study)
+    _, _, caption = paired_accuracy(runs(), study)
     assert r"SGD \$5 \[@fisher1936] a\\b" in caption and outside_math(caption)
 
 
@@ -409,7 +413,7 @@ def test_captions_read_as_the_report_reads_them():
         assert [v for kind, v in pieces if kind == "math"] == math_parts(caption), name
         assert not [v for kind, v in pieces if kind == "cite"], name
     study = {**STUDY, "labels": {**STUDY["labels"], "sgd": HOSTILE}}
-    _, _, caption = figures.paired_accuracy(runs(), study)
+    _, _, caption = paired_accuracy(runs(), study)
     assert HOSTILE in markup.plain(caption)
 
 
@@ -420,7 +424,7 @@ def test_one_x_quantity_per_panel():
             assert " or " not in label and "(EM)" not in label, (name, label)
             assert not ("iteration" in label and "epoch" in label), (name, label)
         plt.close(fig)
-    fig, _, _ = figures.learning_curves(curves(), convergence(), STUDY, "iris")
+    fig, _, _ = learning_curves(curves(), convergence(), STUDY, "iris")
     labels = [{axes.get_xlabel() for axes in panel.axes} for panel in fig.subfigs]
     assert labels == [{"iteration"}, {"epoch"}]
 
@@ -428,7 +432,7 @@ def test_one_x_quantity_per_panel():
 def test_the_reported_accuracy_label_clears_the_bars():
     # A tall bar right under the label, as the EM rebuild's 63 % bar is.
     table = inits().assign(n_correct=lambda t: np.where(t["draw"] % 4 == 0, 10, 20))
-    fig, _, _ = figures.initializations(table, STUDY)
+    fig, _, _ = initializations(table, STUDY)
     fig.canvas.draw()
     for axes in fig.axes:
         (label,) = axes.texts
@@ -437,8 +441,6 @@ def test_the_reported_accuracy_label_clears_the_bars():
 
 
 # ------------------------------------------------------------------ the package
-
-PACKAGE = Path(figures.__file__).parent
 
 
 def test_capped_methods_are_labelled_capped_in_the_curves():
@@ -450,10 +452,23 @@ def test_capped_methods_are_labelled_capped_in_the_curves():
          for n in grid],
         columns=["dataset", "method", "n_estep", "q25", "median", "q75"],
     )  # fmt: skip
-    fig, _, caption = figures.suboptimality(table, kinds, STUDY)
+    fig, _, caption = suboptimality(table, kinds, STUDY)
     labels = {t.get_text() for t in fig.legends[0].get_texts()}
     assert any(label.endswith("(capped)") for label in labels)
     assert sum(label.endswith("(capped)") for label in labels) == 1
     assert "A method labelled capped met its stopping rule on fewer than 95 %" in caption
-    _, _, plain = figures.suboptimality(table, kinds.assign(converged=20), STUDY)
+    _, _, plain = suboptimality(table, kinds.assign(converged=20), STUDY)
     assert "labelled capped" not in plain
+
+
+def test_each_figure_depends_on_its_own_painter_and_no_trainer():
+    """A figure job's code is the figure command and its own part's painter: editing the
+    MoE estimator or another part's figure leaves it alone."""
+    learning = set(figures.code_files("learning-iris"))
+    assert "emnn/parts/main/learning_figures.py" in learning
+    assert not {f for f in learning if f.startswith(("emnn/parts/moe/runs", "emnn/models/moe"))}
+    assert "emnn/parts/moe/figure.py" not in learning
+    moe = set(figures.code_files("moe-objective"))
+    assert {"emnn/parts/moe/figure.py", "emnn/parts/moe/contract.py"} <= moe
+    assert "emnn/parts/main/learning_figures.py" not in moe
+    assert not {f for f in moe if f.startswith("emnn/models/")}

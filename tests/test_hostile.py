@@ -29,8 +29,8 @@ from emnn import cli
 from emnn.core.errors import ConfigError, StudyError
 from emnn.core.layout import run_dir, slug
 from emnn.core.names import RULE
+from emnn.core.tidy import read_table
 from emnn.paper.pdf import build_report_pdf, preflight
-from emnn.parts.main.aggregate import read_table
 from emnn.study.config import load_config
 from emnn.typeset import latex, markup
 from emnn.typeset.formats import tex_escape
@@ -236,11 +236,11 @@ def test_figures_draw_names_literally_and_keep_them_in_legends():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from emnn.typeset.figure_style import _drawn
+    from emnn.typeset.figure_style import drawn
 
     fig, axis = plt.subplots()
     for name in ("_private", "$x$ and $y$", "100% {n}"):
-        axis.plot([0, 1], label=_drawn(name))
+        axis.plot([0, 1], label=drawn(name))
     labels = axis.get_legend_handles_labels()[1]
     plt.close(fig)
     assert [label.lstrip("\u200b") for label in labels] == [

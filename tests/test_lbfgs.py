@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from emnn import LBFGSMLPClassifier
 from emnn.models import EMMLPClassifier, meanfield
-from emnn.models._common import one_hot, with_ones
+from emnn.models.common import one_hot, with_ones
 
 
 def standardized(loader):

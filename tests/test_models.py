@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from emnn import EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier
 from emnn.models import mstep, naive
-from emnn.models._common import with_ones
+from emnn.models.common import with_ones
 from emnn.models.sgd import StackedWeights, loss_and_gradients
 
 

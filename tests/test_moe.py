@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from emnn.models import moe, moe_ecm, moe_irls, moe_model
-from emnn.models._common import model_streams
+from emnn.models.common import model_streams
 from emnn.models.moe import MoEClassifier
 
 DATASETS = ("iris", "wine", "breast_cancer", "digits")
@@ -439,3 +439,10 @@ def test_bad_settings_raise_one_clear_error_before_any_work(params, message):
     with pytest.raises(ValueError, match=message):
         model.fit(X, y)
     assert not hasattr(model, "n_features_in_")
+
+
+def test_the_mixture_of_experts_is_exported_beside_the_other_estimators():
+    import emnn
+
+    assert emnn.MoEClassifier is MoEClassifier and "MoEClassifier" in emnn.__all__
+    assert emnn.models.MoEClassifier is MoEClassifier

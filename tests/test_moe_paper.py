@@ -12,6 +12,7 @@ import pytest
 
 from emnn import templates
 from emnn.paper import inputs
+from emnn.parts.moe import contract
 from emnn.parts.moe import figure as moe_figures
 from emnn.parts.moe import runs as moe_study
 from emnn.parts.moe import verdicts as moe_verdicts
@@ -22,7 +23,7 @@ from tests.conftest import small_config
 
 DATASETS = ("iris", "digits")
 MOE = {
-    "datasets": list(DATASETS), "methods": list(moe_study.METHODS), "n_experts": 3,
+    "datasets": list(DATASETS), "methods": list(contract.METHODS), "n_experts": 3,
     "irls_rate": 0.5, "max_iter": 150, "tol": 1e-6, "l2": 0.1,
     "sgd": {"learning_rate": 0.05, "batch_size": 16, "momentum": 0.9, "tol": 1e-4,
             "n_iter_no_change": 10},
@@ -42,7 +43,7 @@ def fake_runs(n_splits=6, fell=(), converged=True, ecm_gain=0.0) -> pd.DataFrame
     rng = np.random.default_rng(0)
     lines = []
     for dataset in DATASETS:
-        for shift, method in enumerate(moe_study.METHODS):
+        for shift, method in enumerate(contract.METHODS):
             for k in range(n_splits):
                 done = converged or dataset != "digits" or method == "moe-sgd"
                 gain = ecm_gain * 120 if method == "moe-ecm" else 0.0
@@ -73,7 +74,7 @@ def fake_mlp(n_splits=6) -> pd.DataFrame:
 def fake_traces(fell_at=None) -> pd.DataFrame:
     frames = []
     for dataset in DATASETS:
-        for method in moe_study.METHODS:
+        for method in contract.METHODS:
             objective = -120.0 * (0.2 + 0.8 * np.exp(-np.arange(16) / 4))
             fell = np.zeros(16, dtype=bool)
             if fell_at and (dataset, method) == fell_at[:2]:
@@ -92,7 +93,7 @@ def context(runs, mlp=None, timing=True):
     fit = pd.DataFrame(
         {"dataset": d, "method": m, "n_splits": 6, "fit_seconds_median": 1.5,
          "fit_seconds_total": 9.0, "seconds_per_iteration_median": 0.01}
-        for d in DATASETS for m in moe_study.METHODS
+        for d in DATASETS for m in contract.METHODS
     )  # fmt: skip
     config = {"study": {"moe": MOE}}
     return moe_context(config, PLAN, tables, {"moe_fit_summary": fit} if timing else None)
@@ -205,7 +206,7 @@ def test_the_tables_are_data_and_wall_times_stay_in_the_timing_table():
     text = repr(shown["tables"]) + repr(shown["claims"])
     assert "seconds" not in text.lower() and "(s)" not in text and "(ms)" not in text
     assert "fit (s)" in repr(shown["timing_table"])
-    assert shown["figure"] == FIGURE == moe_figures.NAME
+    assert shown["figure"] == FIGURE == contract.FIGURE
     assert context(fake_runs(), timing=False)["timing_table"] is None
 
 

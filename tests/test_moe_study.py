@@ -16,16 +16,18 @@ from emnn import cli
 from emnn.core import provenance
 from emnn.core.errors import StudyError
 from emnn.core.seeds import job_seeds
+from emnn.core.tidy import csv_text
 from emnn.data.datasets import load_dataset
 from emnn.data.splits import prepare
 from emnn.models import moe_model
-from emnn.models._common import model_streams
-from emnn.parts.main.aggregate import csv_text
+from emnn.models.common import model_streams
 from emnn.parts.moe import comparisons as moe_comparisons
+from emnn.parts.moe import contract
 from emnn.parts.moe import runs as moe_study
 from emnn.plan import Plan
-from emnn.study.config import job_spec, load_config, validate
-from emnn.study.job import run_splits
+from emnn.study.config import load_config, validate
+from emnn.study.jobs import job_spec
+from emnn.study.training import run_splits
 from tests.conftest import copy_checkout, small_config
 
 MOE = {"datasets": ["iris", "wine"], "max_iter": 4, "limits": {"wine": {"n_splits": 2}}}
@@ -46,13 +48,13 @@ def spec():
 
 
 def test_the_spec_resolves_methods_caps_and_splits(spec):
-    assert list(spec["methods"]) == sorted(moe_study.METHODS)
+    assert list(spec["methods"]) == sorted(contract.METHODS)
     assert spec["methods"]["moe-irls-1"]["irls_rate"] == 1.0
     assert spec["methods"]["moe-irls"]["irls_rate"] == 0.5
     assert spec["methods"]["moe-sgd"]["tol"] == 1e-4  # the main SGD's plateau rule
     assert {m["n_experts"] for m in spec["methods"].values()} == {3}
     counts = {d["dataset"]["name"]: (d["max_iter"], d["n_splits"]) for d in spec["datasets"]}
-    every = dict.fromkeys(moe_study.METHODS, 4)
+    every = dict.fromkeys(contract.METHODS, 4)
     assert counts == {"iris": (every, 3), "wine": (every, 2)}
     assert spec["methods"]["moe-ecm"]["acceleration"] == "squarem"
 
@@ -62,7 +64,7 @@ def test_a_dataset_can_cap_some_methods_lower():
     plan = Plan(validate(moe_config(limits=limits)))
     caps = {e["dataset"]["name"]: e["max_iter"] for e in json.loads(plan.moe_json())["datasets"]}
     assert caps["wine"] == {"moe-irls-1": 3, "moe-irls": 2, "moe-ecm": 4, "moe-sgd": 4}
-    assert caps["iris"] == dict.fromkeys(moe_study.METHODS, 4)
+    assert caps["iris"] == dict.fromkeys(contract.METHODS, 4)
     part = json.loads(plan.moe_part_json("wine", "moe-irls"))
     assert (part["method"], part["max_iter"], part["n_splits"]) == ("moe-irls", 2, 2)
     assert part["params"] == json.loads(plan.moe_json())["methods"]["moe-irls"]
@@ -70,7 +72,7 @@ def test_a_dataset_can_cap_some_methods_lower():
 
 def test_one_job_per_dataset_and_method():
     plan = Plan(validate(moe_config()))
-    assert plan.moe_parts() == [(d, m) for d in ("iris", "wine") for m in moe_study.METHODS]
+    assert plan.moe_parts() == [(d, m) for d in ("iris", "wine") for m in contract.METHODS]
     assert plan.moe_part_dirs()[0] == "results/moe/iris/moe-irls-1"
 
 
@@ -147,8 +149,8 @@ def test_a_rerun_writes_byte_identical_tables(spec, tmp_path):
         out, timing = tmp_path / name, tmp_path / name / "timing"
         args = ["moe-tables", "--parts", *parts, "--out", str(out), "--timing-out", str(timing)]
         assert cli.main(args) == 0
-        outputs.append({t: (out / f"{t}.csv").read_bytes() for t in moe_study.TABLE_NAMES})
-        assert all((timing / f"{t}.csv").is_file() for t in moe_study.TIMING_NAMES)
+        outputs.append({t: (out / f"{t}.csv").read_bytes() for t in contract.TABLE_NAMES})
+        assert all((timing / f"{t}.csv").is_file() for t in contract.TIMING_NAMES)
     assert outputs[0] == outputs[1]
     whole, _ = moe_study.stage_tables(spec)
     for name, frame in whole.items():
@@ -207,7 +209,9 @@ def test_a_bad_moe_section_stops_with_one_clear_message(write_config, moe, messa
 def test_the_stage_depends_on_the_moe_model_and_no_mlp_training_code():
     files = provenance.stage_sources("moe")
     assert {"emnn/models/moe.py", "emnn/parts/moe/runs.py", "emnn/core/stats.py"} <= set(files)
-    assert not {"emnn/models/em.py", "emnn/study/job.py", "emnn/models/scoring.py"} & set(files)
+    assert not {"emnn/models/em.py", "emnn/study/training.py", "emnn/models/scoring.py"} & set(
+        files
+    )
 
 
 def test_no_moe_section_no_moe_outputs():
@@ -227,7 +231,7 @@ def fake_moe_runs(n_splits=6):
     rng = np.random.default_rng(0)
     lines = []
     for dataset in ("iris", "wine"):
-        for shift, method in enumerate(moe_study.METHODS):
+        for shift, method in enumerate(contract.METHODS):
             for k in range(n_splits):
                 lines.append({"dataset": dataset, "method": method, "split": k,
                               "n_train": 120, "n_test": 30,
@@ -260,7 +264,7 @@ def test_comparisons_pair_every_method_and_the_best_mlp_under_one_holm_family():
     per_dataset = table[table["dataset"] == "iris"]
     pairs = set(zip(per_dataset["method"], per_dataset["other"], strict=True))
     assert ("moe-ecm", "moe-irls") in pairs and ("moe-irls", "moe-irls-1") in pairs
-    assert {o for m, o in pairs if o not in moe_study.METHODS} == {"lbfgs"}  # the best
+    assert {o for m, o in pairs if o not in contract.METHODS} == {"lbfgs"}  # the best
     # 6 MoE pairs x 3 metrics + 4 MLP pairs x 2 metrics, per dataset.
     assert len(per_dataset) == 6 * 3 + 4 * 2 and len(table) == 2 * 26
     assert set(table.loc[table["other_kind"] == "mlp", "metric"]) == {"accuracy", "log_loss"}

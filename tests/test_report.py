@@ -26,6 +26,7 @@ from emnn import paper as report
 from emnn.core import provenance, records
 from emnn.core.errors import StudyError
 from emnn.core.layout import REPORT, TABLES, TIMING_TABLES, run_dir
+from emnn.core.tidy import csv_text, read_table
 from emnn.data.datasets import load_dataset
 from emnn.paper import bibliography, figures, pdf, setup_tables
 from emnn.paper.prose import ABSTRACT_WORDS
@@ -36,8 +37,10 @@ from emnn.parts.replication.run import TABLE_NAMES as ABLATION_TABLES
 from emnn.parts.replication.run import ablation_table, inits_table
 from emnn.parts.timing.estep_cost import cost_table
 from emnn.plan import Plan
-from emnn.study.config import figure_plan, job_spec, load_config, runs, study_plan
-from emnn.study.job import run_splits
+from emnn.study import method_text
+from emnn.study.config import load_config
+from emnn.study.jobs import figure_plan, job_spec, runs, study_plan
+from emnn.study.training import run_splits
 from emnn.typeset import formats, markup
 
 REPO = Path(__file__).resolve().parent.parent
@@ -128,7 +131,7 @@ def build_study(root: Path) -> tuple[dict, list[str]]:
     for name, table in zip(
         ABLATION_TABLES, (ablation_table(ablation), inits_table(ablation)), strict=True
     ):
-        records.write_text(root / TABLES / f"{name}.csv", aggregate.csv_text(table))
+        records.write_text(root / TABLES / f"{name}.csv", csv_text(table))
     plan = figure_plan(config)
     for name in figures.figure_names(plan):
         figures.draw(name, plan, root)
@@ -140,7 +143,7 @@ def write_estep_cost(config: dict, root: Path, scale: float = 1.0) -> None:
     data = load_dataset(spec["dataset"], config["datasets"].get(spec["dataset"], {}))
     table = cost_table(data.X, data.y, spec["n_hidden"], spec["repeats"])
     table[["e_step_seconds", "m_step_seconds"]] *= scale
-    records.write_text(root / TIMING_TABLES / "estep_cost.csv", aggregate.csv_text(table))
+    records.write_text(root / TIMING_TABLES / "estep_cost.csv", csv_text(table))
 
 
 @pytest.fixture(scope="module")
@@ -318,7 +321,7 @@ def test_the_abstract_gives_the_primary_verdicts_first_in_few_words(study):
 
 
 def table(root: Path, name: str) -> pd.DataFrame:
-    return aggregate.read_table(root / TABLES / f"{name}.csv")
+    return read_table(root / TABLES / f"{name}.csv")
 
 
 def row_of(page: str, table_id: str, *cells: str) -> str:
@@ -356,7 +359,7 @@ def test_a_zero_variance_comparison_shows_an_undefined_interval_and_the_sign_tes
     first = comparisons.index[0]
     comparisons.loc[first, ["mean_difference", "p_value", "test"]] = [0.0, 1.0, "sign"]
     comparisons.loc[first, ["ci_low", "ci_high", "t"]] = float("nan")
-    records.write_text(copy / TABLES / "comparisons.csv", aggregate.csv_text(comparisons))
+    records.write_text(copy / TABLES / "comparisons.csv", csv_text(comparisons))
     report.render(config, dirs, copy)
     page, tex = output(copy, "report.html"), output(copy, "report.tex")
     shown = html.unescape(re.sub(r"<[^>]+>", "|", row_of(page, "tab-comparisons", "undefined")))
@@ -481,16 +484,18 @@ def test_the_datasets_table_says_which_digits_and_cites_both_sources():
 
 
 def test_model_text_and_stopping_rules_cover_every_model():
-    squarem = report.model_text("em", {"m_step": "newton", "acceleration": "squarem",
+    squarem = method_text.model_text("em", {"m_step": "newton", "acceleration": "squarem",
                                        "newton_steps": 1})  # fmt: skip
     assert "SQUAREM" in squarem and "1 Newton step per half" in squarem
-    assert "L-BFGS" in report.model_text("lbfgs", {})
-    assert "solved to tolerance" in report.model_text("em", {"newton_steps": None})
+    assert "L-BFGS" in method_text.model_text("lbfgs", {})
+    assert "solved to tolerance" in method_text.model_text("em", {"newton_steps": None})
     assert (
-        report.stopping_rule("em", {"acceleration": "squarem", "tol": 1e-6, "max_iter": 9})["cap"]
+        method_text.stopping_rule("em", {"acceleration": "squarem", "tol": 1e-6, "max_iter": 9})[
+            "cap"
+        ]
         == "9 cycles"
     )
-    assert report.stopping_rule("lbfgs", {"tol": 1e-5, "max_iter": 3})["rule"] == (
+    assert method_text.stopping_rule("lbfgs", {"tol": 1e-5, "max_iter": 3})["rule"] == (
         "largest |∂ℓ/∂θ| ≤ 1e-5"
     )
     assert formats.tex_escape("|∂ℓ/∂θ|") == r"\textbar{}$\partial\ell$/$\partial\theta$\textbar{}"
@@ -516,7 +521,7 @@ def test_a_study_of_one_method_without_optional_parts_renders(tmp_path):
     )
     config = load_config([path])
     wine = load_dataset("wine", {})
-    cost = aggregate.csv_text(cost_table(wine.X, wine.y, [2], 1))
+    cost = csv_text(cost_table(wine.X, wine.y, [2], 1))
     records.write_text(tmp_path / TIMING_TABLES / "estep_cost.csv", cost)
     directory = run_dir("wine", "em", 2)
     records.write_run_directory(tmp_path / directory, run_splits(job_spec(config, "wine", "em")))
@@ -549,7 +554,7 @@ def test_rerun_changes_nothing_but_the_timing_parts(study, tmp_path):
         for column in table.columns:
             if "seconds" in column:
                 table[column] *= 3.7
-        records.write_text(copy / TIMING_TABLES / f"{name}.csv", aggregate.csv_text(table))
+        records.write_text(copy / TIMING_TABLES / f"{name}.csv", csv_text(table))
     write_estep_cost(config, copy, scale=5.0)
     figures.draw("timing/estep-cost", figure_plan(config), copy)
     report.render(config, dirs, copy)

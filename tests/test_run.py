@@ -8,8 +8,9 @@ from sklearn.model_selection import train_test_split
 
 from emnn import cli
 from emnn.data.splits import original_split, prepare
-from emnn.study.config import job_spec, load_config
-from emnn.study.job import run_splits
+from emnn.study.config import load_config
+from emnn.study.jobs import job_spec
+from emnn.study.training import run_splits
 from tests.conftest import REPO, small_config
 
 
@@ -63,7 +64,8 @@ def test_methods_are_paired_on_each_split():
 
 
 def load_config_dict(config: dict) -> dict:
-    from emnn.study.config import check_study, validate
+    from emnn.study.checks import check_study
+    from emnn.study.config import validate
 
     config = validate(config)
     check_study(config)
@@ -164,7 +166,7 @@ def test_unknown_split_and_names_stop_with_a_message(tmp_path, write_config, cap
 
 
 def test_progress_is_logged(tmp_path, write_config, caplog, monkeypatch):
-    from emnn.study import job as experiment
+    from emnn.study import training as experiment
 
     monkeypatch.setattr(experiment, "PROGRESS_SECONDS", 0.0)
     config = write_config(small_config())

@@ -25,16 +25,12 @@ from emnn.parts.scaling.sentences import (
     verdict_sentence,
 )
 from emnn.parts.scaling.units import pruning_sentence, units_sentence
-from emnn.study.config import (
-    check_method,
-    check_study,
-    first_splits,
-    job_spec,
-    load_config,
-    runs,
-    validate,
-)
-from emnn.study.job import run_splits
+from emnn.parts.timing.figure import estep_cost
+from emnn.study.checks import check_study
+from emnn.study.config import load_config, validate
+from emnn.study.jobs import first_splits, job_spec, runs
+from emnn.study.methods import check_method
+from emnn.study.training import run_splits
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config/config.yaml"
@@ -536,10 +532,11 @@ def test_the_figures_draw_the_sweep_and_both_cost_panels():
     import matplotlib.pyplot as plt
 
     from emnn.paper import figures
+    from emnn.parts.scaling.figure import scaling_sweep
 
     study = {"scaling": SPEC, "labels": {"em-exact": "EM exact"}}
     summary = scaling.summarize(synthetic_runs(BASE, converged={("baseline", 4): False}))
-    fig, title, caption = figures.scaling.scaling_sweep(summary, study)
+    fig, title, caption = scaling_sweep(summary, study)
     assert len(fig.axes) == 2 and "from $m = 16$" in caption and "EM exact" in caption
     hollow = [
         line for line in fig.axes[0].lines
@@ -549,7 +546,7 @@ def test_the_figures_draw_the_sweep_and_both_cost_panels():
     plt.close(fig)
     # Three datasets: two side by side, the third below; its neighbour's panels hidden.
     three = pd.concat([summary.assign(dataset=d) for d in ("a", "b", "c")], ignore_index=True)
-    fig, _, _ = figures.scaling.scaling_sweep(three, {**study, "scaling": {**SPEC, "datasets":
+    fig, _, _ = scaling_sweep(three, {**study, "scaling": {**SPEC, "datasets":
                                               ["a", "b", "c"]}})  # fmt: skip
     shown = [axis for axis in fig.axes if axis.get_visible()]
     assert (len(fig.axes), len(shown)) == (8, 6)
@@ -558,7 +555,7 @@ def test_the_figures_draw_the_sweep_and_both_cost_panels():
     plt.close(fig)
     # A dataset swept to a smaller m gets its own x range: no empty stretch of axis.
     short = three[(three["dataset"] != "c") | (three["n_hidden"] <= 4)]
-    fig, _, _ = figures.scaling.scaling_sweep(short, {**study, "scaling": {**SPEC, "datasets":
+    fig, _, _ = scaling_sweep(short, {**study, "scaling": {**SPEC, "datasets":
                                               ["a", "b", "c"]}})  # fmt: skip
     ends = [axis.get_xlim()[1] for axis in fig.axes if axis.get_visible()]
     assert ends[-1] < 4 * 1.5 < ends[0] and ends[0] > summary["n_hidden"].max()
@@ -568,9 +565,9 @@ def test_the_figures_draw_the_sweep_and_both_cost_panels():
     iterations = pd.DataFrame({"n_hidden": [2, 2, 16], "e_step": ["exact", "variational",
                                "variational"], "n": 120, "n_samples": 8,
                                "iteration_seconds": [1e-3, 2e-3, 5e-3]})  # fmt: skip
-    fig, title, caption = figures.estep_cost(cost, iterations, {})
+    fig, title, caption = estep_cost(cost, iterations, {})
     assert len(fig.axes) == 2 and "exact and approximate" in title and "Right:" in caption
-    fig, title, caption = figures.estep_cost(cost, {})
+    fig, title, caption = estep_cost(cost, {})
     assert len(fig.axes) == 1 and title == "Cost of one exact EM iteration"
     plt.close("all")
     assert figures.inputs("timing/estep-cost") == ["results/tables/timing/estep_cost.csv"]

@@ -22,7 +22,8 @@ import yaml
 
 from emnn.paper.figures import figure_names
 from emnn.paper.pdf import preflight
-from emnn.study.config import figure_plan, load_config, runs
+from emnn.study.config import load_config
+from emnn.study.jobs import figure_plan, runs
 from tests.conftest import REPO, copy_checkout
 
 pytestmark = pytest.mark.slow
@@ -195,6 +196,23 @@ def test_editing_the_m_step_reruns_the_estep_cost_job(studies):
     assert "estep_cost" in jobs
     trained = {re.search(r"method=([^,]+)", w).group(1) for w in jobs["train"]}
     assert "sgd" not in trained and "sklearn-mlp" not in trained
+
+
+def test_editing_the_mixture_of_experts_model_reruns_that_part_only(studies):
+    """The MoE part's contract, not its trainer, is what the figures and the paper import:
+    an edit of the estimator re-trains the MoE and redraws its own figure, and the paper
+    follows its tables; no MLP job and no other figure runs."""
+    root, _ = studies
+    jobs = edit_and_plan(root, "emnn/models/moe.py")
+    assert {re.search(r"name=(.+)", w).group(1) for w in jobs.pop("figure")} == {"moe-objective"}
+    assert set(jobs) == {"moe", "moe_tables", "report", "all"} | ({"pdf"} if PDF else set())
+
+
+def test_editing_one_parts_figure_code_redraws_its_figures_only(studies):
+    root, _ = studies
+    jobs = edit_and_plan(root, "emnn/parts/scaling/figure.py")
+    assert {re.search(r"name=(.+)", w).group(1) for w in jobs.pop("figure")} == {"scaling-sweep"}
+    assert set(jobs) <= {"report", "pdf", "all"}
 
 
 def used_methods(root: Path) -> list[str]:

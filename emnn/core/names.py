@@ -19,6 +19,7 @@ characters pdflatex cannot typeset).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 REASONS = {
@@ -72,3 +73,10 @@ def text_problem(text: str) -> str | None:
 def same_looking(name: str) -> str:
     """The key under which two names read alike: case and compatibility forms folded."""
     return unicodedata.normalize("NFKC", name).casefold()
+
+
+def config_key(parts) -> str:
+    """A config key for messages: study.main.datasets[2], datasets.'a b'.label."""
+    shown = [p if isinstance(p, str) and re.fullmatch(r"[\w\[\]-]+", p) else repr(p)
+             for p in parts]  # fmt: skip
+    return ".".join(shown)

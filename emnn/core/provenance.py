@@ -47,8 +47,10 @@ def train_sources(model_module: str) -> list[str]:
     return _files(STAGE_COMMANDS["train"], (model_module,))
 
 
-def stage_sources(stage: str) -> list[str]:
-    return _files(STAGE_COMMANDS[stage], ())
+def stage_sources(stage: str, *modules: str) -> list[str]:
+    """Source files a stage's job depends on: its command's closure, and the closure of
+    the modules the job imports by name (a figure's painter)."""
+    return _files(STAGE_COMMANDS[stage], modules)
 
 
 @functools.cache

@@ -21,6 +21,8 @@ LEVEL = 0.95
 CORRECTED_T = "corrected t"
 SIGN = "sign"
 
+ALPHA = 0.05  # the family-wise level of every Holm-adjusted family of tests
+
 
 def corrected_interval(
     values, test_train_ratio: float, bounds=(-np.inf, np.inf)

@@ -11,6 +11,7 @@ _EXPORTS = {
     "EMMLPClassifier": ".em",
     "LBFGSMLPClassifier": ".lbfgs",
     "SGDMLPClassifier": ".sgd",
+    "MoEClassifier": ".moe",
 }
 
 __all__ = list(_EXPORTS)

@@ -9,7 +9,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import em_stack, meanfield, montecarlo, mstep
-from ._common import (
+from .batch import warn_all
+from .common import (
     SAMPLING_STREAM,
     check_nonnegative,
     check_positive_int,
@@ -20,7 +21,6 @@ from ._common import (
     seed_entropy,
     with_ones,
 )
-from .batch import warn_all
 from .stochastic import PREDICT_METHODS, StochasticMLPBase
 
 E_STEPS = ("exact", "variational", "monte-carlo")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import log_softmax, softplus
+from .common import log_softmax, softplus
 
 MAX_EXACT_HIDDEN = 24
 """Largest m for exact EM: 2^24 configurations already cost about 16 million

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import estep
-from ._common import softplus
+from .common import softplus
 
 # Stacking pays where each network's 2^m x n block is small and the interpreter's
 # overhead is most of estep.e_step's time: measured with 20 networks (m = 7, one

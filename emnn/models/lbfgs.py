@@ -9,7 +9,7 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
 from . import meanfield, mstep
-from ._common import (
+from .common import (
     check_nonnegative,
     check_positive_int,
     initial_weights,

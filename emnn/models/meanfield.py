@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, xlogy
 
-from ._common import log_softmax, softplus
+from .common import log_softmax, softplus
 from .mstep import _jitter, _penalty_mask, guarded_newton, settle_softmax_shift
 
 DAMPING = 1.0  # the largest step; a row's step halves while it would lower its ELBO

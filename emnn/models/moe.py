@@ -26,7 +26,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import moe_em, moe_sgd
-from ._common import (
+from .batch import warn_all
+from .common import (
     check_inputs,
     check_nonnegative,
     check_positive_int,
@@ -34,7 +35,6 @@ from ._common import (
     model_streams,
     with_ones,
 )
-from .batch import warn_all
 from .moe_model import Network, StackData, e_step, initial_weights, log_softmax, logsumexp, penalty
 
 ALGORITHMS = ("em-irls", "ecm", "sgd")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ._common import softplus
+from .common import softplus
 from .moe_irls import solve_stack, symmetric_index
 from .moe_model import StackData, logsumexp, penalty_mask
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import one_hot, with_ones
+from .common import one_hot, with_ones
 
 # NumPy reduces a short last axis slowly; below this length a loop over its columns
 # adds in the same order as NumPy's own sum (which adds sequentially below 8 terms).

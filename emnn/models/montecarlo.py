@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ._common import log_softmax
+from .common import log_softmax
 
 # Draws of z ~ p(z | x) per row of a Monte-Carlo prediction (emnn.models.scoring and the
 # classifiers' predict_proba past the exact limit).

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ._common import softplus
+from .common import softplus
 from .estep import _BLOCK_ENTRIES, configuration_logits
 
 NEWTON_MAX_ITER = 50

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import mstep
-from ._common import softplus
+from .common import softplus
 from .estep_stack import configuration_logits, log_softmax
 from .mstep import (
     GRADIENT_MAX_HALVINGS,

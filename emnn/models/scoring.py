@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import estep, montecarlo
-from ._common import PREDICTION_STREAM, log_softmax, one_hot, role_stream, seed_entropy
+from .common import PREDICTION_STREAM, log_softmax, one_hot, role_stream, seed_entropy
 from .montecarlo import PREDICT_SAMPLES
 
 PREDICTORS = ("exact", "mean-field")

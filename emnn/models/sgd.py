@@ -12,7 +12,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
-from ._common import (
+from .batch import warn_all
+from .common import (
     MLPBase,
     check_nonnegative,
     check_positive_int,
@@ -22,7 +23,6 @@ from ._common import (
     model_streams,
     one_hot,
 )
-from .batch import warn_all
 from .sgd_stack import StackedWeights, _views
 from .stopping import Plateau
 

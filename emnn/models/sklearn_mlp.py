@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._common import check_nonnegative, check_positive_int, log_softmax
+from .common import check_nonnegative, check_positive_int, log_softmax
 
 SOLVERS = ("lbfgs", "adam", "sgd")  # full-batch L-BFGS, and the minibatch solvers
 STOCHASTIC = ("adam", "sgd")

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from . import estep, montecarlo, mstep
-from ._common import (
+from .common import (
     PREDICTION_STREAM,
     MLPBase,
     check_positive_int,

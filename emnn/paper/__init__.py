@@ -5,23 +5,19 @@ tables, the figure sidecars and the run records, so the text cannot drift from
 the results. render() (emnn.paper.build) is the one entry point; the modules
 each own one step:
 
-    inputs.py        load the tables, figure sidecars and run records, with hashes
-    context.py       everything the paper shows, gathered from the study's files
-    sections.py      each section's text (templates/text/<name>.j2) rendered to paper
-                     markup; the one outline that numbers both formats
-    blocks.py        paper markup split into blocks: paragraphs, subsections, display
-                     equations, lists, tables, figures, code
-    protocol.py      the protocol section: datasets, seeds, methods, inner CV
-    tables.py        the results: accuracy, log-loss, convergence, cross-scoring, tests
-    floats.py        every table as data (caption, columns, rows in paper markup)
-    prose.py         generated sentences: models, stopping rules, abstract, citation
-    markup.py        inline marks ($math$, [@key], [#anchor], **bold**, *italic*,
-                     `code`) to HTML and to LaTeX
-    texmath.py       TeX mathematics of the prose checked and typeset as HTML
-    mathml.py        display equations, TeX for LaTeX, MathML (latex2mathml) for HTML
-    bibliography.py  references.bib read with pybtex, formatted for both formats
-    formats.py       numbers, parameters and LaTeX escaping
-    build.py         the Jinja2 environments and render()
+    inputs.py         load the tables, figure sidecars and run records, with hashes
+    context.py        everything the paper shows, gathered from the parts' values
+    outline.py        each section's text (templates/text/<name>.j2) rendered to paper
+                      markup; the one outline that numbers both formats
+    protocol.py       the protocol section: datasets, seeds, methods, inner CV
+    setup_tables.py   the protocol's and the appendices' tables as data
+    prose.py          generated sentences: the abstract, the citation
+    originating.py    the originating study's conclusions, each with its verdict
+    bibliography.py   references.bib read with pybtex, formatted for both formats
+    build.py          the Jinja2 environments and render()
+    figures.py        the figure registry: which part draws each figure, and draw()
+    pdf.py, source.py the PDF from report.tex, and the LaTeX source as one archive
+    length.py         the paper's length: words and pages of the main text
 
 Every sentence is written once: the format templates (report.html.j2,
 report.tex.j2) hold the page skeleton, the CSS or the preamble and how each kind
@@ -43,8 +39,6 @@ _EXPORTS = {
     "load": ".inputs",
     "context": ".context",
     "references": ".bibliography",
-    "model_text": ".prose",
-    "stopping_rule": ".prose",
 }
 
 __all__ = list(_EXPORTS)

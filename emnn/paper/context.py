@@ -25,11 +25,12 @@ from ..parts.main.primary_text import primary_context
 from ..parts.main.results import comparison, headline_method, results
 from ..parts.moe.section import moe_context
 from ..parts.replication.findings import below_chance, reversal
-from ..parts.replication.sentences import replication
+from ..parts.replication.sentences import replication, replication_table
 from ..parts.scaling.section import scaling_context
 from ..study.config import canonical_json
 from ..typeset.formats import date_text
 from ..typeset.markup import literal
+from . import setup_tables as setup
 from .bibliography import references
 from .originating import originating_context
 from .outline import outline, texts
@@ -72,7 +73,7 @@ def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
     values["originating"] = originating_context(config, plan, tables, values)
     values["abstract"] = abstract(plan, tables, values)
     values["citation"] = self_citation(values)
-    values["tables"] = floats.tables(values)
+    values["tables"] = all_tables(values)
     values.update(outline(texts(values), values["figures"]))
     missing = [a for a in values["table_order"] if a not in values["tables"]]
     if missing:
@@ -229,3 +230,36 @@ def appendix(config: dict, data: dict) -> dict:
         "n_sums": len(data["sums"]),
         "report_code_sha256": provenance.code_hash(provenance.stage_sources("report")),
     }
+
+
+def all_tables(values: dict) -> dict:
+    """Every table the sections may place, by anchor (a new section adds its own here)."""
+    protocol, results = values["protocol"], values["results"]
+    found = [setup.datasets(protocol), setup.seeds(protocol), setup.methods(protocol)]
+    found.append(setup.selection(protocol))
+    found += [floats.summary(metric, results["floors"]) for metric in results["metrics"]]
+    found += [floats.stopping(results["convergence"]), floats.convergence(results["convergence"])]
+    found += [floats.cross(results["cross"]), floats.sweep(results["sweep_rows"])]
+    if values["comparison"]:
+        found.append(floats.comparisons(values["comparison"]))
+    if values["primary"]:
+        found += values["primary"]["tables"]
+    if values["replication"]:
+        found.append(replication_table(values["replication"]))
+    if values["scaling"]:
+        found += values["scaling"]["tables"]
+    if values["moe"]:
+        found += values["moe"]["tables"]
+        found += [values["moe"]["timing_table"]] if values["moe"]["timing_table"] else []
+    appendix, timing = values["appendix"], values["timing"]
+    found += [setup.environment(appendix), setup.figure_provenance(appendix["figures"])]
+    found.append(setup.hashes("tab-artifacts", "Artifacts and their SHA-256.", appendix["listing"]))
+    found += [setup.fit_times(timing["fit"]), setup.estep_cost(timing["estep"])]
+    found.append(
+        setup.hashes(
+            "tab-timing-artifacts",
+            "Timing artifacts and their SHA-256 (they differ between reruns).",
+            timing["listing"],
+        )
+    )
+    return {t["anchor"]: t for t in found}

@@ -8,6 +8,7 @@ study's config hash and root seed, and the command that regenerates it.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 from pathlib import Path
@@ -19,13 +20,8 @@ import matplotlib.pyplot as plt
 
 from ..core import provenance, records
 from ..core.layout import FIGURES, TABLES, TIMING_FIGURES, TIMING_TABLES, slug
-from ..parts.main.aggregate import read_table
-from ..parts.main.comparison_figures import cross_scoring, paired_accuracy, sweep_accuracy
-from ..parts.main.learning_figures import learning_curves, suboptimality
-from ..parts.moe import figure as moe
-from ..parts.replication.figure import initializations
-from ..parts.scaling import figure as scaling
-from ..parts.timing.figure import estep_cost
+from ..core.tidy import read_table
+from ..parts.moe import contract as moe
 from ..typeset.figure_style import STYLE
 
 # No dates or tool versions in the files: the same data give the same bytes.
@@ -47,12 +43,38 @@ def figure_names(study: dict) -> list[str]:
     if study.get("ablation"):
         names.append("initializations")
     if study.get("moe"):
-        names.append(moe.NAME)
+        names.append(moe.FIGURE)
     if study.get("estep_cost"):
         names.append("timing/estep-cost")
     if study.get("scaling"):
         names.append("scaling-sweep")
     return names
+
+
+# Who draws each figure: "module:function" of the part that owns it, imported only by the
+# job that draws it, so a figure's code is its own painter's closure and editing one part's
+# figure code redraws that part's figures only (emnn.core.provenance.stage_sources).
+PAINTERS = {
+    "learning-": "emnn.parts.main.learning_figures:learning_curves",
+    "suboptimality": "emnn.parts.main.learning_figures:suboptimality",
+    "cross-scoring": "emnn.parts.main.comparison_figures:cross_scoring",
+    "paired-accuracy": "emnn.parts.main.comparison_figures:paired_accuracy",
+    "sweep-accuracy": "emnn.parts.main.comparison_figures:sweep_accuracy",
+    "initializations": "emnn.parts.replication.figure:initializations",
+    "timing/estep-cost": "emnn.parts.timing.figure:estep_cost",
+    moe.FIGURE: "emnn.parts.moe.figure:objective_traces",
+    "scaling-sweep": "emnn.parts.scaling.figure:scaling_sweep",
+}
+
+
+def painter(name: str) -> str:
+    """The "module:function" that draws a figure."""
+    return PAINTERS["learning-" if name.startswith("learning-") else name]
+
+
+def code_files(name: str) -> list[str]:
+    """The source files a figure's job depends on: the figure command and its painter."""
+    return provenance.stage_sources("figures", painter(name).split(":")[0])
 
 
 # The figures `snakemake scaling` draws (with the sweep's tables).
@@ -73,7 +95,7 @@ def inputs(name: str, study: dict | None = None) -> list[str]:
         "sweep-accuracy": [f"{TABLES}/sweep.csv"],
         "initializations": [f"{TABLES}/ablation_inits.csv"],
         "timing/estep-cost": [f"{TIMING_TABLES}/estep_cost.csv"],
-        moe.NAME: moe.INPUTS,
+        moe.FIGURE: moe.FIGURE_INPUTS,
         "scaling-sweep": [f"{TABLES}/scaling.csv"],
     }[name]
 
@@ -90,22 +112,14 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
     """Draw one figure into root/results/figures; return its sidecar."""
     tables = {path: read_table(root / path) for path in inputs(name, study)}
     frames = list(tables.values())
+    module, function = painter(name).split(":")
+    paint = getattr(importlib.import_module(module), function)
     with plt.rc_context(STYLE):
         if name.startswith("learning-"):
             dataset = next(d for d in study["main"]["datasets"] if f"learning-{slug(d)}" == name)
-            fig, title, caption = learning_curves(*frames, study, dataset)
+            fig, title, caption = paint(*frames, study, dataset)
         else:
-            painter = {
-                "suboptimality": suboptimality,
-                "cross-scoring": cross_scoring,
-                "paired-accuracy": paired_accuracy,
-                "sweep-accuracy": sweep_accuracy,
-                "initializations": initializations,
-                "timing/estep-cost": estep_cost,
-                moe.NAME: moe.objective_traces,
-                "scaling-sweep": scaling.scaling_sweep,
-            }[name]
-            fig, title, caption = painter(*frames, study)
+            fig, title, caption = paint(*frames, study)
         sidecar = {
             "name": name,
             "anchor": "fig-" + name.replace("/", "-"),
@@ -113,7 +127,7 @@ def draw(name: str, study: dict, root: Path = Path(".")) -> dict:
             "caption": caption,
             "files": {kind: f"{output_prefix(name)}.{kind}" for kind in ("svg", "pdf", "png")},
             "inputs": {path: _sha256(root / path) for path in tables},
-            "code": provenance.code(provenance.stage_sources("figures")),
+            "code": provenance.code(code_files(name)),
             "study_sha256": hashlib.sha256(json.dumps(study, sort_keys=True).encode()).hexdigest(),
             "seed": study.get("seed"),
             "emnn_version": provenance.versions()["emnn"],

@@ -17,10 +17,10 @@ from ..core import records
 from ..core.errors import StudyError
 from ..core.layout import TABLES, TIMING_TABLES
 from ..parts.main import aggregate
-from ..parts.moe import runs as moe_study
+from ..parts.moe import contract as moe
 from ..parts.replication.run import TABLE_NAMES as ABLATION_TABLES
 from ..parts.scaling.summary import TABLE_NAMES as SCALING_TABLES
-from ..study.config import figure_plan
+from ..study.jobs import figure_plan
 from .figures import figure_names, output_prefix
 
 TIMING_TABLE_NAMES = [*aggregate.TIMING_TABLES, "estep_cost", "iteration_cost"]
@@ -34,11 +34,11 @@ def load(config: dict, run_dirs, root: Path) -> dict:
         *aggregate.RESULT_TABLES,
         *(ABLATION_TABLES if "ablation" in plan else ()),
         *(SCALING_TABLES if "scaling" in plan else ()),
-        *(moe_study.TABLE_NAMES if "moe" in plan else ()),
+        *(moe.TABLE_NAMES if "moe" in plan else ()),
     ]
     tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in table_names}
     timing_names = [n for n in TIMING_TABLE_NAMES if timed(n, plan)]
-    timing_names += moe_study.TIMING_NAMES if "moe" in plan else ()
+    timing_names += moe.TIMING_NAMES if "moe" in plan else ()
     timing = {name: read_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
     plan_sha256 = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
     figures = {name: read_figure(root, name, plan_sha256) for name in figure_names(plan)}
@@ -91,7 +91,7 @@ def read_table(root: Path, path: str) -> pd.DataFrame:
     file = root / path
     if not file.is_file():
         raise StudyError(f"report: table {path} not found; run the aggregate stage first")
-    return aggregate.read_table(file)
+    return read_table(file)
 
 
 def read_figure(root: Path, name: str, plan_sha256: str) -> dict:
@@ -172,8 +172,3 @@ def sha256_lines(lines) -> str:
     """SHA-256 of `sha256sum` lines: one hash of many files, checkable from SHA256SUMS."""
     text = "".join(f"{digest}  {path}\n" for digest, path in lines)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def rows_by(table: pd.DataFrame, keys: list[str]) -> dict:
-    """A table's rows as dicts, keyed by the values of `keys`."""
-    return {tuple(row[k] for k in keys): row for row in table.to_dict("records")}

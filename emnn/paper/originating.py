@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..parts.main.verdicts import join
 from ..typeset.formats import number
 from ..typeset.markup import literal
+from ..typeset.words import join
 
 CLAIMS = {
     "cost": "the exact E-step costs $O(2^m)$ per hidden layer",

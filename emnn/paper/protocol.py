@@ -4,9 +4,10 @@ cross-validation chose, from the config and the run records."""
 from __future__ import annotations
 
 from ..core.errors import StudyError
-from ..study.config import split_spec
+from ..study.jobs import split_spec
+from ..study.method_text import model_text
 from ..typeset.formats import params_text
-from .prose import model_text, split_text
+from .prose import split_text
 
 
 def protocol(config: dict, plan: dict, records_of: dict, runs: list[dict]) -> dict:

@@ -4,7 +4,7 @@ environment, the provenance of each figure, SHA-256 listings and wall-clock timi
 
 from __future__ import annotations
 
-from ..parts.main.floats import column, num, table
+from ..typeset.floats import column, num, table
 from ..typeset.markup import literal
 
 # A source whose name alone would misstate what the study uses: scikit-learn's digits are

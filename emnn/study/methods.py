@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import importlib
 
+from ..core.errors import ConfigError
+from ..core.names import config_key
+from ..models.estep import MAX_EXACT_HIDDEN
+
 # model kind -> (module, class)
 MODELS = {
     "em": ("emnn.models.em", "EMMLPClassifier"),
@@ -49,3 +53,41 @@ def check_values(model: str, params: dict) -> None:
     estimator = build(model, params)
     if hasattr(estimator, "_check_params"):
         estimator._check_params()
+
+
+def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:
+    params = dict(method["params"])
+    if n_hidden is not None:
+        params["n_hidden"] = n_hidden
+    where = f"config: method '{name}'" + (f" with n_hidden={n_hidden}" if n_hidden else "")
+    if exact_e_step(method) and params.get("n_hidden", 0) > MAX_EXACT_HIDDEN:
+        hint = (
+            f"; set {config_key(('methods', name, 'params', 'e_step'))} to 'variational' or "
+            "'monte-carlo' for more"
+            if method["model"] == "em"
+            else "; EM with e_step 'variational' or 'monte-carlo' (model: em) takes more"
+        )
+        raise ConfigError(
+            f"{where}: the exact E-step takes at most {MAX_EXACT_HIDDEN} hidden units, got "
+            f"{params['n_hidden']}: it enumerates all 2^n_hidden configurations for every "
+            f"example and iteration{hint}"
+        )
+    for key, values in method.get("grid", {}).items():
+        if key in ("random_state",) or (n_hidden is not None and key == "n_hidden"):
+            raise ConfigError(f"{where}: '{key}' cannot be searched by the grid here")
+        for value in values:
+            _check_values(where, method["model"], {**params, key: value})
+    _check_values(where, method["model"], params)
+
+
+def exact_e_step(method: dict) -> bool:
+    """Whether a method's training sums over all 2^m hidden configurations: EM and L-BFGS
+    unless their params choose an approximate e_step."""
+    return method["model"] in ("em", "lbfgs") and method["params"].get("e_step", "exact") == "exact"
+
+
+def _check_values(where, model, params):
+    try:
+        check_values(model, params)
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None

@@ -8,8 +8,6 @@ families and the driver (emnn.paper.figures) depend on it without a cycle.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from matplotlib import ticker
 
@@ -29,37 +27,24 @@ STYLE = {
 COLORS = ["#1b6ca8", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#00798c", "#2e4057"]
 
 
-def _drawn(text: str) -> str:
+def drawn(text: str) -> str:
     """Text matplotlib draws literally: a name holding two "$" would turn into math, and a
     legend leaves out a label that starts with "_" (a zero-width space before it keeps it)."""
     text = text.replace("$", r"\$")
     return "\u200b" + text if text.startswith("_") else text
 
 
-def _label(study, method):
+def method_label(study, method):
     return study.get("labels", {}).get(method, method)
 
 
-def _colors(study):
+def method_colors(study):
     methods = list(dict.fromkeys(study["main"]["methods"] + _part_methods(study)))
     return {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
 
 
 def _part_methods(study):
     return study.get("sweep", {}).get("methods", [])
-
-
-def _count(n: int, noun: str) -> str:
-    """A count with its noun: "1 split", "20 splits"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _text(text: str) -> str:
-    """A name quoted in a caption, shown as typed. Captions are prose markup: mathematics
-    between dollar signs, "[@key]" a citation, stars and backquotes emphasis and code, an
-    apostrophe typographic; so each of these characters in the name is escaped with a
-    backslash (the rule of emnn.typeset.markup.literal)."""
-    return re.sub(r"([\\$\[*`'])", r"\\\1", str(text))
 
 
 def _plain(value: float) -> str:
@@ -95,7 +80,7 @@ def _inside(values, low: float, high: float) -> np.ndarray:
     return values[(values >= low - 1e-9 * span) & (values <= high + 1e-9 * span)]
 
 
-def _log_ticks(axis) -> None:
+def log_ticks(axis) -> None:
     """Label a log-scaled axis with at least MIN_LABELS ticks inside its limits (the most
     any candidate gives, if none gives that many), as plain numbers (0.2, 5, 100) where
     they are short and as powers of ten otherwise."""
@@ -119,7 +104,7 @@ def _log_ticks(axis) -> None:
     axis.set_minor_formatter(ticker.NullFormatter())
 
 
-def _count_ticks(axis) -> None:
+def count_ticks(axis) -> None:
     """Ticks of a count axis scaled "symlog" (0, then logarithmic): 0 and, past it, decades or,
     over a short range, 1-2-5 steps, so at least MIN_LABELS labels and none crowded."""
     high = max(axis.get_view_interval())
@@ -139,7 +124,7 @@ def _count_ticks(axis) -> None:
     axis.set_minor_formatter(ticker.NullFormatter())
 
 
-class _Bounded(ticker.MaxNLocator):
+class Bounded(ticker.MaxNLocator):
     """Round-number ticks that never go past the possible range of the quantity."""
 
     def __init__(self, low: float, high: float, **kwargs):
@@ -152,7 +137,7 @@ class _Bounded(ticker.MaxNLocator):
         return values[(values >= low - 1e-9) & (values <= high + 1e-9)]
 
 
-def _zoom(axis, values, low: float = 0.0, high: float = 100.0, margin: float = 0.06) -> None:
+def zoom(axis, values, low: float = 0.0, high: float = 100.0, margin: float = 0.06) -> None:
     """Limits of an accuracy axis from its data: their range clipped to what accuracy can
     be (0 to 100 %), widened by a margin, ticks only inside the possible range."""
     values = np.asarray(values, dtype=float)
@@ -162,15 +147,15 @@ def _zoom(axis, values, low: float = 0.0, high: float = 100.0, margin: float = 0
     bottom, top = max(values.min(), low), min(values.max(), high)
     pad = margin * (top - bottom) if top > bottom else 0.01 * (high - low)
     axis.set_ylim(bottom - pad, top + pad)
-    axis.yaxis.set_major_locator(_Bounded(low, high, nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    axis.yaxis.set_major_locator(Bounded(low, high, nbins=6, steps=[1, 2, 2.5, 5, 10]))
 
 
-def _math(value: float) -> str:
+def power_of_ten(value: float) -> str:
     """A power of ten as mathematics in a caption: $10^{-7}$."""
     return f"$10^{{{round(float(np.log10(value)))}}}$"
 
 
-def _grid(count: int) -> tuple[int, int]:
+def panel_grid(count: int) -> tuple[int, int]:
     """Rows and columns of a grid of panels: one row up to 3, two columns for 4."""
     columns = count if count <= 3 else (2 if count == 4 else 3)
     return -(-count // columns), columns

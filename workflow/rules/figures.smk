@@ -1,10 +1,11 @@
-# Figures: one job per figure; each reads only the tables it draws.
+# Figures: one job per figure; each reads only the tables it draws and depends only on
+# the code that draws it.
 
 
 rule figure:
     input:
         tables=lambda w: PLAN.figure_inputs(w.name),
-        code=provenance.stage_sources("figures"),
+        code=lambda w: PLAN.figure_code(w.name),
     output:
         report(
             "results/figures/{name}.svg",

@@ -7,7 +7,6 @@ own tables under timing/, the only outputs that differ between reruns.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -15,71 +14,16 @@ import pandas as pd
 
 from ...core import records
 from ...core.stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
+from ...core.tidy import csv_text
+from ...study.runs import KEYS, METRICS, RANGES, load, runs_of
 from . import primary
 
-KEYS = ["dataset", "method", "n_hidden"]
 # The tables this stage writes: results (deterministic) and wall-clock timings.
 RESULT_TABLES = [
     "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "curves",
     "suboptimality", "primary",
 ]  # fmt: skip
 TIMING_TABLES = ["fit_times", "fit_summary"]
-METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
-RANGES = {"accuracy": (0.0, 1.0), "log_loss": (0.0, np.inf)}
-# A method whose runs met their stopping rule on fewer than this share of the splits is
-# capped wherever the paper shows it: its numbers are where the cap stopped it.
-CONVERGED_SHARE = 0.95
-CAPPED_TEXT = f"fewer than {100 * CONVERGED_SHARE:g} %"
-
-
-def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One row per run, one row per (run, iteration), one row per run's timing."""
-    runs, history, timing = [], [], []
-    for directory in run_dirs:
-        found = records.record_files(directory)
-        for path in found:
-            record = records.read_record(path)
-            key = {
-                "dataset": record["dataset"]["name"],
-                "method": record["method"]["name"],
-                "n_hidden": record["method"]["params"]["n_hidden"],
-                "split": record["split"]["index"],
-            }
-            cross = {
-                f"{predictor.replace('-', '_')}_{name}": value
-                for predictor, scores in record["cross_scores"].items()
-                for name, value in scores.items()
-            }
-            runs.append(
-                {
-                    **key,
-                    **record["metrics"],
-                    **cross,
-                    "n_train": record["dataset"]["n_train"],
-                    "n_test": record["dataset"]["n_test"],
-                    "teacher_test_log_loss": record["dataset"]["teacher_test_log_loss"],
-                }
-            )
-            steps = pd.DataFrame(record["history"])
-            history.append(steps.assign(**key, n_train=record["dataset"]["n_train"]))
-            times = records.read_timing(path)
-            timing.append(
-                {
-                    **key,
-                    "fit_seconds": times["fit_seconds"],
-                    "iterations": record["metrics"]["iterations"],
-                }
-            )
-        if not found:
-            raise FileNotFoundError(f"no run records in {directory}")
-    order = [*KEYS, "split"]
-    runs = pd.DataFrame(runs).sort_values(order, ignore_index=True)
-    history = pd.concat(history, ignore_index=True).sort_values(
-        [*order, "iteration"], ignore_index=True
-    )
-    timing = pd.DataFrame(timing).sort_values(order, ignore_index=True)
-    timing["seconds_per_iteration"] = timing["fit_seconds"] / timing["iterations"].clip(lower=1)
-    return runs, history, timing
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
@@ -136,11 +80,11 @@ def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
     rows = []
     hidden = study["n_hidden"]
     for dataset in main["datasets"]:
-        base = main_runs(runs, dataset, baseline, hidden).set_index("split")
+        base = runs_of(runs, dataset, baseline, hidden[baseline])
         for method in main["methods"]:
             if method == baseline:
                 continue
-            other = main_runs(runs, dataset, method, hidden).set_index("split")
+            other = runs_of(runs, dataset, method, hidden[method])
             splits = base.index.intersection(other.index)
             ratio = float((other.loc[splits, "n_test"] / other.loc[splits, "n_train"]).mean())
             for name, (column, higher_is_better) in METRICS.items():
@@ -164,18 +108,6 @@ def compare(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
     table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
     table["family_size"] = int(table["p_value"].notna().sum())
     return table
-
-
-def main_runs(runs, dataset, method, hidden):
-    """The runs of a method on a dataset with the method's own number of hidden units."""
-    chosen = runs[
-        (runs["dataset"] == dataset)
-        & (runs["method"] == method)
-        & (runs["n_hidden"] == hidden[method])
-    ]
-    if chosen.empty:
-        raise ValueError(f"no runs of method '{method}' on dataset '{dataset}'")
-    return chosen
 
 
 def part(summary: pd.DataFrame, study: dict, name: str) -> pd.DataFrame:
@@ -333,18 +265,6 @@ def timing_summary(timing: pd.DataFrame) -> pd.DataFrame:
         fit_seconds_total=("fit_seconds", "sum"),
         seconds_per_iteration_median=("seconds_per_iteration", "median"),
     ).reset_index()
-
-
-def read_table(path) -> pd.DataFrame:
-    """A result table with its name columns kept as text (a dataset may be called "NA")."""
-    names = {c: str for c in ("dataset", "method", "baseline", "metric", "value")}
-    return pd.read_csv(path, dtype=names, keep_default_na=False, na_values=[""])
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
 
 
 def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:

@@ -10,8 +10,17 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from ...typeset.figure_style import COLORS, _colors, _count, _drawn, _grid, _label, _text, _zoom
-from .aggregate import main_runs
+from ...study.runs import runs_of
+from ...typeset.figure_style import (
+    COLORS,
+    drawn,
+    method_colors,
+    method_label,
+    panel_grid,
+    zoom,
+)
+from ...typeset.markup import literal
+from ...typeset.words import counted
 
 PREDICTORS = {"exact": ("o", COLORS[0]), "mean-field": ("s", COLORS[1])}
 
@@ -28,7 +37,7 @@ def _teacher_floor(main: pd.DataFrame, dataset: str) -> float | None:
 def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
     datasets = study["main"]["datasets"]
     methods = [m for m in study["main"]["methods"] if m in set(table["method"])]
-    rows, columns = _grid(len(datasets))
+    rows, columns = panel_grid(len(datasets))
     fig, axes = plt.subplots(
         rows, columns, figsize=(7.2, 0.5 + (0.7 + 0.25 * len(methods)) * rows),
         layout="constrained", squeeze=False, sharey=True,
@@ -51,9 +60,9 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
         floor = _teacher_floor(main, dataset)
         if floor is not None:
             axis.axvline(floor, color="0.3", lw=0.9, ls="--")
-        axis.set_title(_drawn(dataset), fontsize=9)
+        axis.set_title(drawn(dataset), fontsize=9)
         axis.set_xlabel("test log-loss")
-        axis.set_yticks(list(y.values()), [_drawn(_label(study, m)) for m in methods])
+        axis.set_yticks(list(y.values()), [drawn(method_label(study, m)) for m in methods])
         axis.set_ylim(-len(methods) + 0.5, 0.5)
         axis.grid(axis="y", visible=False)
     for axis in axes.flat[len(datasets) :]:
@@ -75,7 +84,7 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
     fig.legend(handles=legend, loc="outside lower center", ncols=2, fontsize=8)
     title = "Cross-scoring: each method's weights under both predictors"
     counts = set(table["n_splits"].dropna().astype(int)) if "n_splits" in table else set()
-    over = f"the {_count(counts.pop(), 'split')}" if len(counts) == 1 else "splits"
+    over = f"the {counted(counts.pop(), 'split')}" if len(counts) == 1 else "splits"
     caption = (
         f"Mean test log-loss over {over} of each method's trained weights under the exact "
         "predictor [#eq-marginal] of the stochastic-unit network (circles) and under the "
@@ -85,7 +94,7 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
     )
     if floors:
         caption += (
-            f" The dashed line on {', '.join(_text(d) for d in floors)} is the teacher "
+            f" The dashed line on {', '.join(literal(d) for d in floors)} is the teacher "
             "network's own test log-loss, the floor for data sampled from it."
         )
     return fig, title, caption
@@ -103,7 +112,7 @@ def _splits_legend(n_splits: int) -> list:
         shown = [shown[0], shown[len(shown) // 2], shown[-1]]
     return [
         plt.scatter([], [], s=SIZE_PER_SPLIT * np.sqrt(n), color="0.45", lw=0,
-                    label=_count(n, "split"))
+                    label=counted(n, "split"))
         for n in shown
     ]  # fmt: skip
 
@@ -114,7 +123,7 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
     others = [m for m in main["methods"] if m != baseline]
     datasets = main["datasets"]
     hidden = study["n_hidden"]
-    rows, columns = _grid(len(others))
+    rows, columns = panel_grid(len(others))
     fig, axes = plt.subplots(
         rows, columns, figsize=(7.2, 0.8 + 2.2 * rows), layout="constrained", squeeze=False,
         sharey=True,
@@ -123,7 +132,7 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
     for axis, method in zip(axes.flat, others, strict=False):
         for k, dataset in enumerate(datasets):
             pair = [
-                main_runs(runs, dataset, name, hidden).set_index("split")["test_accuracy"]
+                runs_of(runs, dataset, name, hidden[name])["test_accuracy"]
                 for name in (baseline, method)
             ]
             joined = pd.concat(pair, axis=1, keys=["base", "method"]).dropna()
@@ -140,8 +149,8 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
             differences += list(change)
             n_splits = max(n_splits, len(change))
         axis.axhline(0, color="0.4", lw=0.8, ls="--", zorder=2)
-        axis.set_title(_drawn(_label(study, method)), fontsize=9)
-        axis.set_xticks(range(len(datasets)), [_drawn(d) for d in datasets], rotation=30,
+        axis.set_title(drawn(method_label(study, method)), fontsize=9)
+        axis.set_xticks(range(len(datasets)), [drawn(d) for d in datasets], rotation=30,
                         ha="right", rotation_mode="anchor", fontsize=8)  # fmt: skip
         axis.set_xlim(-0.6, len(datasets) - 0.4)
         axis.grid(axis="x", visible=False)
@@ -153,7 +162,7 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
         pad = 0.08 * (high - low) if high > low else 1.0
         axes.flat[0].set_ylim(low - pad, high + pad)
     fig.supylabel(
-        _drawn(f"test accuracy minus {_label(study, baseline)}'s (percentage points)"),
+        drawn(f"test accuracy minus {method_label(study, baseline)}'s (percentage points)"),
         fontsize=9,
     )
     handles = [
@@ -163,7 +172,8 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
     title = "Paired per-split test accuracy"
     caption = (
-        f"Per split, each method's test accuracy minus that of {_text(_label(study, baseline))} "
+        f"Per split, each method's test accuracy minus that of "
+        f"{literal(method_label(study, baseline))} "
         f"on the same split, in percentage points (one panel per method, one column per "
         f"dataset); marker area grows with the number of splits with that difference, and "
         f"the bar marks the mean difference. Points above the dashed zero line are splits the "
@@ -173,7 +183,7 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
 
 
 def sweep_accuracy(sweep: pd.DataFrame, study: dict):
-    colors = _colors(study)
+    colors = method_colors(study)
     datasets = study["sweep"]["datasets"]
     fig, axes = plt.subplots(
         1, len(datasets), figsize=(3.4 * len(datasets), 2.8), layout="constrained", squeeze=False
@@ -188,17 +198,18 @@ def sweep_accuracy(sweep: pd.DataFrame, study: dict):
             )
             axis.errorbar(
                 line["n_hidden"], mean, yerr=np.nan_to_num(error), capsize=2,
-                marker="o", ms=3, lw=1.2, color=colors[method], label=_drawn(_label(study, method)),
+                marker="o", ms=3, lw=1.2, color=colors[method],
+                label=drawn(method_label(study, method)),
             )  # fmt: skip
         values = shown[["accuracy_mean", "accuracy_ci_low", "accuracy_ci_high"]]
-        _zoom(axis, 100 * values.to_numpy(dtype=float))
-        axis.set_title(_drawn(dataset))
+        zoom(axis, 100 * values.to_numpy(dtype=float))
+        axis.set_title(drawn(dataset))
         axis.set_xlabel("hidden units $m$")
         axis.set_ylabel("test accuracy (%)")
         axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axes[0][-1].legend(loc="lower right", fontsize=8)
     counts = sorted(set(sweep["n_splits"].dropna().astype(int))) if "n_splits" in sweep else []
-    over = f"the {_count(counts[0], 'split')}" if len(counts) == 1 else "splits"
+    over = f"the {counted(counts[0], 'split')}" if len(counts) == 1 else "splits"
     title = "Test accuracy against the number of hidden units"
     caption = (
         f"Mean test accuracy over {over} with its corrected 95 % confidence interval "

@@ -1,100 +1,15 @@
-"""The paper's tables as data: caption, columns and rows in paper markup, set by one
-macro per format.
-
-Each function turns the rows that context() gathers into a table of the form the
-sections agree on (shared-spec "Tables as data"): an anchor, a caption, columns
-with a title, an alignment and an optional width (a fraction of the line), an
-optional row of column groups, groups of rows separated by a rule, a type size,
-and whether it may break across pages. A cell is paper markup (emnn.typeset.markup;
-names through literal(), numbers already formatted) or a dict with its text and
-"bold" or "italic"; two extensions serve the existing tables: "rows" (a cell
-spanning the rows below it, which hold None in its column) and a line break
-written as a newline in the cell's text.
-"""
+"""The main study's tables as data (emnn.typeset.floats says what a table as data is):
+the summaries, stopping rules, convergence, cross-scoring, the hidden-unit sweep and the
+paired comparisons with the baseline."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from ...typeset.formats import finite, number
+from ...study.runs import CAPPED_TEXT
+from ...typeset.floats import column, grouped, interval, mean_sd, num, spanned, table
+from ...typeset.formats import number
 from ...typeset.markup import literal
-from .aggregate import CAPPED_TEXT
-
-num = partial(number, minus="−")
-
-
-def column(title: str, align: str = "l", width: float | None = None) -> dict:
-    return {"title": title, "align": align, "width": width}
-
-
-def table(anchor, caption, columns, groups, header_groups=None, size="small", long=False):
-    return {
-        "anchor": anchor,
-        "caption": caption,
-        "columns": columns,
-        "groups": groups,
-        "header_groups": header_groups,
-        "size": size,
-        "long": long,
-    }
-
-
-def mean_sd(mean, sd, kind: str) -> str:
-    return num(mean, kind) + (f" ± {num(sd, kind)}" if finite(sd) else "")
-
-
-def interval(low, high, kind: str) -> str:
-    return f"\\[{num(low, kind)}, {num(high, kind)}]" if finite(low) and finite(high) else "–"
-
-
-def grouped(rows: list[dict], cells) -> list[list]:
-    """Rows split into groups where a row is marked first; cells(row) gives a row's cells."""
-    groups: list[list] = []
-    for row in rows:
-        if row.get("first", True) or not groups:
-            groups.append([])
-        groups[-1].append(cells(row))
-    return groups
-
-
-def spanned(row: dict, text: str):
-    """The first cell of a group, spanning its rows; None below it."""
-    return {"text": literal(text), "rows": row["span"]} if row["first"] else None
-
-
-def tables(values: dict) -> dict:
-    """Every table the sections may place, by anchor (a new section adds its own here)."""
-    from ...paper import setup_tables as setup  # which imports this module's helpers
-
-    protocol, results = values["protocol"], values["results"]
-    found = [setup.datasets(protocol), setup.seeds(protocol), setup.methods(protocol)]
-    found.append(setup.selection(protocol))
-    found += [summary(metric, results["floors"]) for metric in results["metrics"]]
-    found += [stopping(results["convergence"]), convergence(results["convergence"])]
-    found += [cross(results["cross"]), sweep(results["sweep_rows"])]
-    if values["comparison"]:
-        found.append(comparisons(values["comparison"]))
-    if values["primary"]:
-        found += values["primary"]["tables"]
-    if values["replication"]:
-        found.append(replication(values["replication"]))
-    if values["scaling"]:
-        found += values["scaling"]["tables"]
-    if values["moe"]:
-        found += values["moe"]["tables"]
-        found += [values["moe"]["timing_table"]] if values["moe"]["timing_table"] else []
-    appendix, timing = values["appendix"], values["timing"]
-    found += [setup.environment(appendix), setup.figure_provenance(appendix["figures"])]
-    found.append(setup.hashes("tab-artifacts", "Artifacts and their SHA-256.", appendix["listing"]))
-    found += [setup.fit_times(timing["fit"]), setup.estep_cost(timing["estep"])]
-    found.append(
-        setup.hashes(
-            "tab-timing-artifacts",
-            "Timing artifacts and their SHA-256 (they differ between reruns).",
-            timing["listing"],
-        )
-    )
-    return {t["anchor"]: t for t in found}
 
 
 def summary(metric: dict, floors: list) -> dict:
@@ -310,28 +225,3 @@ def comparisons(comparison: dict) -> dict:
         size="footnotesize",
         long=True,
     )
-
-
-def replication(shown: dict) -> dict:
-    def cells(r):
-        return [
-            literal(r["name"]),
-            literal(r["original"]),
-            mean_sd(r["mean"], r["sd"], "accuracy"),
-            interval(r["low"], r["high"], "accuracy"),
-        ]
-
-    n = shown["n_splits"]
-    columns = [
-        column("Row", width=0.38),
-        column("Original split", "r"),
-        column("Paired splits: mean ± SD", "r"),
-        column("Range", "r"),
-    ]
-    caption = (
-        "The originating code rebuilt bug for bug, with one defect removed per row: correct test "
-        "predictions on the original split from the original initial weights, and test accuracy "
-        f"(%) over {n} split{'s' if n != 1 else ''} of Iris from random initial weights (mean ± "
-        "SD, lowest and highest)."
-    )
-    return table("tab-replication", caption, columns, grouped(shown["rows"], cells))

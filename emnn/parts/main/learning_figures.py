@@ -12,19 +12,19 @@ import numpy as np
 import pandas as pd
 
 from ...core.layout import slug
+from ...study.runs import CAPPED_TEXT, CONVERGED_SHARE
 from ...typeset.figure_style import (
-    _colors,
-    _count,
-    _count_ticks,
-    _drawn,
-    _grid,
-    _label,
-    _log_ticks,
-    _math,
-    _text,
-    _zoom,
+    count_ticks,
+    drawn,
+    log_ticks,
+    method_colors,
+    method_label,
+    panel_grid,
+    power_of_ten,
+    zoom,
 )
-from .aggregate import CAPPED_TEXT, CONVERGED_SHARE
+from ...typeset.markup import literal
+from ...typeset.words import counted
 
 # One x quantity per row of panels: exact-likelihood trainers count their iterations (an EM
 # step, a SQUAREM cycle or an L-BFGS step: one update of the weights each), back-propagation
@@ -46,7 +46,7 @@ def _objectives(convergence: pd.DataFrame, dataset: str) -> dict:
     return dict(zip(rows["method"], rows["objective"], strict=True))
 
 
-# A capped method (emnn.parts.main.aggregate.CONVERGED_SHARE), labelled as the tables
+# A capped method (emnn.study.runs.CONVERGED_SHARE), labelled as the tables
 # mark it.
 CAPPED_NOTE = (
     f" A method labelled capped met its stopping rule on {CAPPED_TEXT} of the splits: its "
@@ -74,7 +74,7 @@ def _final_only(curves: pd.DataFrame) -> set:
     """Methods whose runs recorded their final weights only, not one value per iteration.
 
     Every trainer that reports its progress records its initial weights, iteration 0
-    (emnn.study.job.Tracker); one that reports once, at the end (scikit-learn's
+    (emnn.study.training.Tracker); one that reports once, at the end (scikit-learn's
     MLPClassifier, emnn.models.sklearn_mlp), has no row at iteration 0. Its rows are then the
     final values of runs that stopped at different iterations: a line through them would
     look like a learning curve that no run followed.
@@ -85,7 +85,7 @@ def _final_only(curves: pd.DataFrame) -> set:
 
 def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict, dataset: str):
     capped = _capped(convergence, dataset)
-    colors = _colors(study)
+    colors = method_colors(study)
     kinds = _objectives(convergence, dataset)
     shown = curves[curves["dataset"] == dataset]
     final_only = _final_only(shown)
@@ -111,7 +111,7 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
                     continue
                 x = line["iteration"].to_numpy()
                 axis.plot(x, scale * line["median"], color=colors[method], lw=1.4,
-                          label=_drawn(_label(study, method)
+                          label=drawn(method_label(study, method)
                                        + (" (capped)" if method in capped else "")))  # fmt: skip
                 axis.fill_between(
                     x, scale * line["q25"], scale * line["q75"], color=colors[method],
@@ -122,8 +122,8 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
             axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
             axis.set_xlim(left=0)
             axis.set_xlabel(STEP_LABELS[kind])
-            _count_ticks(axis.xaxis)
-        _log_ticks(left.yaxis)
+            count_ticks(axis.xaxis)
+        log_ticks(left.yaxis)
         left.set_ylabel(LOSS_LABELS[kind])
         right.set_ylabel("test accuracy (%)")
         panel.suptitle(ROW_TITLES[kind], x=0.02, ha="left", fontsize=9, fontweight="bold")
@@ -132,18 +132,18 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
     # Accuracy: the same limits in every row, from the data of every row.
     accuracy = shown[shown["method"].isin(methods) & (shown["value"] == "test_accuracy")]
     for row in axes:
-        _zoom(row[1], 100 * accuracy[["q25", "median", "q75"]].to_numpy(dtype=float))
+        zoom(row[1], 100 * accuracy[["q25", "median", "q75"]].to_numpy(dtype=float))
     n_splits = _n_splits(convergence, dataset)
-    over = f"the {_count(n_splits, 'split')}" if n_splits else "splits"
-    title = f"Learning curves on {_text(dataset)}"
+    over = f"the {counted(n_splits, 'split')}" if n_splits else "splits"
+    title = f"Learning curves on {literal(dataset)}"
     first = study["main"]["datasets"][0]
     # The first dataset's caption says how to read the curves; the others point to it.
     caption = (
-        f"As [#fig-learning-{slug(first)}], on {_text(dataset)}: median over {over}, band "
+        f"As [#fig-learning-{slug(first)}], on {literal(dataset)}: median over {over}, band "
         f"from the first to the third quartile."
         if dataset != first
         else f"Each method's own training objective (penalized log-loss per training example, log "
-        f"scale) and test accuracy under its own predictor on {_text(dataset)}, against its "
+        f"scale) and test accuracy under its own predictor on {literal(dataset)}, against its "
         f"own iteration count (0, then logarithmic): median over {over}, band from the first "
         f"to the third quartile. Exact-likelihood trainers (top) minimize the exact loss of "
         f"the stochastic-unit network, and one iteration is one update of the weights: an EM "
@@ -174,7 +174,7 @@ def learning_curves(curves: pd.DataFrame, convergence: pd.DataFrame, study: dict
 
 
 def _listed(study: dict, methods: list) -> str:
-    return " and ".join(_text(_label(study, m)) for m in methods)
+    return " and ".join(literal(method_label(study, m)) for m in methods)
 
 
 # Relative gaps at or below this are drawn on one line, "reached the reference": 0 (the run
@@ -186,9 +186,9 @@ REACHED = 1e-10
 
 def suboptimality(table: pd.DataFrame, convergence: pd.DataFrame, study: dict):
     capped = _capped(convergence)
-    colors = _colors(study)
+    colors = method_colors(study)
     datasets = study["main"]["datasets"]
-    rows, columns = _grid(len(datasets))
+    rows, columns = panel_grid(len(datasets))
     fig, axes = plt.subplots(
         rows, columns, figsize=(7.2, 0.4 + 2.3 * rows), layout="constrained", squeeze=False
     )
@@ -203,7 +203,9 @@ def suboptimality(table: pd.DataFrame, convergence: pd.DataFrame, study: dict):
             x = line["n_estep"].to_numpy()
             (handles[method],) = axis.plot(
                 x, np.maximum(line["median"], floor), color=colors[method], lw=1.4,
-                label=_drawn(_label(study, method) + (" (capped)" if method in capped else "")),
+                label=drawn(
+                    method_label(study, method) + (" (capped)" if method in capped else "")
+                ),
             )  # fmt: skip
             axis.fill_between(
                 x, np.maximum(line["q25"], floor), np.maximum(line["q75"], floor),
@@ -214,15 +216,15 @@ def suboptimality(table: pd.DataFrame, convergence: pd.DataFrame, study: dict):
                       transform=axis.transAxes, color="0.4")  # fmt: skip
             continue
         axis.axhline(floor, color="0.4", lw=0.8, ls=":")
-        axis.text(0.01, floor, f" reached the reference\n (gap ≤ {_math(floor)})",
+        axis.text(0.01, floor, f" reached the reference\n (gap ≤ {power_of_ten(floor)})",
                   transform=axis.get_yaxis_transform(), ha="left", va="bottom", fontsize=7,
                   color="0.35")  # fmt: skip
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_ylim(bottom=floor / 2)
-        _log_ticks(axis.xaxis)
-        _log_ticks(axis.yaxis)
-        axis.set_title(_drawn(dataset), fontsize=9)
+        log_ticks(axis.xaxis)
+        log_ticks(axis.yaxis)
+        axis.set_title(drawn(dataset), fontsize=9)
         axis.set_xlabel("E-step evaluations")
         axis.set_ylabel("relative suboptimality")
     for axis in axes.flat[len(datasets) :]:
@@ -240,7 +242,7 @@ def suboptimality(table: pd.DataFrame, convergence: pd.DataFrame, study: dict):
         "E-step is the unit of cost all of them share: EM spends one per iteration, SQUAREM "
         "three or more per cycle, L-BFGS one per function evaluation (line-search trials "
         "included). A run that stopped keeps its final value. A gap at or below "
-        f"{_math(floor)}, 0 included (the run that found $\\ell^*$), is drawn on the dotted "
+        f"{power_of_ten(floor)}, 0 included (the run that found $\\ell^*$), is drawn on the dotted "
         "line that says the run reached the reference: smaller gaps are not told apart, and "
         "nothing is drawn below that line." + (CAPPED_NOTE if capped else "")
     )

@@ -10,11 +10,11 @@ import pandas as pd
 
 from ...data.datasets import source_of
 from ...typeset.markup import literal
-from ..replication.common import REPORTED_CORRECT
+from ...typeset.words import in_words, join, names
+from ..replication.contract import REPORTED_CORRECT
 from . import verdicts
 
 N_TEST = 30  # test examples of the originating study's one split
-COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
 # What follows a dataset's name where the Introduction names it (paper markup).
 DATASET_CITES = {
     "iris": "[@fisher1936iris]",
@@ -23,10 +23,6 @@ DATASET_CITES = {
     "digits": "(scikit-learn's 1,797-image subset [@pedregosa2011sklearn] of UCI Optdigits "
     "[@alpaydin1998digits])",
 }
-
-
-def count(n: int, noun: str) -> str:
-    return f"{COUNT_WORDS.get(n, n)} {noun}{'s' if n != 1 else ''}"
 
 
 def by_model(config: dict, methods: list[str], *models: str) -> list[str]:
@@ -46,7 +42,7 @@ def described(config: dict, datasets: list[str]) -> str:
         source = source_of(name, config["datasets"][name])
         shown = literal(name)
         out.append(f"{shown} {DATASET_CITES[source]}" if source in DATASET_CITES else shown)
-    return verdicts.join(out)
+    return join(out)
 
 
 def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
@@ -75,8 +71,8 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
         f"([#sec-results])? The model question: trained to convergence by the same kind of "
         f"optimizer, does the stochastic-unit network predict better or worse than the "
         f"deterministic network, the one back-propagation trains ([#sec-model])? Both are asked on "
-        f"{n_splits} paired train/test splits of {count(len(datasets), 'dataset')} "
-        f"({described(config, datasets)}), with {count(len(exact), 'trainer')} of the exact "
+        f"{n_splits} paired train/test splits of {in_words(len(datasets), 'dataset')} "
+        f"({described(config, datasets)}), with {in_words(len(exact), 'trainer')} of the exact "
         f"likelihood, a primary analysis named in the study's configuration, with "
         f"equivalence margins, and the "
         f"originating code rebuilt bug for bug ([#sec-replication]). Tests are the corrected "
@@ -97,9 +93,9 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
     exact = by_model(config, main["methods"], "em", "lbfgs")
     others = [m for m in main["methods"] if m not in exact and m != baseline]
     who = (
-        f"The {count(len(exact), 'trainer')} of the exact likelihood"
+        f"The {in_words(len(exact), 'trainer')} of the exact likelihood"
         if len(exact) > 1
-        else verdicts.join([labels.get(m, m) for m in exact])
+        else join([labels.get(m, m) for m in exact])
     )
     found = {"accuracy": [], "others": [], "speed": [], "convergence": None, "catch_up": None,
              "converged_speed": None}  # fmt: skip
@@ -153,11 +149,7 @@ def _datasets_where(differences: pd.Series, datasets: list[str]) -> str:
     where = [d for d in datasets if d in differences.index and differences[d] < 0]
     if where and len(where) == len(datasets):
         return "every dataset"
-    return join_names(where) if where else "no dataset"
-
-
-def join_names(datasets: list[str]) -> str:
-    return verdicts.join([literal(d) for d in datasets])
+    return names(where) if where else "no dataset"
 
 
 def cross_discussion(cross: pd.DataFrame, datasets: list[str]) -> list[str]:
@@ -187,15 +179,15 @@ def cross_discussion(cross: pd.DataFrame, datasets: list[str]) -> list[str]:
             "Under the mean-field predictor, the weights trained for the exact marginal have "
             f"a lower training log-loss on {_datasets_where(train, datasets)} and a lower test "
             f"log-loss on {_datasets_where(test, datasets)}"
-            + (f" (higher on {join_names(higher)})." if higher and len(higher) < len(test) else ".")
+            + (f" (higher on {names(higher)})." if higher and len(higher) < len(test) else ".")
         )
         tighter = [d for d in datasets if d in train.index and train[d] < 0]
         lost = [d for d in tighter if d in higher]
         if lost:
             said.append(
-                f"On {join_names(tighter)} the deterministic network fits the training part "
+                f"On {names(tighter)} the deterministic network fits the training part "
                 "more tightly than the stochastic network the weights were trained for; on "
-                f"{join_names(lost)} the test part does not follow: for these weights, "
+                f"{names(lost)} the test part does not follow: for these weights, "
                 "averaging over the noise of the hidden units generalizes better than taking "
                 "their mean. This compares two predictors of the same weights, not the two "
                 "models each trained for itself, which is contrast 1 of [#sec-model]."

@@ -8,9 +8,9 @@ from scipy import stats
 
 from ...typeset.formats import number
 from ...typeset.markup import literal
+from ...typeset.words import join
 from .results import capped as is_capped
 from .results import own_width
-from .verdicts import join
 
 
 def rank_agreement(runs: pd.DataFrame, datasets: list[str], methods: list[str]) -> list[dict]:

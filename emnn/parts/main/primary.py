@@ -15,8 +15,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ...core.stats import corrected_paired_test, equivalence_test, holm
+from ...study.runs import METRICS, runs_of
 
-METRICS = {"accuracy": ("test_accuracy", True), "log_loss": ("test_log_loss", False)}
 COLUMNS = [
     "contrast", "dataset", "method", "baseline", "metric", "n_pairs", "n_left_out",
     "mean_difference", "ci_low", "ci_high", "p_value", "p_holm", "margin", "p_equivalence",
@@ -53,8 +53,8 @@ def analyse(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
     for number, contrast in enumerate(spec["contrasts"], start=1):
         method, baseline = contrast["method"], contrast["baseline"]
         for dataset in study["main"]["datasets"]:
-            own = _runs(runs, dataset, method, hidden[method])
-            base = _runs(runs, dataset, baseline, hidden[baseline])
+            own = runs_of(runs, dataset, method, hidden[method])
+            base = runs_of(runs, dataset, baseline, hidden[baseline])
             splits = own.index.intersection(base.index)
             both = splits[own.loc[splits, "converged"].to_numpy(bool)
                           & base.loc[splits, "converged"].to_numpy(bool)]  # fmt: skip
@@ -86,11 +86,3 @@ def analyse(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
     alpha = float(spec["alpha"])
     table["verdict"] = [verdict(row, alpha) for row in table.to_dict("records")]
     return table[COLUMNS]
-
-
-def _runs(runs: pd.DataFrame, dataset: str, method: str, n_hidden: int) -> pd.DataFrame:
-    chosen = runs[(runs["dataset"] == dataset) & (runs["method"] == method)
-                  & (runs["n_hidden"] == n_hidden)]  # fmt: skip
-    if chosen.empty:
-        raise ValueError(f"primary analysis: no runs of method '{method}' on '{dataset}'")
-    return chosen.set_index("split").sort_index()

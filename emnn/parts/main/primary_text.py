@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...typeset.floats import column, grouped, interval, num, table
 from ...typeset.markup import literal
+from ...typeset.words import METRIC_TEXT, join
 from . import primary
-from .floats import column, grouped, interval, num, table
-from .verdicts import METRIC_TEXT, join
 
 KIND = {"accuracy": "diff_accuracy", "log_loss": "diff_log_loss"}
 

@@ -10,17 +10,14 @@ from __future__ import annotations
 import pandas as pd
 
 from ...core.layout import slug
-from ...paper.inputs import rows_by
-from ...paper.prose import stopping_rule
+from ...core.tidy import is_true, rows_by
+from ...study.method_text import stopping_rule
+from ...study.runs import CONVERGED_SHARE
 from ...typeset.formats import finite, number
 from ...typeset.markup import literal
+from ...typeset.words import join
 from . import aggregate, verdicts
 from .narrative import accelerated_em, by_model
-
-
-def is_true(value) -> bool:
-    """A boolean cell of a table read back from CSV (True, or the text "True")."""
-    return value is True or str(value).strip().lower() in ("true", "1")
 
 
 def headline_method(config: dict, main: dict) -> str | None:
@@ -34,7 +31,6 @@ def headline_method(config: dict, main: dict) -> str | None:
 
 
 FLOOR_LABEL = "teacher network (floor)"
-CONVERGED_SHARE = aggregate.CONVERGED_SHARE
 
 
 def capped(row: dict) -> bool:
@@ -166,7 +162,7 @@ def capped_sentence(plan: dict, main: pd.DataFrame) -> str | None:
     parts = [f"{label} in {k} of {n}" for label, k, n in shown]
     label, k, n = shown[0]
     parts[0] = f"{label} met its stopping rule in {k} of {n} runs"
-    return verdicts.join(parts) + "."
+    return join(parts) + "."
 
 
 def plateau_gap(plan: dict, convergence: pd.DataFrame) -> str | None:

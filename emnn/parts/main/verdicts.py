@@ -6,14 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ALPHA = 0.05  # family-wise level of the Holm-adjusted tests
+from ...core.stats import ALPHA
+from ...typeset.words import METRIC_TEXT, join
+
 # Relative suboptimality at which a trainer counts as having reached the split's optimum.
 REACHED = 1e-6
-METRIC_TEXT = {"accuracy": "test accuracy", "log_loss": "test log-loss"}
-
-
-def join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def family_verdict(

@@ -1,1 +1,11 @@
-"""TODO."""
+"""The mixture of experts: Ng & McLachlan's claims about training it by EM, tested on
+the main study's splits (the estimator is emnn.models.moe).
+
+    contract.py      its methods, labels, tables and figure: what others import
+    runs.py          the jobs: train each method on a dataset's splits, write the tables
+    comparisons.py   the paired comparisons (one Holm family)
+    verdicts.py      the claims' verdicts, computed from the tables
+    section.py       the section's values and tables
+    timing_table.py  its table in the timing appendix
+    figure.py        the objective against iteration
+"""

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ...core.stats import SIGN, corrected_paired_test, holm, sign_test, win_tie_loss
-from .runs import METHODS, is_true
+from ...core.tidy import is_true
+from .contract import METHODS
 
 # Metric -> (moe_runs column, higher is better); the objective only between MoE methods.
 METRICS = {
@@ -45,9 +46,9 @@ def objective_test(differences) -> dict:
 
 
 def main_mlp_runs(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
-    """The main study's runs (results/tables/runs.csv, read with aggregate.read_table):
+    """The main study's runs (results/tables/runs.csv, read with emnn.core.tidy.read_table):
     its datasets and methods, each method at its own number of hidden units.
-    `study` is emnn.study.config.study_plan(config) (it holds "main" and "n_hidden")."""
+    `study` is emnn.study.jobs.study_plan(config) (it holds "main" and "n_hidden")."""
     main = study["main"]
     chosen = (
         runs["dataset"].isin(main["datasets"])

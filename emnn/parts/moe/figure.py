@@ -11,12 +11,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ...core.layout import TABLES
-from ...typeset.figure_style import COLORS, _count, _count_ticks, _drawn, _log_ticks, _math
-from .runs import DECREASE_RTOL, METHODS, is_true, labels
+from ...core.tidy import is_true
+from ...typeset.figure_style import COLORS, count_ticks, drawn, log_ticks, power_of_ten
+from ...typeset.words import counted
+from .contract import DECREASE_RTOL, METHODS, labels
 
-NAME = "moe-objective"
-INPUTS = [f"{TABLES}/moe_traces.csv"]
 # One x quantity per column: EM counts its iterations (one E-step and one M-step each),
 # back-propagation its epochs. The two never share an axis.
 COLUMNS = (
@@ -49,7 +48,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
                 loss = -line["objective"].to_numpy(float) / line["n_train"].to_numpy(float)
                 x = line["iteration"].to_numpy()
                 (handles[method],) = axis.plot(
-                    x, loss, color=colors[method], lw=1.3, label=_drawn(names[method])
+                    x, loss, color=colors[method], lw=1.3, label=drawn(names[method])
                 )
                 fell = line["decreased"].map(is_true).to_numpy(bool)
                 if fell.any():
@@ -62,14 +61,14 @@ def objective_traces(traces: pd.DataFrame, study: dict):
             axis.set_yscale("log")
             axis.set_xscale("symlog", linthresh=1.0, linscale=0.4)
             axis.set_xlim(left=0)
-            _count_ticks(axis.xaxis)
-            axis.set_title(_drawn(f"{dataset}: {x_label}s"), fontsize=8, loc="left")
+            count_ticks(axis.xaxis)
+            axis.set_title(drawn(f"{dataset}: {x_label}s"), fontsize=8, loc="left")
         # The same loss scale across a row: one dataset, one objective.
         low = min(axis.get_ylim()[0] for axis in row)
         high = max(axis.get_ylim()[1] for axis in row)
         for axis in row:
             axis.set_ylim(low, high)
-            _log_ticks(axis.yaxis)
+            log_ticks(axis.yaxis)
         row[0].set_ylabel("$-\\ell/n$")
     for axis, (x_label, _) in zip(axes[-1], columns, strict=True):
         axis.set_xlabel(x_label)
@@ -78,8 +77,8 @@ def objective_traces(traces: pd.DataFrame, study: dict):
         handles=[handles[k] for k in order], loc="outside lower center", ncols=len(order),
         fontsize=8, handlelength=1.5,
     )  # fmt: skip
-    which = "the first split" if splits == [0] else _count(len(splits), "split")
-    threshold = _math(DECREASE_RTOL)
+    which = "the first split" if splits == [0] else counted(len(splits), "split")
+    threshold = power_of_ten(DECREASE_RTOL)
     title = "Mixture of experts: the objective against iteration"
     caption = (
         f"Penalized loss per training example $-\\ell/n$ (the objective with its sign "

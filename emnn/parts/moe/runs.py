@@ -72,46 +72,16 @@ import pandas as pd
 from ...core import records
 from ...core.seeds import job_seeds
 from ...core.stats import corrected_interval
+from ...core.tidy import csv_text, is_true, read_table
 from ...data.datasets import load_dataset
 from ...data.splits import prepare, split_indices
 from ...models.batch import fit_together, time_shares
 from ...models.moe import MoEClassifier
-from ..main.aggregate import csv_text, read_table
+from .contract import DECREASE_RTOL
 
-# In the order the comparisons read: each later method is compared with every earlier one.
-METHODS = ("moe-irls-1", "moe-irls", "moe-ecm", "moe-sgd")
-TABLE_NAMES = ("moe_runs", "moe_summary", "moe_traces")  # results/tables/<name>.csv
-TIMING_NAMES = ("moe_fit_times", "moe_fit_summary")  # results/tables/timing/<name>.csv
 TRACE_SPLITS = (0,)
-# A fall of the objective counts when it exceeds this times the objective's |value|:
-# far above rounding (~1e-16 relative), far below any step of an iteration.
-DECREASE_RTOL = 1e-10
 EPS = np.finfo(np.float64).eps
 log = logging.getLogger("emnn.moe")
-
-
-def labels(irls_rate: float) -> dict[str, str]:
-    """How the paper and its figures name each method."""
-    return {
-        "moe-irls-1": "IRLS-EM at rate 1",
-        "moe-irls": f"IRLS-EM at rate {irls_rate:g}",
-        "moe-ecm": "ECM",
-        "moe-sgd": "SGD",
-    }
-
-
-def method_params(moe: dict) -> dict[str, dict]:
-    """MoEClassifier's parameters (all but max_iter and random_state) of each method of
-    the validated `study.moe` section."""
-    common = {"n_experts": moe["n_experts"], "l2": moe["l2"], "tol": moe["tol"]}
-    sgd = moe["sgd"]
-    every = {
-        "moe-irls-1": {"algorithm": "em-irls", "irls_rate": 1.0},
-        "moe-irls": {"algorithm": "em-irls", "irls_rate": moe["irls_rate"]},
-        "moe-ecm": {"algorithm": "ecm", "acceleration": "squarem" if moe["squarem"] else "none"},
-        "moe-sgd": {"algorithm": "sgd", **sgd},
-    }
-    return {name: {**common, **every[name]} for name in METHODS if name in moe["methods"]}
 
 
 def dataset_splits(data_spec: dict, root: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -334,8 +304,3 @@ def timing_summary(times: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
-
-
-def is_true(value) -> bool:
-    """A boolean cell, also when a CSV reader left it as the text "True"."""
-    return value is True or str(value).strip().lower() in ("true", "1")

@@ -11,20 +11,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...core.stats import corrected_interval
+from ...core.stats import ALPHA, corrected_interval
+from ...core.tidy import is_true
+from ...typeset import words
+from ...typeset.floats import column, table
 from ...typeset.formats import finite, number, pct, sci
 from ...typeset.markup import literal
-from ..main.floats import column, table
-from ..main.verdicts import ALPHA, join
+from ...typeset.words import count_of, counted, join, series
 from . import verdicts as moe_verdicts
 from .comparisons import main_mlp_runs
-from .figure import NAME as FIGURE
-from .runs import DECREASE_RTOL, METHODS, is_true, labels
+from .contract import DECREASE_RTOL, FIGURE, METHODS, labels
 from .timing_table import timing_table
 
 
 def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = None) -> dict:
-    """Everything the section shows. `plan`: emnn.study.config.figure_plan(config) (labels, the
+    """Everything the section shows. `plan`: emnn.study.jobs.figure_plan(config) (labels, the
     main study); `tables`: the result tables by name (moe_runs, moe_summary and the main
     study's runs); `timing`: the timing tables by name (moe_fit_summary), or None."""
     moe = config["study"]["moe"]
@@ -136,8 +137,11 @@ def setup(moe: dict, runs: pd.DataFrame, datasets: list[str]) -> dict:
     caps = {}
     for entry in per_dataset:
         caps.setdefault((entry["n_splits"], entry["cap"]), []).append(entry["dataset"])
-    cap_text = moe_verdicts.series(
-        [f"{cap} on {count_splits(n)} of {join(found)}" for (n, cap), found in caps.items()]
+    cap_text = series(
+        [
+            f"{cap} on {'the ' + counted(n, 'split')} of {join(found)}"
+            for (n, cap), found in caps.items()
+        ]
     )
     limited = [d for d in datasets if d in moe.get("limits", {})]
     sgd = moe["sgd"]
@@ -174,10 +178,6 @@ def power(value: float) -> str:
     return f"$10^{{{round(float(np.log10(value)))}}}$"
 
 
-def count_splits(n: int) -> str:
-    return f"the {n} split" if n == 1 else f"the {n} splits"
-
-
 def convergence_sentence(runs, datasets, methods, names) -> str:
     """How many runs of each method met their stopping rule, dataset by dataset."""
     parts = []
@@ -188,12 +188,7 @@ def convergence_sentence(runs, datasets, methods, names) -> str:
             if len(rows):
                 counts.append((dataset, int(rows["converged"].map(is_true).sum()), len(rows)))
         groups = moe_verdicts._grouped(counts)
-        text = moe_verdicts.series(
-            [
-                f"{moe_verdicts.count_text(c, n)} on {moe_verdicts.names(found)}"
-                for found, c, n in groups
-            ]
-        )
+        text = series([f"{count_of(c, n)} on {words.names(found)}" for found, c, n in groups])
         parts.append(f"{names[method]} in {text}")
     return "Runs that met their stopping rule before the cap: " + "; ".join(parts) + "."
 

@@ -3,9 +3,9 @@ the section itself (emnn.parts.moe.section)."""
 
 from __future__ import annotations
 
+from ...typeset.floats import column, table
 from ...typeset.formats import number
 from ...typeset.markup import literal
-from ..main.floats import column, table
 
 
 def timing_table(fit_summary, summary, datasets, methods, names) -> dict:

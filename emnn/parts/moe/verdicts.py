@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...core.stats import ALPHA
+from ...core.tidy import is_true
 from ...typeset.formats import number
 from ...typeset.markup import literal
-from ..main.verdicts import ALPHA, join
+from ...typeset.words import count_of, join, names, series
 from .comparisons import comparisons
-from .runs import METHODS, is_true, labels
+from .contract import METHODS, labels
 
 METRIC_TEXT = {
     "accuracy": "test accuracy",
@@ -37,24 +39,6 @@ METRIC_TEXT = {
     "objective": "final objective per training example",
 }
 HIGHER_IS_BETTER = {"accuracy": True, "log_loss": False, "objective": True}
-
-
-def count_text(count: int, total: int, noun: str = "runs") -> str:
-    """ "3 of 20 runs", "none of 20 runs", "all 10 runs"."""
-    if count == 0:
-        return f"none of {total} {noun}" if total != 1 else f"not the one {noun[:-1]}"
-    if count == total:
-        return f"all {total} {noun}" if total > 1 else f"the one {noun[:-1]}"
-    return f"{count} of {total} {noun}"
-
-
-def names(datasets) -> str:
-    return join([literal(d) for d in datasets])
-
-
-def series(parts: list[str]) -> str:
-    """Clauses that themselves hold "and": "A, and B"; "A, B, and C"."""
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1]
 
 
 def _grouped(counts: list[tuple[str, int, int]]) -> list[tuple[list[str], int, int]]:
@@ -82,7 +66,7 @@ def _fell_clause(counts) -> str:
     """ "the objective fell in none of 20 runs on iris and wine, and in all 10 runs on
     digits"."""
     parts = [
-        f"in {count_text(count, total)} on {names(chosen)}"
+        f"in {count_of(count, total)} on {names(chosen)}"
         for chosen, count, total in _grouped([(d, f, n) for d, f, _, n in counts])
     ]
     return "the objective fell " + series(parts)
@@ -106,7 +90,7 @@ def _diverged_clause(counts) -> str:
     if not diverged:
         return "the objective stayed finite in every run"
     parts = [
-        f"{count_text(count, total)} on {names(chosen)}"
+        f"{count_of(count, total)} on {names(chosen)}"
         for chosen, count, total in _grouped(diverged)
     ]
     return "the objective stopped being finite in " + series(parts)
@@ -346,7 +330,7 @@ def blow_ups(runs: pd.DataFrame, names_of: dict) -> str | None:
         datasets = sorted(set(group["dataset"]))
         total = int(((runs["method"] == method) & runs["dataset"].isin(datasets)).sum())
         label = names_of.get(method, method)
-        parts.append(f"{count_text(len(group), total)} of {label} on {names(datasets)}")
+        parts.append(f"{count_of(len(group), total)} of {label} on {names(datasets)}")
     loglik = (blown["train_objective"] + blown["final_penalty"]) / blown["n_train"]
     accuracy = 100 * blown["test_accuracy"]
     weight = blown["largest_weight"]

@@ -30,57 +30,48 @@ Neither rebuild has a penalty or a stopping rule: the originating code had
 none, and they are settings, not defects. The layers' gradients are
 vectorized over examples and configurations; they equal the notebooks'
 Python loops to rounding.
+
+    contract.py   what others read: the accuracies the originating study reported
+    common.py     the originating settings, seeds, initial weights and fit
+    em.py, backprop.py  the two rebuilds and their defects
+    rows.py       the ablation's rows: which defects each removes
+    run.py        the ablation stage's tables
+    sentences.py  the section's rows, sentences and table
+    findings.py   the reversal and the rows below chance, as the paper says them
+    figure.py     the accuracies over random initializations
 """
 
-from .backprop import BACKPROP_DEFECTS, backprop_gradients, originating_backprop
-from .common import (
-    BACKPROP_SEEDS,
-    EM_SEEDS,
-    REPORTED_CORRECT,
-    OriginatingNetwork,
-    legacy_randn,
-    original_init,
-    random_init,
-    training_order,
-)
-from .em import EM_DEFECTS, originating_em
-from .rows import (
-    ABLATION_ROWS,
-    AblationRow,
-    RowResult,
-    ablation_row,
-    fit_row,
-    init_distribution,
-    iris,
-    original_split_order,
-    run_original,
-    run_paired,
-    summarize_distribution,
-)
+from ...core.lazy import lazy_exports
 
-__all__ = [
-    "ABLATION_ROWS",
-    "BACKPROP_DEFECTS",
-    "BACKPROP_SEEDS",
-    "EM_DEFECTS",
-    "EM_SEEDS",
-    "REPORTED_CORRECT",
-    "AblationRow",
-    "OriginatingNetwork",
-    "RowResult",
-    "ablation_row",
-    "backprop_gradients",
-    "fit_row",
-    "init_distribution",
-    "iris",
-    "legacy_randn",
-    "original_init",
-    "original_split_order",
-    "originating_backprop",
-    "originating_em",
-    "random_init",
-    "run_original",
-    "run_paired",
-    "summarize_distribution",
-    "training_order",
-]
+# The notebooks' API, imported on first use: a module that needs only the replication's
+# contract (what other parts read) does not load the rebuilds.
+_EXPORTS = {
+    "BACKPROP_DEFECTS": ".backprop",
+    "backprop_gradients": ".backprop",
+    "originating_backprop": ".backprop",
+    "BACKPROP_SEEDS": ".common",
+    "EM_SEEDS": ".common",
+    "OriginatingNetwork": ".common",
+    "legacy_randn": ".common",
+    "original_init": ".common",
+    "random_init": ".common",
+    "training_order": ".common",
+    "REPORTED_CORRECT": ".contract",
+    "EM_DEFECTS": ".em",
+    "originating_em": ".em",
+    "ABLATION_ROWS": ".rows",
+    "AblationRow": ".rows",
+    "RowResult": ".rows",
+    "ablation_row": ".rows",
+    "fit_row": ".rows",
+    "init_distribution": ".rows",
+    "iris": ".rows",
+    "original_split_order": ".rows",
+    "run_original": ".rows",
+    "run_paired": ".rows",
+    "summarize_distribution": ".rows",
+}
+
+__all__ = list(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

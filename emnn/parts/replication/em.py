@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...models import estep, mstep
-from ...models._common import with_ones
+from ...models.common import with_ones
 from .common import EM_ITERATIONS, LEARNING_RATE, OriginatingNetwork, check_defects, prepare
 
 EM_DEFECTS = (

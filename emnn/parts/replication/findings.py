@@ -9,7 +9,8 @@ import pandas as pd
 
 from ...core.stats import corrected_paired_test
 from ...typeset.markup import literal
-from .common import BACKPROP_EPOCHS, EM_ITERATIONS, LEARNING_RATE, REPORTED_CORRECT
+from .common import BACKPROP_EPOCHS, EM_ITERATIONS, LEARNING_RATE
+from .contract import REPORTED_CORRECT
 from .sentences import MODEL_NAMES
 
 # A final training cross-entropy this close to log 3 is a near-uniform prediction.

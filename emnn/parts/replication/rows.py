@@ -11,7 +11,8 @@ from ...core.seeds import stream_seed
 from ...data.datasets import load_dataset
 from ...data.splits import original_split
 from .backprop import BACKPROP_DEFECTS, originating_backprop
-from .common import ORIGINAL_SPLIT, REPORTED_CORRECT, OriginatingNetwork, training_order
+from .common import ORIGINAL_SPLIT, OriginatingNetwork, training_order
+from .contract import REPORTED_CORRECT
 from .em import EM_DEFECTS, originating_em
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from ...typeset.figure_style import COLORS, _count, _drawn, _label, _zoom
+from ...typeset.figure_style import COLORS, drawn, method_label, zoom
+from ...typeset.words import counted
 
 # role -> (marker, line style, offset in log2(m) so that overlapping error bars stay apart)
 STYLES = {
@@ -62,8 +63,8 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
                               color=colors[role], markerfacecolor=face)  # fmt: skip
             if metric == "accuracy":
                 values = shown[["accuracy_mean", "accuracy_ci_low", "accuracy_ci_high"]]
-                _zoom(axis, 100 * values.to_numpy(dtype=float))
-                axis.set_title(_drawn(dataset))
+                zoom(axis, 100 * values.to_numpy(dtype=float))
+                axis.set_title(drawn(dataset))
             axis.set_ylabel(label)
             # each dataset's own range of m (iris and wine stop at a smaller m than the
             # others), so that no panel draws an empty stretch of axis
@@ -76,7 +77,7 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
             axis.tick_params(axis="x", labelsize=7, labelbottom=row == len(ROWS) - 1)
             if row == len(ROWS) - 1:
                 axis.set_xlabel("hidden units $m$ (log scale)")
-    labels = {role: _drawn(_label(study, scaling[role])) for role in roles}
+    labels = {role: drawn(method_label(study, scaling[role])) for role in roles}
     handles = [
         plt.Line2D([], [], color=colors[r], ls=STYLES[r][1], marker=STYLES[r][0], ms=4,
                    label=labels[r]) for r in roles
@@ -84,7 +85,7 @@ def scaling_sweep(table: pd.DataFrame, study: dict):
                     label="a run stopped at its cap")]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8)
     counts = sorted(set(table["n_splits"].dropna().astype(int)))
-    over = f"the first {_count(counts[0], 'paired split')}" if len(counts) == 1 else "splits"
+    over = f"the first {counted(counts[0], 'paired split')}" if len(counts) == 1 else "splits"
     sampled = table.loc[table["predictor"].str.contains("monte-carlo"), "n_hidden"]
     scored = (
         f"from $m = {int(sampled.min())}$ on the stochastic-unit network is scored by its "

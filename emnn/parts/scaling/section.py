@@ -13,10 +13,10 @@ import pandas as pd
 from ...core.layout import slug
 from ...models.montecarlo import PREDICT_SAMPLES
 from ...models.scoring import USED_UNIT_NATS
+from ...typeset.floats import column, table
 from ...typeset.formats import fixed, number, pct, pvalue, signed_points
 from ...typeset.markup import literal
-from ..main.floats import column, table
-from ..main.verdicts import join
+from ...typeset.words import join
 from .sentences import (
     E_STEP_TEXT,
     FAMILY_NAMES,

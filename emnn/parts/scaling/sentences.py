@@ -9,7 +9,7 @@ import pandas as pd
 
 from ...typeset.formats import finite, fixed, number, pct, pvalue, signed_points
 from ...typeset.markup import literal
-from ..main.verdicts import join
+from ...typeset.words import counted, join
 from .summary import FAMILIES, family_cells
 
 LEVEL = 0.05  # the family-wise level of the Holm-adjusted paired tests
@@ -67,11 +67,6 @@ def present_families(best: pd.DataFrame, dataset: str) -> list[str]:
     """The families the sweep chose a best m for on a dataset, in FAMILIES' order."""
     found = set(best.loc[best["dataset"] == dataset, "family"])
     return [f for f in FAMILIES if f in found]
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """3 wins, 1 loss, 0 ties."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def tolerance(value) -> str:
@@ -317,7 +312,7 @@ def summary_sentence(
         for outcome, (_, row) in zip(outcomes, rows.iterrows(), strict=True)
         if outcome != "neither"
     ]
-    n_splits = count(int(rows["n_splits"].min()), "paired split")
+    n_splits = counted(int(rows["n_splits"].min()), "paired split")
     said = (
         f"{head}. At the best $m$ of each, EM and back-propagation differ in "
         f"{len(differ) or 'none'} of the {len(rows)} comparisons after Holm’s correction"
@@ -371,15 +366,16 @@ def verdict_sentence(comparisons: pd.DataFrame, dataset: str, family: str = "em"
         parts.append(
             f"a mean {name} difference of {value(row['mean_difference'])}"
             f"{' ' + unit if unit else ''} ({interval}Holm-adjusted "
-            f"$p = {pvalue(row['p_holm'])}$, {count(int(row['wins']), 'win')}, "
-            f"{count(int(row['ties']), 'tie')} and {count(int(row['losses']), 'loss', 'losses')} "
+            f"$p = {pvalue(row['p_holm'])}$, {counted(int(row['wins']), 'win')}, "
+            f"{counted(int(row['ties']), 'tie')} and "
+            f"{counted(int(row['losses']), 'loss', 'losses')} "
             f"over {int(row['n_splits'])} splits)"
         )
     verdicts = {m: verdict(rows.loc[m]) for m in ("accuracy", "log_loss")}
     if set(verdicts.values()) == {"neither"}:
         outcome = (
             f"neither is better at the {number(LEVEL, 'rate')} % family-wise level on either "
-            f"metric, which over {count(int(rows['n_splits'].min()), 'paired split')} means "
+            f"metric, which over {counted(int(rows['n_splits'].min()), 'paired split')} means "
             "undecided, not equal"
         )
     else:

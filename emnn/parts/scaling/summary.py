@@ -24,7 +24,8 @@ import pandas as pd
 
 from ...core import records
 from ...core.stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
-from ..main import aggregate
+from ...core.tidy import csv_text
+from ...study.runs import METRICS, RANGES, load
 
 TABLE_NAMES = ["scaling_runs", "scaling", "scaling_best", "scaling_comparisons"]
 ROLES = ("exact", "approximate", "exact_lbfgs", "approximate_lbfgs", "baseline")
@@ -44,7 +45,7 @@ RUN_COLUMNS = [
 
 def load_runs(run_dirs, scaling: dict) -> pd.DataFrame:
     """One row per run of the sweep, with its role (see keep)."""
-    runs, _, _ = aggregate.load(run_dirs)
+    runs, _, _ = load(run_dirs)
     return keep(runs, scaling)
 
 
@@ -75,8 +76,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     for key, group in runs.groupby(keys, sort=False):
         ratio = float((group["n_test"] / group["n_train"]).mean())
         row = dict(zip(keys, key, strict=True), n_splits=len(group))
-        for name, (column, _) in aggregate.METRICS.items():
-            mean, low, high = corrected_interval(group[column], ratio, aggregate.RANGES[name])
+        for name, (column, _) in METRICS.items():
+            mean, low, high = corrected_interval(group[column], ratio, RANGES[name])
             row.update({f"{name}_mean": mean, f"{name}_ci_low": low, f"{name}_ci_high": high})
         predictors = sorted(set(group["predictor"]))
         row.update(
@@ -183,7 +184,7 @@ def compare(runs: pd.DataFrame, choices: dict, scaling: dict) -> pd.DataFrame:
             ours = at_choice(runs, dataset, choices[dataset, family]).set_index("split")
             splits = ours.index.intersection(base.index)
             ratio = float((ours.loc[splits, "n_test"] / ours.loc[splits, "n_train"]).mean())
-            for name, (column, higher_is_better) in aggregate.METRICS.items():
+            for name, (column, higher_is_better) in METRICS.items():
                 a = ours.loc[splits, column].astype(float)
                 b = base.loc[splits, column].astype(float)
                 wins, ties, losses = win_tie_loss(a, b, higher_is_better)
@@ -226,4 +227,4 @@ def tables(run_dirs, scaling: dict) -> dict[str, pd.DataFrame]:
 
 def write(run_dirs, scaling: dict, out_dir) -> None:
     for name, frame in tables(run_dirs, scaling).items():
-        records.write_text(Path(out_dir) / f"{name}.csv", aggregate.csv_text(frame))
+        records.write_text(Path(out_dir) / f"{name}.csv", csv_text(frame))

@@ -8,7 +8,7 @@ import pandas as pd
 from ...models.scoring import USED_UNIT_NATS
 from ...typeset.formats import number
 from ...typeset.markup import literal
-from ..main.verdicts import join
+from ...typeset.words import join
 
 
 def units_sentence(summary: pd.DataFrame, dataset: str, names: dict, define=True) -> str:

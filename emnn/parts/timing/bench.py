@@ -47,7 +47,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ...models import EMMLPClassifier, estep, naive
-from ...models._common import one_hot, with_ones
+from ...models.common import one_hot, with_ones
 from ...models.moe import MoEClassifier
 from .bench_convergence import convergence_section
 from .bench_scale import scale_section

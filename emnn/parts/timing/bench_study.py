@@ -40,8 +40,9 @@ from pathlib import Path
 import pandas as pd
 
 from ...core.provenance import ROOT
-from ...study.config import job_spec, load_config
-from ..main.aggregate import read_table
+from ...core.tidy import read_table
+from ...study.config import load_config
+from ...study.jobs import job_spec
 
 TARGETS = {"cpu_minutes": 30.0, "wall_minutes": 18.0, "converged_share": 0.95, "sgd_ratio": 10}
 REFERENCE = "5285b62"  # the last commit before a job's networks trained together

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from ...models import EMMLPClassifier
-from ...models._common import initial_weights, model_streams, one_hot, with_ones
+from ...models.common import initial_weights, model_streams, one_hot, with_ones
 
 
 def best_time(function, repeats: int, budget: float = 2.0) -> float:

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import ticker
 
-from ...typeset.figure_style import COLORS, _log_ticks
+from ...typeset.figure_style import COLORS, log_ticks
 
 
 def estep_cost(cost: pd.DataFrame, *rest):
@@ -32,7 +32,7 @@ def estep_cost(cost: pd.DataFrame, *rest):
     anchor = 1e3 * cost["e_step_seconds"].iloc[-1] / 2.0 ** m[-1]
     axis.plot(m, anchor * 2.0**m, color="0.4", ls="--", lw=0.8, label=r"$\propto 2^m$")
     axis.set_yscale("log")
-    _log_ticks(axis.yaxis)
+    log_ticks(axis.yaxis)
     axis.set_xlabel("hidden units $m$")
     axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axis.set_ylabel("milliseconds")
@@ -65,7 +65,7 @@ def iteration_cost_panel(axis, table: pd.DataFrame, study: dict) -> str:
                       color=COLORS[k], label=label)  # fmt: skip
     axis.set_xscale("log", base=2)
     axis.set_yscale("log")
-    _log_ticks(axis.yaxis)
+    log_ticks(axis.yaxis)
     axis.xaxis.set_major_locator(ticker.FixedLocator(sorted(set(table["n_hidden"]))))
     axis.xaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
     axis.xaxis.set_minor_locator(ticker.NullLocator())

@@ -1,0 +1,5 @@
+"""What the replication shows the rest of the study: the accuracies the originating study
+reported, which the main study's introduction quotes. Importing it loads none of the
+rebuilt notebooks."""
+
+REPORTED_CORRECT = {"em": 28, "backprop": 29}  # of 30 test rows: 93.33 % and 96.67 %

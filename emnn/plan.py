@@ -20,8 +20,8 @@ from .data.splits import n_splits
 from .paper import figures, pdf
 from .parts.main import aggregate
 from .parts.moe import contract as moe_contract
-from .parts.replication.run import TABLE_NAMES as ABLATION_TABLES
-from .parts.scaling import summary as scaling
+from .parts.replication.contract import TABLE_NAMES as ABLATION_TABLES
+from .parts.scaling import contract as scaling_contract
 from .study import methods
 from .study.checks import check_study
 from .study.config import canonical_json
@@ -216,7 +216,11 @@ class Plan:
         return canonical_json(self.config["study"]["scaling"])
 
     def scaling_outputs(self) -> list[str]:
-        return [f"{TABLES}/{name}.csv" for name in scaling.TABLE_NAMES] if self.scaling else []
+        return (
+            [f"{TABLES}/{name}.csv" for name in scaling_contract.TABLE_NAMES]
+            if self.scaling
+            else []
+        )
 
     def scaling_targets(self) -> list[str]:
         """What `snakemake scaling` builds: the sweep's tables and figures, and the

@@ -33,7 +33,7 @@ from emnn.paper.prose import ABSTRACT_WORDS
 from emnn.paper.protocol import applies
 from emnn.parts.main import aggregate, narrative
 from emnn.parts.main.primary_text import primary_context
-from emnn.parts.replication.run import TABLE_NAMES as ABLATION_TABLES
+from emnn.parts.replication.contract import TABLE_NAMES as ABLATION_TABLES
 from emnn.parts.replication.run import ablation_table, inits_table
 from emnn.parts.timing.estep_cost import cost_table
 from emnn.plan import Plan

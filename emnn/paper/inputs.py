@@ -16,10 +16,11 @@ import pandas as pd
 from ..core import records
 from ..core.errors import StudyError
 from ..core.layout import TABLES, TIMING_TABLES
+from ..core.tidy import read_table
 from ..parts.main import aggregate
 from ..parts.moe import contract as moe
-from ..parts.replication.run import TABLE_NAMES as ABLATION_TABLES
-from ..parts.scaling.summary import TABLE_NAMES as SCALING_TABLES
+from ..parts.replication.contract import TABLE_NAMES as ABLATION_TABLES
+from ..parts.scaling.contract import TABLE_NAMES as SCALING_TABLES
 from ..study.jobs import figure_plan
 from .figures import figure_names, output_prefix
 
@@ -36,10 +37,10 @@ def load(config: dict, run_dirs, root: Path) -> dict:
         *(SCALING_TABLES if "scaling" in plan else ()),
         *(moe.TABLE_NAMES if "moe" in plan else ()),
     ]
-    tables = {name: read_table(root, f"{TABLES}/{name}.csv") for name in table_names}
+    tables = {name: study_table(root, f"{TABLES}/{name}.csv") for name in table_names}
     timing_names = [n for n in TIMING_TABLE_NAMES if timed(n, plan)]
     timing_names += moe.TIMING_NAMES if "moe" in plan else ()
-    timing = {name: read_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
+    timing = {name: study_table(root, f"{TIMING_TABLES}/{name}.csv") for name in timing_names}
     plan_sha256 = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
     figures = {name: read_figure(root, name, plan_sha256) for name in figure_names(plan)}
     runs = read_runs(root, run_dirs)
@@ -86,8 +87,8 @@ def timed(name: str, plan: dict) -> bool:
     return {"estep_cost": bool(cost), "iteration_cost": bool(cost.get("e_steps"))}.get(name, True)
 
 
-def read_table(root: Path, path: str) -> pd.DataFrame:
-    """A table with its name columns kept as text (a dataset may be called "NA")."""
+def study_table(root: Path, path: str) -> pd.DataFrame:
+    """One of the study's tables, or a clear error when its stage has not run."""
     file = root / path
     if not file.is_file():
         raise StudyError(f"report: table {path} not found; run the aggregate stage first")

@@ -14,7 +14,6 @@ from ...data.datasets import load_dataset
 from ...data.splits import split_indices
 from .rows import ABLATION_ROWS, init_distribution, original_split_order, run_original, run_paired
 
-TABLE_NAMES = ("ablation", "ablation_inits")  # results/tables/<name>.csv
 # The rebuilds whose spread over initializations the paper shows.
 DISTRIBUTION_ROWS = ("em-bug-compatible", "backprop-bug-compatible")
 ROW_COLUMNS = ["row", "name", "model", "removed"]

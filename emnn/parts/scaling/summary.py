@@ -26,8 +26,8 @@ from ...core import records
 from ...core.stats import corrected_interval, corrected_paired_test, holm, win_tie_loss
 from ...core.tidy import csv_text
 from ...study.runs import METRICS, RANGES, load
+from .contract import TABLE_NAMES
 
-TABLE_NAMES = ["scaling_runs", "scaling", "scaling_best", "scaling_comparisons"]
 ROLES = ("exact", "approximate", "exact_lbfgs", "approximate_lbfgs", "baseline")
 # A family's first role is its exact one, used up to exact_max_hidden.
 FAMILIES = {

@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import emnn
-from emnn import EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier
+from emnn import EMMLPClassifier, LBFGSMLPClassifier, MoEClassifier, SGDMLPClassifier
 from emnn.models.sklearn_mlp import SklearnMLP
 
 X_GOOD, Y_GOOD = load_iris(return_X_y=True)
@@ -180,3 +180,15 @@ def test_unknown_prediction_method_is_named(Model):
         model.predict_proba(X_GOOD, method="sampled")
     with pytest.raises(ValueError, match="4 features"):
         model.predict(X_GOOD[:, :3])
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [EMMLPClassifier, LBFGSMLPClassifier, SGDMLPClassifier, SklearnMLP, MoEClassifier],
+    ids=lambda c: c.__name__,
+)
+def test_every_parameter_is_declared_with_its_rule(estimator):
+    """Parameters are data, checked in one place (emnn.models.common.check_parameters);
+    only n_hidden's bound, which depends on the E-step, is checked beside it."""
+    undeclared = set(estimator().get_params()) - set(estimator._parameter_rules)
+    assert undeclared <= {"n_hidden"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit
@@ -90,6 +91,79 @@ def check_nonnegative(name, value, strict=False):
         raise ValueError(f"{name} must be {'positive' if strict else 'non-negative'}, got {value}")
 
 
+@dataclass(frozen=True)
+class Integer:
+    """An integer from `low` to `high` (no upper bound when None); None too if optional."""
+
+    low: int = 1
+    high: int | None = None
+    optional: bool = False
+    why: str = ""
+
+    def check(self, name, value):
+        if value is None and self.optional:
+            return
+        check_positive_int(name, value, self.low, self.high, self.why)
+
+
+@dataclass(frozen=True)
+class Real:
+    """A finite number, at least 0 (above 0 if positive), below `below` if given."""
+
+    positive: bool = False
+    below: float | None = None
+
+    def check(self, name, value):
+        check_nonnegative(name, value, strict=self.positive)
+        if self.below is not None and value >= self.below:
+            raise ValueError(f"{name} must be below {self.below:g}, got {value}")
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a few named options."""
+
+    options: tuple
+
+    def check(self, name, value):
+        if not isinstance(value, str) or value not in self.options:
+            raise ValueError(f"unknown {name} {value!r}; choose one of {self.options}")
+
+
+@dataclass(frozen=True)
+class Seed:
+    """An int or None (the seed of the estimator's own streams)."""
+
+    def check(self, name, value):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Integral)
+        ):
+            raise ValueError(f"{name} must be an int or None, got {value!r}")
+
+
+def check_parameters(estimator) -> None:
+    """Every parameter an estimator declares in its _parameter_rules (name -> rule), checked
+    in one place, as scikit-learn's _parameter_constraints are; rules that tie two
+    parameters together stay with the estimator."""
+    for name, rule in type(estimator)._parameter_rules.items():
+        rule.check(name, getattr(estimator, name))
+
+
+def check_training_data(estimator, X, y):
+    """X and y for fit, as validate_data checks them, with at least two classes; sets the
+    estimator's classes_ and returns X and each label's index in it."""
+    X, y = validate_data(estimator, X, y, dtype=np.float64)
+    check_classification_targets(y)
+    classes, y_index = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs at least 2 classes in y, got 1 class "
+            f"({classes[0]!r})"
+        )
+    estimator.classes_ = classes
+    return X, y_index
+
+
 def check_inputs(estimator, X, fitted_attribute: str):
     """X for a fitted estimator: NotFittedError before fit, then validate_data's checks."""
     check_is_fitted(estimator, fitted_attribute)
@@ -127,15 +201,7 @@ class MLPBase(ClassifierMixin, BaseEstimator):
     """The shared surface: fitted attributes as in scikit-learn's MLPClassifier."""
 
     def _check_training_data(self, X, y):
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y, got 1 class ({classes[0]!r})"
-            )
-        self.classes_ = classes
-        return X, y_index
+        return check_training_data(self, X, y)
 
     def _check_inputs(self, X):
         return check_inputs(self, X, "coefs_")

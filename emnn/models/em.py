@@ -4,6 +4,7 @@ exact, or with a variational or Monte-Carlo E-step past 2^m configurations."""
 from __future__ import annotations
 
 import warnings
+from typing import ClassVar
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -12,13 +13,13 @@ from . import em_stack, meanfield, montecarlo, mstep
 from .batch import warn_all
 from .common import (
     SAMPLING_STREAM,
-    check_nonnegative,
-    check_positive_int,
-    initial_weights,
-    model_streams,
+    Integer,
+    OneOf,
+    Real,
+    Seed,
+    check_parameters,
     one_hot,
     role_stream,
-    seed_entropy,
     with_ones,
 )
 from .stochastic import PREDICT_METHODS, StochasticMLPBase
@@ -157,11 +158,24 @@ class EMMLPClassifier(StochasticMLPBase):
         self.chunk_size = chunk_size
         self.random_state = random_state
 
+    _parameter_rules: ClassVar[dict] = {
+        "e_step": OneOf(E_STEPS),
+        "m_step": OneOf(M_STEPS),
+        "acceleration": OneOf(ACCELERATIONS),
+        "n_samples": Integer(),
+        "newton_steps": Integer(optional=True, why=" (or None, to solve each M-step)"),
+        "max_iter": Integer(),
+        "inner_steps": Integer(),
+        "tol": Real(),
+        "l2": Real(),
+        "learning_rate": Real(positive=True),
+        "random_state": Seed(),
+        "chunk_size": Integer(optional=True),
+    }
+
     def _check_params(self):
-        if self.e_step not in E_STEPS:
-            raise ValueError(f"unknown e_step {self.e_step!r}; choose one of {E_STEPS}")
+        check_parameters(self)
         self._check_hidden(exact=self.e_step == "exact")
-        check_positive_int("n_samples", self.n_samples)
         if self.e_step != "exact" and self.m_step != "newton":
             raise ValueError(f"e_step={self.e_step!r} takes m_step='newton', got {self.m_step!r}")
         if self.e_step == "monte-carlo" and self.acceleration != "none":
@@ -169,21 +183,6 @@ class EMMLPClassifier(StochasticMLPBase):
                 "e_step='monte-carlo' takes acceleration='none' (SQUAREM needs a deterministic "
                 f"objective), got {self.acceleration!r}"
             )
-        if self.m_step not in M_STEPS:
-            raise ValueError(f"unknown m_step {self.m_step!r}; choose one of {M_STEPS}")
-        if self.acceleration not in ACCELERATIONS:
-            raise ValueError(
-                f"unknown acceleration {self.acceleration!r}; choose one of {ACCELERATIONS}"
-            )
-        if self.newton_steps is not None:
-            check_positive_int(
-                "newton_steps", self.newton_steps, why=" (or None, to solve each M-step)"
-            )
-        check_positive_int("max_iter", self.max_iter)
-        check_positive_int("inner_steps", self.inner_steps)
-        check_nonnegative("tol", self.tol)
-        check_nonnegative("l2", self.l2)
-        check_nonnegative("learning_rate", self.learning_rate, strict=True)
 
     # ------------------------------------------------------------------ training
 
@@ -192,13 +191,9 @@ class EMMLPClassifier(StochasticMLPBase):
             (messages,) = self._fit_batch([self], [(X, y)], [monitor])
             warn_all(messages, ConvergenceWarning)
             return self
-        self._check_params()
-        X, y_index = self._check_training_data(X, y)
+        X, y_index = self._begin(X, y)
         g = self.classes_.size
-        self.seed_entropy_ = seed_entropy(self.random_state)
-        init_rng, _ = model_streams(self.seed_entropy_)
         self._sampler = role_stream(self.seed_entropy_, SAMPLING_STREAM)
-        self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
         Xt, Y = with_ones(X), one_hot(y_index, g)
 
         self.n_estep_ = 0
@@ -264,13 +259,9 @@ class EMMLPClassifier(StochasticMLPBase):
         return [net.messages for net in nets]
 
     def _start(self, X, y, monitor) -> em_stack.Network:
-        self._check_params()
-        X, y_index = self._check_training_data(X, y)
+        X, y_index = self._begin(X, y)
         g = self.classes_.size
-        self.seed_entropy_ = seed_entropy(self.random_state)
-        init_rng, _ = model_streams(self.seed_entropy_)
         self._sampler = role_stream(self.seed_entropy_, SAMPLING_STREAM)
-        self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
         self.history_ = {"objective": [], "log_likelihood": []}
         self.converged_ = False
         self.n_iter_ = self.n_estep_ = 0

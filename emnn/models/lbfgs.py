@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import ClassVar
 
 import numpy as np
 from scipy.optimize import minimize
@@ -10,12 +11,12 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import meanfield, mstep
 from .common import (
-    check_nonnegative,
-    check_positive_int,
-    initial_weights,
-    model_streams,
+    Integer,
+    OneOf,
+    Real,
+    Seed,
+    check_parameters,
     one_hot,
-    seed_entropy,
     with_ones,
 )
 from .stochastic import StochasticMLPBase
@@ -96,23 +97,24 @@ class LBFGSMLPClassifier(StochasticMLPBase):
         self.chunk_size = chunk_size
         self.random_state = random_state
 
+    _parameter_rules: ClassVar[dict] = {
+        "e_step": OneOf(E_STEPS),
+        "mean_field_tol": Real(positive=True),
+        "max_iter": Integer(),
+        "tol": Real(),
+        "l2": Real(),
+        "memory": Integer(),
+        "random_state": Seed(),
+        "chunk_size": Integer(optional=True),
+    }
+
     def _check_params(self):
-        if self.e_step not in E_STEPS:
-            raise ValueError(f"unknown e_step {self.e_step!r}; choose one of {E_STEPS}")
+        check_parameters(self)
         self._check_hidden(exact=self.e_step == "exact")
-        check_nonnegative("mean_field_tol", self.mean_field_tol, strict=True)
-        check_positive_int("max_iter", self.max_iter)
-        check_nonnegative("tol", self.tol)
-        check_nonnegative("l2", self.l2)
-        check_positive_int("memory", self.memory)
 
     def fit(self, X, y, monitor=None):
-        self._check_params()
-        X, y_index = self._check_training_data(X, y)
+        X, y_index = self._begin(X, y)
         g = self.classes_.size
-        self.seed_entropy_ = seed_entropy(self.random_state)
-        init_rng, _ = model_streams(self.seed_entropy_)
-        self._set_weights(*initial_weights(X.shape[1], self.n_hidden, g, init_rng))
         Xt, Y = with_ones(X), one_hot(y_index, g)
 
         variational = self.e_step == "variational"

@@ -17,20 +17,23 @@ an M-step that never lowers Q makes the objective monotone; one that can lower Q
 
 from __future__ import annotations
 
-import numbers
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import moe_em, moe_sgd
 from .batch import warn_all
 from .common import (
+    Integer,
+    OneOf,
+    Real,
+    Seed,
     check_inputs,
-    check_nonnegative,
-    check_positive_int,
+    check_parameters,
+    check_training_data,
     label_indices,
     model_streams,
     with_ones,
@@ -118,32 +121,29 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
 
+    _parameter_rules: ClassVar[dict] = {
+        "n_experts": Integer(),
+        "algorithm": OneOf(ALGORITHMS),
+        "irls_rate": Real(positive=True),
+        "irls_steps": Integer(),
+        "max_iter": Integer(),
+        "tol": Real(),
+        "l2": Real(),
+        "learning_rate": Real(positive=True),
+        "batch_size": Integer(),
+        "momentum": Real(below=1.0),
+        "n_iter_no_change": Integer(),
+        "acceleration": OneOf(ACCELERATIONS),
+        "random_state": Seed(),
+    }
+
     def _check_params(self):
-        check_positive_int("n_experts", self.n_experts)
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm {self.algorithm!r}; choose one of {ALGORITHMS}")
-        check_nonnegative("irls_rate", self.irls_rate, strict=True)
-        check_positive_int("irls_steps", self.irls_steps)
-        check_positive_int("max_iter", self.max_iter)
-        check_nonnegative("tol", self.tol)
-        check_nonnegative("l2", self.l2)
-        check_nonnegative("learning_rate", self.learning_rate, strict=True)
-        check_positive_int("batch_size", self.batch_size)
-        check_nonnegative("momentum", self.momentum)
-        if self.momentum >= 1:
-            raise ValueError(f"momentum must be below 1, got {self.momentum}")
-        check_positive_int("n_iter_no_change", self.n_iter_no_change)
-        if self.acceleration not in ACCELERATIONS:
-            raise ValueError(
-                f"unknown acceleration {self.acceleration!r}; choose one of {ACCELERATIONS}"
-            )
+        check_parameters(self)
         if self.acceleration == "squarem" and self.algorithm != "ecm":
             raise ValueError(
                 "acceleration='squarem' takes algorithm='ecm': SQUAREM's guard keeps a "
                 "monotone map monotone, and IRLS-EM's falls are what the study measures"
             )
-        if self.random_state is not None and not isinstance(self.random_state, numbers.Integral):
-            raise ValueError(f"random_state must be an int or None, got {self.random_state!r}")
 
     # ------------------------------------------------------------------ training
 
@@ -180,14 +180,8 @@ class MoEClassifier(ClassifierMixin, BaseEstimator):
 
     def _start(self, X, y, monitor) -> Network:
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y, got 1 class ({classes[0]!r})"
-            )
-        self.classes_ = classes
+        X, y_index = check_training_data(self, X, y)
+        classes = self.classes_
         init_rng, order_rng = model_streams(self.random_state)
         Gt, Et = initial_weights(X.shape[1], self.n_experts, classes.size, init_rng)
         self._set_stacked(Gt, Et)

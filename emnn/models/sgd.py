@@ -8,15 +8,19 @@ stack of one.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
 from .batch import warn_all
 from .common import (
+    Integer,
     MLPBase,
-    check_nonnegative,
-    check_positive_int,
+    Real,
+    Seed,
+    check_parameters,
     initial_weights,
     log_softmax,
     mean_field_proba,
@@ -88,17 +92,20 @@ class SGDMLPClassifier(MLPBase):
         self.l2 = l2
         self.random_state = random_state
 
+    _parameter_rules: ClassVar[dict] = {
+        "n_hidden": Integer(),
+        "batch_size": Integer(),
+        "max_epochs": Integer(),
+        "n_iter_no_change": Integer(),
+        "learning_rate": Real(positive=True),
+        "tol": Real(),
+        "l2": Real(),
+        "momentum": Real(below=1.0),
+        "random_state": Seed(),
+    }
+
     def _check_params(self):
-        check_positive_int("n_hidden", self.n_hidden)
-        check_positive_int("batch_size", self.batch_size)
-        check_positive_int("max_epochs", self.max_epochs)
-        check_positive_int("n_iter_no_change", self.n_iter_no_change)
-        check_nonnegative("learning_rate", self.learning_rate, strict=True)
-        check_nonnegative("tol", self.tol)
-        check_nonnegative("l2", self.l2)
-        check_nonnegative("momentum", self.momentum)
-        if self.momentum >= 1:
-            raise ValueError(f"momentum must be below 1, got {self.momentum}")
+        check_parameters(self)
 
     def fit(self, X, y, monitor=None):
         (messages,) = self._fit_batch([self], [(X, y)], [monitor])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import expit
@@ -11,7 +12,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .common import check_nonnegative, check_positive_int, log_softmax
+from .common import (
+    Integer,
+    OneOf,
+    Real,
+    check_parameters,
+    log_softmax,
+)
 
 SOLVERS = ("lbfgs", "adam", "sgd")  # full-batch L-BFGS, and the minibatch solvers
 STOCHASTIC = ("adam", "sgd")
@@ -84,27 +91,23 @@ class SklearnMLP(ClassifierMixin, BaseEstimator):
         self.l2 = l2
         self.random_state = random_state
 
+    _parameter_rules: ClassVar[dict] = {
+        "solver": OneOf(SOLVERS),
+        "n_hidden": Integer(),
+        "batch_size": Integer(),
+        "max_epochs": Integer(),
+        "n_iter_no_change": Integer(),
+        "learning_rate": Real(positive=True),
+        "tol": Real(),
+        "l2": Real(),
+        "random_state": Integer(
+            low=0, high=2**32 - 1, optional=True,
+            why=" (or None): it seeds MLPClassifier's RandomState",
+        ),
+    }  # fmt: skip
+
     def _check_params(self):
-        if not isinstance(self.solver, str) or self.solver not in SOLVERS:
-            raise ValueError(
-                f"solver must be 'lbfgs' (full batch) or 'adam' or 'sgd' (minibatches), "
-                f"got {self.solver!r}"
-            )
-        check_positive_int("n_hidden", self.n_hidden)
-        check_positive_int("batch_size", self.batch_size)
-        check_positive_int("max_epochs", self.max_epochs)
-        check_positive_int("n_iter_no_change", self.n_iter_no_change)
-        check_nonnegative("learning_rate", self.learning_rate, strict=True)
-        check_nonnegative("tol", self.tol)
-        check_nonnegative("l2", self.l2)
-        if self.random_state is not None:
-            check_positive_int(
-                "random_state",
-                self.random_state,
-                low=0,
-                high=2**32 - 1,
-                why=" (or None): it seeds MLPClassifier's RandomState",
-            )
+        check_parameters(self)
 
     def fit(self, X, y, monitor=None):
         self._check_params()

@@ -19,10 +19,13 @@ from .common import (
     PREDICTION_STREAM,
     MLPBase,
     check_positive_int,
+    initial_weights,
     label_indices,
     mean_field_proba,
+    model_streams,
     one_hot,
     role_stream,
+    seed_entropy,
     with_ones,
 )
 from .montecarlo import PREDICT_SAMPLES
@@ -50,8 +53,16 @@ class StochasticMLPBase(MLPBase):
                 f"past 2^{estep.MAX_EXACT_HIDDEN} one evaluation costs minutes and gigabytes"
             ),
         )
-        if self.chunk_size is not None:
-            check_positive_int("chunk_size", self.chunk_size)
+
+    def _begin(self, X, y):
+        """The start EM and L-BFGS share: parameters and data checked, the seed's streams,
+        the initial weights. Returns X and each label's index in classes_."""
+        self._check_params()
+        X, y_index = self._check_training_data(X, y)
+        self.seed_entropy_ = seed_entropy(self.random_state)
+        init_rng, _ = model_streams(self.seed_entropy_)
+        self._set_weights(*initial_weights(X.shape[1], self.n_hidden, self.classes_.size, init_rng))
+        return X, y_index
 
     # ------------------------------------------------------- weights as one vector
 

@@ -18,7 +18,7 @@ from .core.layout import MOE_PARTS, REPORT, TABLES, TIMING_TABLES, run_dir, slug
 from .data.datasets import source_of
 from .data.splits import n_splits
 from .paper import figures, pdf
-from .parts.main import aggregate
+from .parts.main import contract as main_contract
 from .parts.moe import contract as moe_contract
 from .parts.replication.contract import TABLE_NAMES as ABLATION_TABLES
 from .parts.scaling import contract as scaling_contract
@@ -86,10 +86,10 @@ class Plan:
         return json.dumps(figure_plan(self.config), sort_keys=True)
 
     def table_outputs(self) -> list[str]:
-        return [f"{TABLES}/{name}.csv" for name in aggregate.RESULT_TABLES]
+        return [f"{TABLES}/{name}.csv" for name in main_contract.RESULT_TABLES]
 
     def timing_table_outputs(self) -> list[str]:
-        return [f"{TIMING_TABLES}/{name}.csv" for name in aggregate.TIMING_TABLES]
+        return [f"{TIMING_TABLES}/{name}.csv" for name in main_contract.TIMING_TABLES]
 
     def figure_inputs(self, name: str) -> list[str]:
         return figures.inputs(name, figure_plan(self.config))

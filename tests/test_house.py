@@ -108,6 +108,18 @@ def test_a_part_imports_another_part_only_through_its_contract():
     assert not crossing, "\n".join(crossing)
 
 
+def test_the_paper_knows_a_part_by_its_contract_and_its_section_only():
+    """emnn.paper assembles the parts' sections through its registry (each part's
+    section.py) and reads their table names from their contracts; nothing else."""
+    reached = [
+        f"{a} imports {b}"
+        for a, b in sorted(edges())
+        if a.startswith(("emnn.paper.", "emnn.plan")) and b.startswith("emnn.parts.")
+        and b.rsplit(".", 1)[-1] not in ("contract", "section")
+    ]  # fmt: skip
+    assert not reached, "\n".join(reached)
+
+
 def test_no_circle_of_imports():
     graph: dict[str, set[str]] = {}
     for a, b in edges():

@@ -271,7 +271,7 @@ def test_the_report_reads_the_moe_tables_and_lists_their_hashes(monkeypatch, tmp
     """inputs.load reads moe_* (result tables with the artifacts, wall times with the timing
     listing) when the study has a moe section, and only then."""
     read = []
-    monkeypatch.setattr(inputs, "read_table", lambda root, path: read.append(path) or path)
+    monkeypatch.setattr(inputs, "study_table", lambda root, path: read.append(path) or path)
     monkeypatch.setattr(inputs, "read_figure", lambda *a: {"timing": False, "paths": []})
     monkeypatch.setattr(inputs, "read_runs", lambda root, dirs: [])
     monkeypatch.setattr(inputs, "sha256_file", lambda path: "0" * 64)

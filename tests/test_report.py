@@ -918,11 +918,6 @@ def test_the_report_stage_depends_on_every_module_of_the_package():
     assert not {"emnn/paper/build.py", "emnn/paper/context.py", "emnn/paper/outline.py"} & pdf
 
 
-def test_no_module_of_the_report_package_is_over_400_lines():
-    for path in (REPO / "emnn/paper").glob("*.py"):
-        assert len(path.read_text().splitlines()) <= 400, path.name
-
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

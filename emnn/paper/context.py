@@ -18,18 +18,12 @@ from markupsafe import Markup
 from ..core import provenance
 from ..core.errors import StudyError
 from ..core.layout import FIGURES
-from ..parts.main import floats
-from ..parts.main.narrative import narrative
-from ..parts.main.overfitting import overfitting_sentences
-from ..parts.main.primary_text import primary_context
-from ..parts.main.results import comparison, headline_method, results
-from ..parts.moe.section import moe_context
-from ..parts.replication.findings import below_chance, reversal
-from ..parts.replication.sentences import replication, replication_table
-from ..parts.scaling.section import scaling_context
+from ..parts.main import section as main_part
+from ..parts.moe import section as moe_part
+from ..parts.replication import section as replication_part
+from ..parts.scaling import section as scaling_part
 from ..study.config import canonical_json
 from ..typeset.formats import date_text
-from ..typeset.markup import literal
 from . import setup_tables as setup
 from .bibliography import references
 from .originating import originating_context
@@ -39,37 +33,34 @@ from .protocol import protocol
 from .setup_tables import common_code
 from .setup_tables import figure_provenance as figure_provenance_table
 
+# The parts of the study, in the order their tables are gathered. Each gives the paper
+# values(config, plan, data), the values its sections show, and tables(values), its tables
+# as data; the paper knows them by this registry only.
+PARTS = (main_part, replication_part, scaling_part, moe_part)
+
 
 def context(config: dict, data: dict, root: Path, out_dir: str) -> dict:
     """Everything the templates show, as plain values and short generated sentences."""
     plan, tables = data["plan"], data["tables"]
     main = plan["main"]
-    records_of = first_records(data["runs"])
+    data = {**data, "records_of": first_records(data["runs"])}
     refs = references()
     values = {
         "title_block": title_block(config.get("report", {})),
         "labels": plan["labels"],
         "main": main,
         "baseline": main.get("baseline"),
-        "em": headline_method(config, main),
         "figures": figure_context(data["figures"], root, out_dir),
-        "protocol": protocol(config, plan, records_of, data["runs"]),
-        "results": results(config, plan, tables, records_of),
-        "comparison": comparison(plan, tables["comparisons"]),
-        "primary": primary_context(config, plan, tables["primary"]),
-        "overfitting": overfitting(config, plan, tables),
-        "replication": replication_context(tables) if "ablation" in plan else None,
+        "protocol": protocol(config, plan, data["records_of"], data["runs"]),
         "timing": timing_context(data, plan),
-        "moe": moe_context(config, plan, tables, data["timing"]) if "moe" in plan else None,
-        "scaling": scaling_context(config, plan, tables) or None,
         "appendix": appendix(config, data),
         "references": refs,
         "refnum": {entry["key"]: entry["position"] for entry in refs},
     }
+    for part in PARTS:
+        values.update(part.values(config, plan, data))
     values["title"] = values["title_block"]["title"]
     values["authors"] = values["title_block"]["authors"]
-    n_splits = int(tables["main"]["n_splits"].max()) if len(tables["main"]) else 0
-    values["narrative"] = narrative(config, plan, tables, n_splits)
     values["originating"] = originating_context(config, plan, tables, values)
     values["abstract"] = abstract(plan, tables, values)
     values["citation"] = self_citation(values)
@@ -97,23 +88,6 @@ def cited(values: dict, refs: list[dict]) -> list[dict]:
     keys = set(_CITATION.findall(json.dumps(shown, default=str)))
     kept = [entry for entry in refs if entry["key"] in keys]
     return [{**entry, "position": k} for k, entry in enumerate(kept, 1)]
-
-
-def replication_context(tables: dict) -> dict:
-    """The replication section (emnn.parts.replication.sentences): its description is
-    prose markup as written; its computed sentences, which carry names from the data, are
-    shown as typed."""
-    shown = replication(tables["ablation"], tables["ablation_inits"])
-    shown["sentences"] = [literal(sentence) for sentence in shown["sentences"]]
-    shown["findings"] = reversal(tables["ablation"]) + below_chance(tables["ablation"])
-    shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
-    return shown
-
-
-def overfitting(config: dict, plan: dict, tables: dict) -> list[str]:
-    """The teacher's evidence among the trainers of the exact likelihood."""
-    exact = [m for m in plan["main"]["methods"] if config["methods"][m]["model"] in ("em", "lbfgs")]
-    return overfitting_sentences(tables["runs"], tables["main"], plan, exact)
 
 
 def title_block(report: dict) -> dict:
@@ -233,24 +207,13 @@ def appendix(config: dict, data: dict) -> dict:
 
 
 def all_tables(values: dict) -> dict:
-    """Every table the sections may place, by anchor (a new section adds its own here)."""
-    protocol, results = values["protocol"], values["results"]
+    """Every table the sections may place, by anchor: the protocol's, each part's (its
+    tables()), the appendices'."""
+    protocol = values["protocol"]
     found = [setup.datasets(protocol), setup.seeds(protocol), setup.methods(protocol)]
     found.append(setup.selection(protocol))
-    found += [floats.summary(metric, results["floors"]) for metric in results["metrics"]]
-    found += [floats.stopping(results["convergence"]), floats.convergence(results["convergence"])]
-    found += [floats.cross(results["cross"]), floats.sweep(results["sweep_rows"])]
-    if values["comparison"]:
-        found.append(floats.comparisons(values["comparison"]))
-    if values["primary"]:
-        found += values["primary"]["tables"]
-    if values["replication"]:
-        found.append(replication_table(values["replication"]))
-    if values["scaling"]:
-        found += values["scaling"]["tables"]
-    if values["moe"]:
-        found += values["moe"]["tables"]
-        found += [values["moe"]["timing_table"]] if values["moe"]["timing_table"] else []
+    for part in PARTS:
+        found += part.tables(values)
     appendix, timing = values["appendix"], values["timing"]
     found += [setup.environment(appendix), setup.figure_provenance(appendix["figures"])]
     found.append(setup.hashes("tab-artifacts", "Artifacts and their SHA-256.", appendix["listing"]))

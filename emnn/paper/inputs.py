@@ -17,14 +17,14 @@ from ..core import records
 from ..core.errors import StudyError
 from ..core.layout import TABLES, TIMING_TABLES
 from ..core.tidy import read_table
-from ..parts.main import aggregate
+from ..parts.main import contract as main
 from ..parts.moe import contract as moe
 from ..parts.replication.contract import TABLE_NAMES as ABLATION_TABLES
 from ..parts.scaling.contract import TABLE_NAMES as SCALING_TABLES
 from ..study.jobs import figure_plan
 from .figures import figure_names, output_prefix
 
-TIMING_TABLE_NAMES = [*aggregate.TIMING_TABLES, "estep_cost", "iteration_cost"]
+TIMING_TABLE_NAMES = [*main.TIMING_TABLES, "estep_cost", "iteration_cost"]
 FIGURE_KINDS = ("svg", "pdf", "png")
 
 
@@ -32,7 +32,7 @@ def load(config: dict, run_dirs, root: Path) -> dict:
     """The tables, figure sidecars and run records the paper is made of, with hashes."""
     plan = figure_plan(config)
     table_names = [
-        *aggregate.RESULT_TABLES,
+        *main.RESULT_TABLES,
         *(ABLATION_TABLES if "ablation" in plan else ()),
         *(SCALING_TABLES if "scaling" in plan else ()),
         *(moe.TABLE_NAMES if "moe" in plan else ()),

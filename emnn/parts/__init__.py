@@ -9,5 +9,7 @@ tables, verdicts, figures and section values.
     timing/       the cost of an EM iteration, and the benchmarks
 
 A part shows the others (and the figures and the paper) only its contract: its table
-names and method labels (contract.py), never its trainer.
+names and method labels (contract.py), never its trainer; the paper assembles its values
+and tables through its section.py (values(), tables()), named in one registry
+(emnn.paper.context.PARTS).
 """

@@ -1,5 +1,7 @@
 """The main study: every MLP trainer on every paired split of every dataset.
 
+contract.py            the tables it writes: what the plan and the paper read
+section.py             its values and tables for the paper
 aggregate.py           run records to the main tables (results/tables/)
 primary.py             the primary analysis: named contrasts, Holm, TOST
 verdicts.py            verdict sentences on speed, convergence and families of tests

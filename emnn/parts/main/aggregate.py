@@ -17,13 +17,7 @@ from ...core.stats import corrected_interval, corrected_paired_test, holm, win_t
 from ...core.tidy import csv_text
 from ...study.runs import KEYS, METRICS, RANGES, load, runs_of
 from . import primary
-
-# The tables this stage writes: results (deterministic) and wall-clock timings.
-RESULT_TABLES = [
-    "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "curves",
-    "suboptimality", "primary",
-]  # fmt: skip
-TIMING_TABLES = ["fit_times", "fit_summary"]
+from .contract import RESULT_TABLES, TIMING_TABLES
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:

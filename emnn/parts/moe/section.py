@@ -361,3 +361,19 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
         size="footnotesize",
         long=True,
     )
+
+
+# ------------------------------------------------------------------ the paper's interface
+
+
+def values(config: dict, plan: dict, data: dict) -> dict:
+    """This part's values for the paper (emnn.paper.context); None without the part."""
+    shown = moe_context(config, plan, data["tables"], data["timing"]) if "moe" in plan else None
+    return {"moe": shown}
+
+
+def tables(values: dict) -> list[dict]:
+    moe = values["moe"]
+    if not moe:
+        return []
+    return moe["tables"] + ([moe["timing_table"]] if moe["timing_table"] else [])

@@ -31,7 +31,9 @@ none, and they are settings, not defects. The layers' gradients are
 vectorized over examples and configurations; they equal the notebooks'
 Python loops to rounding.
 
-    contract.py   what others read: the accuracies the originating study reported
+    contract.py   what others read: its tables, the accuracies the originating study
+                  reported
+    section.py    its values and tables for the paper
     common.py     the originating settings, seeds, initial weights and fit
     em.py, backprop.py  the two rebuilds and their defects
     rows.py       the ablation's rows: which defects each removes

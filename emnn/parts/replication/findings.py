@@ -1,6 +1,6 @@
 """The replication's findings in paper markup: the reversal with every defect removed (and
-its unmatched budgets), and the rows below chance with their final training loss. Kept in
-the report package, as they refer to its sections and mark names literal."""
+its unmatched budgets), and the rows below chance with their final training loss. They
+refer to the paper's sections and mark names literal."""
 
 from __future__ import annotations
 

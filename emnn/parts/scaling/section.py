@@ -231,3 +231,15 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         + [comparison_table(comparisons, best, datasets)],
         "figures": FIGURES,
     }
+
+
+# ------------------------------------------------------------------ the paper's interface
+
+
+def values(config: dict, plan: dict, data: dict) -> dict:
+    """This part's values for the paper (emnn.paper.context); None without a sweep."""
+    return {"scaling": scaling_context(config, plan, data["tables"]) or None}
+
+
+def tables(values: dict) -> list[dict]:
+    return values["scaling"]["tables"] if values["scaling"] else []

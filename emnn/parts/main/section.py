@@ -1,0 +1,38 @@
+"""The main study's share of the paper, behind the interface every part gives the paper
+(emnn.paper.context): values() adds this part's values, tables() its tables as data."""
+
+from __future__ import annotations
+
+from . import floats
+from .narrative import narrative
+from .overfitting import overfitting_sentences
+from .primary_text import primary_context
+from .results import comparison, headline_method, results
+
+
+def values(config: dict, plan: dict, data: dict) -> dict:
+    """The results, the paired comparisons, the primary analysis, the teacher's
+    overfitting and the narrative (Introduction, Discussion, Limitations, Conclusion)."""
+    tables, main = data["tables"], plan["main"]
+    exact = [m for m in main["methods"] if config["methods"][m]["model"] in ("em", "lbfgs")]
+    n_splits = int(tables["main"]["n_splits"].max()) if len(tables["main"]) else 0
+    return {
+        "em": headline_method(config, main),
+        "results": results(config, plan, tables, data["records_of"]),
+        "comparison": comparison(plan, tables["comparisons"]),
+        "primary": primary_context(config, plan, tables["primary"]),
+        "overfitting": overfitting_sentences(tables["runs"], tables["main"], plan, exact),
+        "narrative": narrative(config, plan, tables, n_splits),
+    }
+
+
+def tables(values: dict) -> list[dict]:
+    results = values["results"]
+    found = [floats.summary(metric, results["floors"]) for metric in results["metrics"]]
+    found += [floats.stopping(results["convergence"]), floats.convergence(results["convergence"])]
+    found += [floats.cross(results["cross"]), floats.sweep(results["sweep_rows"])]
+    if values["comparison"]:
+        found.append(floats.comparisons(values["comparison"]))
+    if values["primary"]:
+        found += values["primary"]["tables"]
+    return found

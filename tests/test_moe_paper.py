@@ -327,3 +327,10 @@ def test_the_objective_differences_share_one_notation():
     texts = [c["text"] if isinstance(c, dict) else c for c in cells if c != "–"]
     assert texts and any("e14" in t for t in texts) and any("e-" in t for t in texts)
     assert all(re.fullmatch(r"−?\d\.\d\de-?\d+|0", t) for t in texts), texts
+
+
+def test_the_mixtures_sgd_is_named_apart_from_the_mlps():
+    """The comparison table subtracts the MLP's trainer from each mixture algorithm; the
+    mixture's SGD must not read as the MLP's ("SGD − SGD back-propagation")."""
+    names = contract.labels(0.5)
+    assert names["moe-sgd"] != "SGD" and "mixture" in names["moe-sgd"]

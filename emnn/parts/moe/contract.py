@@ -25,7 +25,7 @@ def labels(irls_rate: float) -> dict[str, str]:
         "moe-irls-1": "IRLS-EM at rate 1",
         "moe-irls": f"IRLS-EM at rate {irls_rate:g}",
         "moe-ecm": "ECM",
-        "moe-sgd": "SGD",
+        "moe-sgd": "SGD (mixture)",
     }
 
 

@@ -44,7 +44,7 @@ STAGE_COMMANDS = {
 
 def train_sources(model_module: str) -> list[str]:
     """Source files a training job depends on: the run command's closure and its model's."""
-    return _files(STAGE_COMMANDS["train"], (model_module,))
+    return stage_sources("train", model_module)
 
 
 def stage_sources(stage: str, *modules: str) -> list[str]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from . import floats
-from .narrative import narrative
+from .narrative import by_model, narrative
 from .overfitting import overfitting_sentences
 from .primary_text import primary_context
 from .results import comparison, headline_method, results
@@ -14,7 +14,7 @@ def values(config: dict, plan: dict, data: dict) -> dict:
     """The results, the paired comparisons, the primary analysis, the teacher's
     overfitting and the narrative (Introduction, Discussion, Limitations, Conclusion)."""
     tables, main = data["tables"], plan["main"]
-    exact = [m for m in main["methods"] if config["methods"][m]["model"] in ("em", "lbfgs")]
+    exact = by_model(config, main["methods"], "em", "lbfgs")
     n_splits = int(tables["main"]["n_splits"].max()) if len(tables["main"]) else 0
     return {
         "em": headline_method(config, main),

@@ -150,11 +150,6 @@ def zoom(axis, values, low: float = 0.0, high: float = 100.0, margin: float = 0.
     axis.yaxis.set_major_locator(Bounded(low, high, nbins=6, steps=[1, 2, 2.5, 5, 10]))
 
 
-def power_of_ten(value: float) -> str:
-    """A power of ten as mathematics in a caption: $10^{-7}$."""
-    return f"$10^{{{round(float(np.log10(value)))}}}$"
-
-
 def panel_grid(count: int) -> tuple[int, int]:
     """Rows and columns of a grid of panels: one row up to 3, two columns for 4."""
     columns = count if count <= 3 else (2 if count == 4 else 3)

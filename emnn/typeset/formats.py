@@ -36,6 +36,13 @@ def scientific(value: float) -> str:
     return short_exponent(f"{value:.2e}") if value else "0"
 
 
+def power_of_ten(value) -> str:
+    """A tolerance as the text writes it, in paper math: $10^{-4}$, $5 \\times 10^{-5}$."""
+    mantissa, exponent = f"{float(value):.0e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return f"${power}$" if mantissa == "1" else f"${mantissa} \\times {power}$"
+
+
 FORMATS = {
     "accuracy": lambda v: f"{100 * v:.2f}",
     "diff_accuracy": lambda v: f"{100 * v:+.2f}",

@@ -20,9 +20,9 @@ from ...typeset.figure_style import (
     method_colors,
     method_label,
     panel_grid,
-    power_of_ten,
     zoom,
 )
+from ...typeset.formats import power_of_ten
 from ...typeset.markup import literal
 from ...typeset.words import counted
 

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ...core.tidy import is_true
-from ...typeset.figure_style import COLORS, count_ticks, drawn, log_ticks, power_of_ten
+from ...typeset.figure_style import COLORS, count_ticks, drawn, log_ticks
+from ...typeset.formats import power_of_ten
 from ...typeset.words import counted
 from .contract import DECREASE_RTOL, METHODS, labels
 

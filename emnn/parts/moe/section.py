@@ -15,7 +15,7 @@ from ...core.stats import ALPHA, corrected_interval
 from ...core.tidy import is_true
 from ...typeset import words
 from ...typeset.floats import column, table
-from ...typeset.formats import finite, number, pct, sci
+from ...typeset.formats import finite, number, pct, power_of_ten, sci
 from ...typeset.markup import literal
 from ...typeset.words import count_of, counted, join, series
 from . import verdicts as moe_verdicts
@@ -173,11 +173,6 @@ def objective_kind(values) -> str:
     return "sci" if blew_up else "objective"
 
 
-def power(value: float) -> str:
-    """A power of ten as mathematics: $10^{-10}$."""
-    return f"$10^{{{round(float(np.log10(value)))}}}$"
-
-
 def convergence_sentence(runs, datasets, methods, names) -> str:
     """How many runs of each method met their stopping rule, dataset by dataset."""
     parts = []
@@ -246,7 +241,7 @@ def training_table(summary, runs, datasets, methods, names) -> dict:
             )
         if group:
             groups.append(group)
-    threshold = power(DECREASE_RTOL)
+    threshold = power_of_ten(DECREASE_RTOL)
     return table(
         "tab-moe-training",
         (

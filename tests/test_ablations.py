@@ -19,6 +19,7 @@ from emnn.parts import replication as ablations
 from emnn.parts.replication import (
     ABLATION_ROWS,
     BACKPROP_DEFECTS,
+    CONVERGED_TOL,
     EM_DEFECTS,
     backprop_gradients,
     originating_backprop,
@@ -253,13 +254,35 @@ def test_rows_remove_one_defect_each_and_name_it():
         rows = [row for row in ABLATION_ROWS if row.model == model]
         assert rows[0].defects == set(all_defects) and rows[0].removed is None
         assert "bug-compatible" in rows[0].name
-        assert rows[-1].defects == frozenset() and rows[-1].removed == "all"
-        assert "all defects removed" in rows[-1].name
-        singles = rows[1:-1]
+        corrected, converged = rows[-2:]
+        assert corrected.defects == frozenset() and corrected.removed == "all"
+        assert "all defects removed" in corrected.name
+        assert corrected.budget == "originating" and converged.budget == "converged"
+        assert converged.defects == frozenset() and converged.removed == "all"
+        assert corrected.cap < converged.cap
+        singles = rows[1:-2]
         assert sorted(row.removed for row in singles) == sorted(all_defects)
         for row in singles:
             assert row.defects == set(all_defects) - {row.removed}
             assert row.name.startswith(rows[0].name + ", ")
+            assert row.budget == "originating"
+
+
+@pytest.mark.parametrize("model", ["em", "backprop"])
+def test_converged_rows_stop_when_the_training_loss_settles(model, original):
+    """The matched budget: each rebuild stops once a step lowers its own training loss by
+    less than the tolerance, well before the cap, and not before the loss has settled."""
+    X_train, _, y_train, _ = original
+    net = ablations.fit_row(f"{model}-converged", X_train, y_train)
+    row = ablations.ablation_row(f"{model}-converged")
+    if model == "em":
+        loss = -np.array(net.history_["log_likelihood"]) / len(X_train)
+    else:
+        loss = np.array(net.history_["cross_entropy"])
+    steps = -np.diff(loss)
+    assert net.n_steps == len(steps) < row.cap
+    assert steps[-1] < CONVERGED_TOL and np.all(steps[:-1] >= CONVERGED_TOL)
+    assert net.n_steps > ablations.ablation_row(f"{model}-corrected").cap
 
 
 @pytest.mark.parametrize(

@@ -294,9 +294,11 @@ def test_abstract_and_replication_use_the_study_numbers(study):
     for key, row in original.iterrows():
         line = f"{row['name']} {row['n_correct']}/{row['n_test']}"
         assert line in text, key  # the table's row: its name, then its count
-    for model, name in (("em", "EM"), ("backprop", "back-propagation")):
-        rebuilt = original.loc[f"{model}-bug-compatible"]
-        assert f"the originating {name} classifies {rebuilt['n_correct']}/30 test examples" in text
+    em, bp = (original.loc[f"{m}-bug-compatible", "n_correct"] for m in ("em", "backprop"))
+    assert (
+        f"the originating EM classifies {em}/30 test examples correctly and the originating "
+        f"back-propagation {bp}/30" in text
+    )
     inits = pd.read_csv(root / TABLES / "ablation_inits.csv")
     assert f"From {inits['draw'].nunique()} other random initializations" in text
 

@@ -27,7 +27,9 @@ b1_gradient_times_p (the b1 gradient is accumulated once per input, so it is
 p times too large) and raw_features.
 
 Neither rebuild has a penalty or a stopping rule: the originating code had
-none, and they are settings, not defects. The layers' gradients are
+none, and they are settings, not defects. The "converged" rows add one, for
+a matched budget: each corrected rebuild trains until a step lowers its
+training loss by less than common.CONVERGED_TOL nats per example. The layers' gradients are
 vectorized over examples and configurations; they equal the notebooks'
 Python loops to rounding.
 
@@ -52,6 +54,7 @@ _EXPORTS = {
     "backprop_gradients": ".backprop",
     "originating_backprop": ".backprop",
     "BACKPROP_SEEDS": ".common",
+    "CONVERGED_TOL": ".common",
     "EM_SEEDS": ".common",
     "OriginatingNetwork": ".common",
     "legacy_randn": ".common",

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .common import BACKPROP_EPOCHS, LEARNING_RATE, OriginatingNetwork, check_defects, prepare
+from .common import (
+    BACKPROP_EPOCHS,
+    LEARNING_RATE,
+    OriginatingNetwork,
+    check_defects,
+    prepare,
+    settled,
+)
 
 BACKPROP_DEFECTS = ("doubled_derivative", "b1_gradient_times_p", "raw_features")
 
@@ -27,12 +34,19 @@ def backprop_gradients(W1, b1, W2, b2, x, y_onehot, defects=BACKPROP_DEFECTS):
 
 
 def originating_backprop(
-    X_train, y_train, defects=BACKPROP_DEFECTS, init="original", n_epochs=BACKPROP_EPOCHS
+    X_train,
+    y_train,
+    defects=BACKPROP_DEFECTS,
+    init="original",
+    n_epochs=BACKPROP_EPOCHS,
+    tol=None,
 ) -> OriginatingNetwork:
     """The back-propagation notebook, keeping `defects` (a subset of BACKPROP_DEFECTS).
 
     Per-sample SGD over the rows in the order given, the same order every
     epoch. init: "original" (seeds 202 and 1138), a seed for random_init, or (W1, W2).
+    With tol, n_epochs is a cap: training stops once an epoch lowers the mean training
+    cross-entropy by less than tol (the originating code ran 30 epochs).
     """
     defects = check_defects(defects, BACKPROP_DEFECTS, "back-propagation")
     X, Y, classes, scaler, W1, W2 = prepare(X_train, y_train, defects, "backprop", init)
@@ -47,4 +61,6 @@ def originating_backprop(
             for param, grad in zip(params, grads, strict=True):
                 param -= LEARNING_RATE * grad
         net._record(X, Y)
+        if settled(net.history_["cross_entropy"], tol):
+            break
     return net

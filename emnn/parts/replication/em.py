@@ -6,7 +6,14 @@ import numpy as np
 
 from ...models import estep, mstep
 from ...models.common import with_ones
-from .common import EM_ITERATIONS, LEARNING_RATE, OriginatingNetwork, check_defects, prepare
+from .common import (
+    EM_ITERATIONS,
+    LEARNING_RATE,
+    OriginatingNetwork,
+    check_defects,
+    prepare,
+    settled,
+)
 
 EM_DEFECTS = (
     "frozen_output",
@@ -18,7 +25,13 @@ EM_DEFECTS = (
 
 
 def originating_em(
-    X_train, y_train, defects=EM_DEFECTS, init="original", n_iter=EM_ITERATIONS, newton_steps=None
+    X_train,
+    y_train,
+    defects=EM_DEFECTS,
+    init="original",
+    n_iter=EM_ITERATIONS,
+    newton_steps=None,
+    tol=None,
 ) -> OriginatingNetwork:
     """The EM notebook, keeping `defects` (a subset of EM_DEFECTS).
 
@@ -27,6 +40,8 @@ def originating_em(
     (newton_steps=None solves it, classical EM; an integer k caps the steps). The
     frozen output layer then stays at its initial weights (the shadowed update
     would only add one vector to every column, which changes no prediction).
+    With tol, n_iter is a cap: training stops once an iteration raises the exact
+    log-likelihood by less than tol per example (the originating code ran 50).
     """
     defects = check_defects(defects, EM_DEFECTS, "EM")
     biases = "no_biases" not in defects
@@ -52,7 +67,8 @@ def originating_em(
         net.V, net.c = Vt[:m], Vt[m]
         post = estep.e_step(Xt @ Wt, Y, estep.output_log_table(net.V, net.c))
         net._record(X, Y, post)
-        if iteration == n_iter:
+        loss = [-ll / len(X) for ll in net.history_["log_likelihood"][-2:]]
+        if iteration == n_iter or settled(loss, tol):
             break
         T, N = post.hidden_means, post.class_counts
         if gradient:  # one unguarded step on the summed Q, no penalty

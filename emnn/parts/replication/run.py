@@ -16,13 +16,13 @@ from .rows import ABLATION_ROWS, init_distribution, original_split_order, run_or
 
 # The rebuilds whose spread over initializations the paper shows.
 DISTRIBUTION_ROWS = ("em-bug-compatible", "backprop-bug-compatible")
-ROW_COLUMNS = ["row", "name", "model", "removed"]
 
 
 def row_columns(result) -> dict:
     return {"n_correct": result.n_correct, "n_test": result.n_test, "n_train": result.n_train,
             "train_cross_entropy": result.train_cross_entropy,
-            "train_correct": result.train_correct}  # fmt: skip
+            "train_correct": result.train_correct, "n_steps": result.n_steps,
+            "cap": result.cap}  # fmt: skip
 
 
 def ablation_table(spec: dict) -> pd.DataFrame:
@@ -36,7 +36,8 @@ def ablation_table(spec: dict) -> pd.DataFrame:
     )
     lines = []
     for row in ABLATION_ROWS:
-        about = {"row": row.key, "name": row.name, "model": row.model, "removed": row.removed}
+        about = {"row": row.key, "name": row.name, "model": row.model, "removed": row.removed,
+                 "budget": row.budget}  # fmt: skip
         result = run_original(row)
         lines.append({**about, "protocol": "original", "split": 0, **row_columns(result)})
         for k, (train, test) in enumerate(pairs):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ...typeset.markup import literal
-from .findings import below_chance, reversal
+from .findings import below_chance, budget_contrasts, reversal
 from .sentences import replication, replication_table
 
 
@@ -18,6 +18,8 @@ def values(config: dict, plan: dict, data: dict) -> dict:
     shown = replication(tables["ablation"], tables["ablation_inits"])
     shown["sentences"] = [literal(sentence) for sentence in shown["sentences"]]
     shown["findings"] = reversal(tables["ablation"]) + below_chance(tables["ablation"])
+    # The corrected rebuilds at each budget, for the originating study's claims (paper/originating).
+    shown["budgets"] = {c["budget"]: c for c in budget_contrasts(tables["ablation"])}
     shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
     return {"replication": shown}
 

@@ -22,9 +22,8 @@ from emnn.parts.scaling.sentences import (
     overlap_sentence,
     summary_sentence,
     verdict,
-    verdict_sentence,
 )
-from emnn.parts.scaling.units import pruning_sentence, units_sentence
+from emnn.parts.scaling.units import pruning_sentence
 from emnn.parts.timing.figure import estep_cost
 from emnn.study.checks import check_study
 from emnn.study.config import load_config, validate
@@ -230,11 +229,12 @@ def test_best_m_skips_unconverged_cells_and_em_uses_exact_where_it_ran():
     assert (best.loc["em", "role"], best.loc["em", "n_hidden"]) == ("exact", 4)
     assert bool(best.loc["em", "only_converged"])
     assert (best.loc["em", "n_converged_cells"], best.loc["em", "n_cells"]) == (2, 3)
-    sentence = best_sentence(capped["scaling_best"], "d", LABELS)
-    assert "EM's is $m = 4$" in sentence and "the 2 of its 3 values of $m$" in sentence
-    assert "all 3 of its values of $m$ converged" in best_sentence(
-        sweep_tables(synthetic_runs(BASE))["scaling_best"], "d", LABELS
+    sentence = best_sentence(capped["scaling_best"], ["d"])
+    assert "; on d, EM's was chosen among the 2 of 3 values of $m$ whose runs all converged" in (
+        sentence
     )
+    free = best_sentence(sweep_tables(synthetic_runs(BASE))["scaling_best"], ["d"])
+    assert "chosen among" not in free and free.endswith("[#tab-scaling-comparison].")
 
 
 def test_a_capped_cell_better_than_the_best_m_is_named():
@@ -292,34 +292,20 @@ def test_sentences_follow_the_tables():
     changed[("baseline", 16)] = [0.95, 0.96, 0.95, 0.97]
     second = sweep_tables(synthetic_runs(changed, converged={("baseline", 4): False}))
 
-    one = overlap_sentence(first["scaling"], "d", LABELS)
-    two = overlap_sentence(second["scaling"], "d", LABELS)
-    assert one != two and "−10.00" in two
-    assert "variational EM has a mean test accuracy within 0.50 percentage points" in one
-    assert "$m = 4$" in two
+    one = overlap_sentence(first["scaling"], ["d"], LABELS)
+    two = overlap_sentence(second["scaling"], ["d"], LABELS)
+    assert one != two and "within 10.00 percentage points" in two
+    assert "variational EM's mean test accuracy is within 0.50 percentage points" in one
 
     assert convergence_sentence(first["scaling"], LABELS).startswith("All 32 runs")
     capped = convergence_sentence(second["scaling"], LABELS)
     assert capped.startswith("28 of the 32 runs") and "SGD on d at $m$ = 4 (4 of 4)" in capped
 
-    win = verdict_sentence(first["scaling_comparisons"], "d")
-    loss = verdict_sentence(second["scaling_comparisons"], "d")
-    assert win != loss and "4 wins" in win and "4 losses" in loss
-    assert "0 ties" in win and "1 tie," not in win
-    assert "undecided" not in win  # significant at the family-wise level: a verdict
 
-
-def test_the_units_sentence_says_when_the_variational_network_prunes_units():
+def test_the_pruning_sentence_says_when_the_variational_network_prunes_units():
     full = sweep_tables(synthetic_runs(BASE))["scaling"]
-    said = units_sentence(full, "d", LABELS)
-    assert "variational EM used a median of 16 of 16 hidden units and SGD 16 of 16" in said
-    assert said.endswith("at $m = 4$ exact EM used 4 of 4.")
     assert pruning_sentence(full, ["d"], LABELS) == ""
-    assert units_sentence(full, "d", LABELS, define=False).startswith("On d at $m = 16$")
     pruned = synthetic_runs(BASE, units={("approximate", 4): 1, ("approximate", 16): 9})
-    said = units_sentence(sweep_tables(pruned)["scaling"], "d", LABELS)
-    assert "variational EM used a median of 9 of 16 hidden units" in said
-    assert "exact EM used 4 of 4 and variational EM 1 of 4" in said
     assert "over-pruning" in pruning_sentence(sweep_tables(pruned)["scaling"], ["d"], LABELS)
     summary, best = sweep_tables(pruned)["scaling"], sweep_tables(pruned)["scaling_best"]
     table = sweep_table(summary, best, "d", LABELS, first="d")
@@ -338,43 +324,36 @@ def test_sentences_on_a_dataset_that_stops_at_the_exact_limit():
     small[("approximate", 2)] = small[("exact", 2)]
     small[("approximate", 4)] = small[("exact", 4)]
     tables = sweep_tables(synthetic_runs(small, units={("approximate", 4): 1}))
-    said = overlap_sentence(tables["scaling"], "d", LABELS)
-    assert said.endswith(
-        "variational EM has the same mean test accuracy and log-loss as exact EM at every $m$."
+    said = overlap_sentence(tables["scaling"], ["d"], LABELS)
+    assert said == (
+        "Where both E-steps ran and every run of both converged ($m \\le 4$), variational EM's "
+        "mean test accuracy is within 0.00 percentage points of exact EM's on d, and its mean "
+        "test log-loss within 0.000."
     )
     looser = tables["scaling"].copy()
     looser.loc[looser["role"] == "approximate", "log_loss_mean"] += 0.01
-    assert overlap_sentence(looser, "d", LABELS).endswith(
-        "the same mean test accuracy as exact EM at every $m$ and a mean test log-loss within "
-        "0.010."
+    assert overlap_sentence(looser, ["d"], LABELS).endswith("log-loss within 0.010.")
+    # Several datasets: one sentence, the values in the datasets' order.
+    other = pd.concat([looser, looser.assign(dataset="e")])
+    other.loc[(other["dataset"] == "d") & (other["role"] == "approximate"), "log_loss_mean"] -= 0.01
+    assert overlap_sentence(other, ["d", "e"], LABELS).endswith(
+        "on d and e, and its mean test log-loss within 0.000 and 0.010."
     )
-    units = units_sentence(tables["scaling"], "d", LABELS, define=False)
-    assert units == (
-        "On d at $m = 4$ exact EM used a median of 4 of 4 hidden units, variational EM 1 of 4 "
-        "and SGD 4 of 4."
-    )
-    # Every split a tie: no interval to give, and the sentence says so.
-    rows = tables["scaling_comparisons"].copy()
-    rows.loc[rows["metric"] == "accuracy", ["ties", "wins", "losses"]] = [4, 0, 0]
-    rows.loc[rows["metric"] == "accuracy", ["ci_low", "ci_high"]] = np.nan
-    said = verdict_sentence(rows, "d")
-    assert "own: the same accuracy on all 4 splits, and a mean log-loss difference" in said
-    assert "–" not in said
 
 
 def test_capped_cells_are_no_evidence_of_agreement_or_of_pruning():
     worse = dict(BASE)
     worse[("approximate", 4)] = [0.5, 0.5, 0.5, 0.5]  # far from exact EM, but capped
     tables = sweep_tables(synthetic_runs(worse, converged={("approximate", 4): False}))
-    said = overlap_sentence(tables["scaling"], "d", LABELS)
-    assert "where both ran and every run of both converged ($m$ = 2)" in said
-    assert "within 0.50 percentage points" in said and "at every such $m$" in said
+    said = overlap_sentence(tables["scaling"], ["d"], LABELS)
+    assert "Where both E-steps ran and every run of both converged ($m$ = 2)" in said
+    assert "within 0.50 percentage points" in said
     none = synthetic_runs(BASE, converged={("exact", 2): False, ("approximate", 4): False})
-    said = overlap_sentence(sweep_tables(none)["scaling"], "d", LABELS)
+    said = overlap_sentence(sweep_tables(none)["scaling"], ["d"], LABELS)
     assert said.endswith("at no common $m$, so their means are not compared.")
     # No converged cell of exact EM at all (the smoke study's 5 cycles).
     exact_capped = {("exact", 2): False, ("exact", 4): False}
-    said = overlap_sentence(sweep_tables(synthetic_runs(BASE, exact_capped))["scaling"], "d",
+    said = overlap_sentence(sweep_tables(synthetic_runs(BASE, exact_capped))["scaling"], ["d"],
                             LABELS)  # fmt: skip
     assert said.endswith("at no common $m$, so their means are not compared.")
     # Units switched off only in capped cells are not called pruning.
@@ -491,16 +470,13 @@ def test_the_section_renders_with_the_report_delimiters():
         comment_end_string="=))",
     )
     figures = {"scaling-sweep": {"anchor": "fig-scaling-sweep"}}
-    # The section and its appendix (per-dataset text and tables); each dataset's verdict
-    # sentence is left to the comparison table, which says it.
+    # The section and its appendix: its sentences across datasets, then the tables.
     text = "\n".join(env.get_template(name).render(scaling=values, figures=figures)
                      for name in ("scaling.j2", "scaling-detail.j2"))  # fmt: skip
-    shown = {k: v for k, v in values["per_dataset"][0].items() if k != "verdict"}
-    for sentence in (values["convergence"], values["stopping"], *shown.values()):
-        if sentence.startswith("tab-"):
-            assert f"::: table {sentence}" in text
-        else:
-            assert sentence in text
+    for sentence in ("convergence", "stopping", "overlap", "best"):
+        assert values[sentence] and values[sentence] in text
+    for name in values["sweep_tables"]:
+        assert f"::: table {name}" in text
     assert "::: figure scaling-sweep" in text and "::: table tab-scaling-comparison" in text
     assert "(from $m = 16$ on) by its Monte-Carlo predictor" in text and "4,096 draws" in text
     anchors = [table["anchor"] for table in values["tables"]]

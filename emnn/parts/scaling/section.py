@@ -32,10 +32,8 @@ from .sentences import (
     stopping_sentence,
     summary_sentence,
     verdict,
-    verdict_sentence,
 )
-from .summary import FAMILIES
-from .units import pruning_sentence, units_sentence
+from .units import pruning_sentence
 
 FIGURES = ["scaling-sweep"]
 
@@ -191,6 +189,7 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "convergence": convergence_sentence(summary, names, datasets),
         "convergence_brief": convergence_sentence(summary, names, datasets, brief=True),
         "pruning": pruning_sentence(summary, datasets, names),
+        "overlap": overlap_sentence(summary, datasets, names),
         "summary": summary_sentence(
             comparisons,
             datasets,
@@ -206,27 +205,14 @@ def scaling_context(config: dict, plan: dict, tables: dict) -> dict:
         "n_comparisons": int(comparisons["dataset"].isin(datasets).sum()),
         "lbfgs": "exact_lbfgs" in spec and "approximate_lbfgs" in spec,
         "table_refs": join([f"[#tab-scaling-{slug(d)}]" for d in datasets]),
-        "per_dataset": [
-            {
-                "name": literal(dataset),
-                "overlap": overlap_sentence(summary, dataset, names),
-                "units": units_sentence(summary, dataset, names, define=k == 0),
-                "best": " ".join(
-                    filter(
-                        None,
-                        [
-                            best_sentence(best, dataset, names),
-                            cap_sentence(summary, best, dataset, names),
-                        ],
-                    )
-                ),
-                "verdict": " ".join(
-                    filter(None, [verdict_sentence(comparisons, dataset, f) for f in FAMILIES])
-                ),
-                "table": f"tab-scaling-{slug(dataset)}",
-            }
-            for k, dataset in enumerate(datasets)
-        ],
+        "best": " ".join(
+            filter(
+                None,
+                [best_sentence(best, datasets)]
+                + [cap_sentence(summary, best, d, names) for d in datasets],
+            )
+        ),
+        "sweep_tables": [f"tab-scaling-{slug(d)}" for d in datasets],
         "tables": [sweep_table(summary, best, d, labels, datasets[0]) for d in datasets]
         + [comparison_table(comparisons, best, datasets)],
         "figures": FIGURES,

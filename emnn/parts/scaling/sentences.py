@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...typeset.formats import finite, fixed, number, pct, pvalue, signed_points
+from ...typeset.formats import finite, fixed, number, pct, power_of_ten
 from ...typeset.markup import literal
 from ...typeset.words import counted, join
 from .summary import FAMILIES, family_cells
@@ -69,13 +69,6 @@ def present_families(best: pd.DataFrame, dataset: str) -> list[str]:
     return [f for f in FAMILIES if f in found]
 
 
-def tolerance(value) -> str:
-    """A tolerance as the text writes it: $10^{-4}$, $5 \\times 10^{-5}$."""
-    mantissa, exponent = f"{float(value):.0e}".split("e")
-    power = f"10^{{{int(exponent)}}}"
-    return f"${power}$" if mantissa == "1" else f"${mantissa} \\times {power}$"
-
-
 # ------------------------------------------------------------------------ sentences
 
 E_STEP_TEXT = {
@@ -93,7 +86,7 @@ def stopping_sentence(methods: dict, labels: dict) -> str:
 
     def rule(tol, max_iter):
         return (
-            f"stops when its objective changes by at most a relative {tolerance(tol)} per "
+            f"stops when its objective changes by at most a relative {power_of_ten(tol)} per "
             f"iteration (a SQUAREM cycle where accelerated), or after {max_iter} iterations"
         )
 
@@ -109,68 +102,72 @@ def stopping_sentence(methods: dict, labels: dict) -> str:
         params = methods[role]["params"]
         said += (
             f"; {labels[role]} when the largest entry of its objective's gradient is at most "
-            f"{tolerance(params.get('tol'))}, or after {params.get('max_iter')} iterations"
+            f"{power_of_ten(params.get('tol'))}, or after {params.get('max_iter')} iterations"
         )
     return said + "; back-propagation keeps its plateau rule."
 
 
-def overlap_sentence(summary: pd.DataFrame, dataset: str, labels: dict) -> str:
-    """How far the approximate E-step's means lie from exact EM's at the m where both ran
-    and every run of both met its stopping rule (a capped run is no result to compare),
-    the means rounded as the tables print them."""
+def _overlap(summary: pd.DataFrame, dataset: str) -> dict | None:
+    """The approximate E-step's means against exact EM's at the m where both ran and every
+    run of both met its stopping rule (a capped run is no result to compare), the means
+    rounded as the tables print them: None where they never both ran, {} where they share
+    no such m."""
     shown = summary[summary["dataset"] == dataset]
     ran = set(shown.loc[shown["role"] == "exact", "n_hidden"]) & set(
         shown.loc[shown["role"] == "approximate", "n_hidden"]
     )
     if not ran:
-        return ""
+        return None
     done = shown[(shown["converged"] == shown["n_splits"]) & shown["n_hidden"].isin(ran)]
     both = done.pivot(index="n_hidden", columns="role", values=["accuracy_mean", "log_loss_mean"])
     pairs = [(key, role) for key in ("accuracy_mean", "log_loss_mean") for role in FAMILIES["em"]]
     both = both.reindex(columns=pd.MultiIndex.from_tuples(pairs)).dropna()  # a role may be absent
     if both.empty:
-        return (
-            f"On {literal(dataset)}, {labels['exact']} and {labels['approximate']} met their "
-            "stopping rule on every split at no common $m$, so their means are not compared."
-        )
+        return {}
     rounded = {"accuracy_mean": lambda v: float(pct(v)), "log_loss_mean": lambda v: float(fixed(v))}
     diff = {
-        key: (both[key]["approximate"].map(show) - both[key]["exact"].map(show)).round(9)
+        key: (both[key]["approximate"].map(show) - both[key]["exact"].map(show)).round(9).abs()
         for key, show in rounded.items()
     }
-    accuracy, loss = diff["accuracy_mean"] / 100.0, diff["log_loss_mean"]
-    worst = accuracy.abs().idxmax()
     m_values = [int(m) for m in both.index]
-    restricted = len(m_values) < len(ran)
-    where = (
-        f"On {literal(dataset)}, at the $m$ where both ran and every run of both converged "
-        f"($m$ = {m_list(m_values)}), "
-        if restricted
-        else f"On {literal(dataset)}, where both ran ($m \\le {max(m_values)}$), "
-    )
-    every = "at every such $m$" if restricted else "at every $m$"
-    same_loss = fixed(loss.abs().max()) == fixed(0.0)  # equal to the printed digits
-    log_loss = (
-        "the same mean test log-loss"
-        if same_loss
-        else f"a mean test log-loss within {fixed(loss.abs().max())}"
-    )
-    if points(accuracy.abs().max()) == points(0.0):
-        if same_loss:
-            return (
-                f"{where}{labels['approximate']} has the same mean test accuracy and log-loss "
-                f"as {labels['exact']} {every}."
-            )
-        return (
-            f"{where}{labels['approximate']} has the same mean test accuracy as "
-            f"{labels['exact']} {every} and {log_loss}."
+    return {
+        "accuracy": points(diff["accuracy_mean"].max() / 100.0),
+        "log_loss": fixed(diff["log_loss_mean"].max()),
+        "where": f"$m$ = {m_list(m_values)}" if len(m_values) < len(ran)
+        else f"$m \\le {max(m_values)}$",
+    }  # fmt: skip
+
+
+def overlap_sentence(summary: pd.DataFrame, datasets, labels: dict) -> str:
+    """How far the approximate E-step's means lie from exact EM's, on every dataset in one
+    sentence (the tables give each m)."""
+    found = {d: _overlap(summary, d) for d in datasets}
+    compared = {d: f for d, f in found.items() if f}
+    apart = [literal(d) for d, f in found.items() if f == {}]
+    said = []
+    if compared:
+        wheres = {}
+        for d, f in compared.items():
+            wheres.setdefault(f["where"], []).append(literal(d))
+        where = (
+            next(iter(wheres))
+            if len(wheres) == 1
+            else "; ".join(f"{w} on {join(ds)}" for w, ds in wheres.items())
         )
-    return (
-        f"{where}{labels['approximate']} has a mean test accuracy within "
-        f"{points(accuracy.abs().max())} percentage points of {labels['exact']} {every} "
-        f"(the largest difference, {signed_points(accuracy[worst])}, at $m = {int(worst)}$) "
-        f"and {log_loss}."
-    )
+        names = join(list(map(literal, compared)))
+        said.append(
+            f"Where both E-steps ran and every run of both converged ({where}), "
+            f"{labels['approximate']}'s mean test accuracy is within "
+            f"{join([f['accuracy'] for f in compared.values()])} percentage points of "
+            f"{labels['exact']}'s on {names}, and its mean test log-loss within "
+            f"{join([f['log_loss'] for f in compared.values()])}."
+        )
+    if apart:
+        said.append(
+            f"On {join(apart)}, {labels['exact']} and {labels['approximate']} met their "
+            "stopping rule on every split at no common $m$, so their means are not compared."
+        )
+    return " ".join(said)
 
 
 def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None,
@@ -205,40 +202,39 @@ def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None,
     )
 
 
-def best_sentence(best: pd.DataFrame, dataset: str, labels: dict) -> str:
-    """Each family's best m on a dataset, and the m chosen for each split on the others."""
-    rows = best[best["dataset"] == dataset].set_index("family")
-    chosen = present_families(best, dataset)
-    parts = []
-    for family in chosen:
-        row = rows.loc[family]
-        how = f", {labels[row['role']]}" if family != "baseline" else ""
-        among = (
-            f"all {int(row['n_cells'])} of its values of $m$ converged"
-            if row["n_converged_cells"] == row["n_cells"]
-            else f"chosen among the {int(row['n_converged_cells'])} of its "
-            f"{int(row['n_cells'])} values of $m$ whose runs all converged"
-        )
-        parts.append(
-            f"{FAMILY_NAMES[family]}'s is $m = {int(row['n_hidden'])}$ (mean test accuracy "
-            f"{pct(row['accuracy_mean'])} %, log-loss {fixed(row['log_loss_mean'])}{how}; "
-            f"{among})"
-        )
-    splits = join(
-        [f"{FAMILY_NAMES[f]}'s {', '.join(rows.loc[f, 'split_choices'].split())}"
-         for f in chosen]
-    )  # fmt: skip
-    fallback = [FAMILY_NAMES[f] for f in chosen if not rows.loc[f, "only_converged"]]
-    caveat = (
-        f" No cell of {' or '.join(fallback)} converged on every split, so its choice "
-        "includes unconverged cells."
-        if fallback
-        else ""
+def best_sentence(best: pd.DataFrame, datasets) -> str:
+    """Where the tables show each family's best m, and what they cannot: the datasets on
+    which a family chose among fewer values of m than it ran, because some stopped at the
+    cap, or had to take an unconverged one."""
+    restricted, fallback = [], []
+    for dataset in datasets:
+        rows = best[best["dataset"] == dataset].set_index("family")
+        among = []
+        for family in present_families(best, dataset):
+            row = rows.loc[family]
+            if not row["only_converged"]:
+                fallback.append(f"{FAMILY_NAMES[family]} on {literal(dataset)}")
+            elif row["n_converged_cells"] < row["n_cells"]:
+                counts = f"{int(row['n_converged_cells'])} of {int(row['n_cells'])}"
+                among.append(
+                    f"{FAMILY_NAMES[family]}'s was chosen among the {counts} values of $m$ "
+                    "whose runs all converged"
+                    if not among
+                    else f"{FAMILY_NAMES[family]}'s among {counts}"
+                )
+        if among:
+            restricted.append(f"on {literal(dataset)}, {join(among)}")
+    said = (
+        "Each family's best $m$ is set in bold, and the $m$ chosen for each split on the other "
+        "splits is in [#tab-scaling-comparison]"
     )
-    return (
-        f"On {literal(dataset)}, by least mean test log-loss, {'; '.join(parts)}. Chosen "
-        f"for each split on the other splits, the $m$ were {splits}.{caveat}"
-    )
+    said += f"; {'; '.join(restricted)}." if restricted else "."
+    if fallback:
+        said += (
+            f" No cell of {join(fallback)} converged on every split, so that choice includes "
+            "unconverged cells."
+        )
+    return said
 
 
 def cap_sentence(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, names: dict) -> str:
@@ -262,7 +258,7 @@ def cap_sentence(summary: pd.DataFrame, best: pd.DataFrame, dataset: str, names:
             f"Among the cells stopped at their cap, {who} reaches a lower mean test log-loss "
             f"({fixed(lowest['log_loss_mean'])} at $m = {int(lowest['n_hidden'])}$) than "
             f"{FAMILY_NAMES[family]}'s best $m$ on {literal(dataset)}: there the cap, not the "
-            "trainer, decides the choice, and the comparison below measures the cap as much "
+            "trainer, decides the choice, and [#tab-scaling-comparison] measures the cap as much "
             f"as {FAMILY_NAMES[family]}."
         )
     return " ".join(said)
@@ -341,55 +337,6 @@ def widest_units(beyond: pd.DataFrame) -> str:
         for k, r in enumerate(widest.itertuples())
     ]
     return join(parts)
-
-
-def verdict_sentence(comparisons: pd.DataFrame, dataset: str, family: str = "em") -> str:
-    """The paired comparison of a family (EM or L-BFGS) against back-propagation at the
-    best m of each, both metrics, with its verdict."""
-    shown = comparisons[(comparisons["dataset"] == dataset) & (comparisons["family"] == family)]
-    if shown.empty:
-        return ""
-    rows = shown.set_index("metric")
-    parts = []
-    for metric, unit in (("accuracy", "percentage points"), ("log_loss", "")):
-        row = rows.loc[metric]
-        value = signed_points if metric == "accuracy" else signed_loss
-        name = "accuracy" if metric == "accuracy" else "log-loss"
-        if row["ties"] == row["n_splits"]:
-            parts.append(f"the same {name} on all {int(row['n_splits'])} splits")
-            continue
-        interval = (
-            f"95 % interval {value(row['ci_low'])} to {value(row['ci_high'])}, "
-            if finite(row["ci_low"]) and finite(row["ci_high"])
-            else ""
-        )
-        parts.append(
-            f"a mean {name} difference of {value(row['mean_difference'])}"
-            f"{' ' + unit if unit else ''} ({interval}Holm-adjusted "
-            f"$p = {pvalue(row['p_holm'])}$, {counted(int(row['wins']), 'win')}, "
-            f"{counted(int(row['ties']), 'tie')} and "
-            f"{counted(int(row['losses']), 'loss', 'losses')} "
-            f"over {int(row['n_splits'])} splits)"
-        )
-    verdicts = {m: verdict(rows.loc[m]) for m in ("accuracy", "log_loss")}
-    if set(verdicts.values()) == {"neither"}:
-        outcome = (
-            f"neither is better at the {number(LEVEL, 'rate')} % family-wise level on either "
-            f"metric, which over {counted(int(rows['n_splits'].min()), 'paired split')} means "
-            "undecided, not equal"
-        )
-    else:
-        outcome = "; ".join(
-            f"{v} is better in {'accuracy' if m == 'accuracy' else 'log-loss'}"
-            if v != "neither"
-            else f"neither is better in {'accuracy' if m == 'accuracy' else 'log-loss'}"
-            for m, v in verdicts.items()
-        )
-        outcome += f" (family-wise level {number(LEVEL, 'rate')} %)"
-    return (
-        f"On {literal(dataset)}, {FAMILY_NAMES[family]} at its best $m$ against "
-        f"back-propagation at its own: {parts[0]}, and {parts[1]}: {outcome}."
-    )
 
 
 def signed_loss(value) -> str:

@@ -100,7 +100,8 @@ def mlp_choice_sentence(chosen: dict, baseline: str | None, labels: dict) -> str
     if baseline:
         return (
             f"Each MoE method is compared with the MLP trainer {shown[next(iter(shown))]} "
-            f"(the configured baseline `study.moe.baseline`) on the same splits."
+            "on the same splits, set in the configuration (`study.moe.baseline`) rather than "
+            "chosen by test accuracy on these splits, which would favour the MLP."
         )
     by_method: dict[str, list[str]] = {}
     for dataset, method in shown.items():

@@ -212,3 +212,24 @@ def test_variational_lbfgs_reaches_at_least_variational_ems_bound_in_fewer_e_ste
     )
     assert lbfgs.n_estep_ < em.n_estep_
     assert lbfgs.history_["elbo"][-1] <= lbfgs.log_likelihood(X, y) - lbfgs._penalty()  # a bound
+
+
+def test_gradient_max_says_how_near_a_stationary_point_a_run_ended():
+    """At L-BFGS's converged end it is within the rule's bound; EM stopped early by a loose
+    relative-change rule ends farther away; approximate E-steps have none."""
+    X, y = standardized(load_iris)
+    lbfgs = fit_quietly(LBFGSMLPClassifier(n_hidden=3, tol=1e-5, random_state=1), X, y)
+    assert lbfgs.converged_ and lbfgs.gradient_max(X, y) <= 1e-5
+    _, _, gradient = lbfgs._value_and_gradient(lbfgs._get_flat(), with_ones(X), one_hot(y, 3))
+    assert lbfgs.gradient_max(X, y) == pytest.approx(np.abs(gradient).max(), rel=1e-12)
+    loose = fit_quietly(EMMLPClassifier(n_hidden=3, tol=1e-3, random_state=1), X, y)
+    assert loose.gradient_max(X, y) > 1e-3
+    labels = np.array(["a", "b", "c"])[y]  # the network's own labels, not their indices
+    named = fit_quietly(LBFGSMLPClassifier(n_hidden=3, max_iter=5, random_state=1), X, labels)
+    assert named.gradient_max(X, labels) > 0
+    with pytest.raises(ValueError, match="unseen"):
+        named.gradient_max(X, np.array(["a", "b", "d"])[y])
+    variational = fit_quietly(
+        EMMLPClassifier(n_hidden=3, e_step="variational", max_iter=5, random_state=1), X, y
+    )
+    assert variational.gradient_max(X, y) is None

@@ -408,7 +408,7 @@ def test_convergence_table_counts_and_names_each_objective(study):
     assert len(shown) == len(expected)
     for (dataset, method), cells in zip(expected, shown, strict=True):
         row = convergence.loc[(dataset, method)]
-        label, converged, iterations, n_estep, exact, mean_field, gap, gap_max = cells
+        label, converged, iterations, n_estep, exact, mean_field, gap, gap_max, gradient = cells
         assert iterations == formats.number(row["iterations_median"], "median")
         assert label == config["methods"][method].get("label", method)
         assert converged == f"{int(row['converged'])}/{int(row['n_splits'])}"  # counts, not %
@@ -421,8 +421,16 @@ def test_convergence_table_counts_and_names_each_objective(study):
             assert gap_max == formats.number(row["gap_to_best_max"], "sci")
             # One notation down the column, whatever the gap's size (1e-7 beside 0.03).
             assert all(re.fullmatch(r"\d\.\d\de-?\d+|0", g) for g in (gap, gap_max))
+            # Where the runs ended: the median of each run's largest gradient entry.
+            runs = table(root, "runs")
+            ended = runs[
+                (runs["dataset"] == dataset)
+                & (runs["method"] == method)
+                & (runs["n_hidden"] == config["methods"][method]["params"]["n_hidden"])
+            ]
+            assert gradient == formats.number(ended["gradient_max"].median(), "sci") != "–"
         else:
-            assert (exact, mean_field, n_estep, gap) == ("–", objective, "–", "–")
+            assert (exact, mean_field, n_estep, gap, gradient) == ("–", objective, "–", "–", "–")
     stopping = re.search(r'<table id="tab-stopping".*?</table>', page, re.DOTALL).group(0)
     assert "relative change of ℓ per iteration ≤ 1e-6" in stopping
     assert "largest |∂ℓ/∂θ| ≤ 1e-5" in html.unescape(stopping)

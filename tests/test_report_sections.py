@@ -10,6 +10,7 @@ from emnn.paper.originating import own_setting, speed, standardizing
 from emnn.parts.main import primary
 from emnn.parts.main.overfitting import rank_agreement
 from emnn.parts.main.primary_text import compact_sentence, verdict_sentence
+from emnn.parts.main.results import endpoint_gradient
 from emnn.parts.replication import findings as replication
 
 
@@ -72,6 +73,25 @@ def test_the_speed_claim_is_also_judged_in_the_originating_setting():
     sentence = own_setting(budgets)
     assert "EM needed a median of 101.5 iterations and back-propagation 101.5 epochs" in sentence
     assert own_setting({"corrected": budgets["corrected"]}) is None
+
+
+def test_the_endpoint_gradient_sentence_sets_the_accelerated_em_beside_lbfgs():
+    config = {"methods": {
+        "fast": {"model": "em", "params": {"acceleration": "squarem"}},
+        "direct": {"model": "lbfgs", "params": {"tol": 1e-5}},
+        "sgd": {"model": "sgd", "params": {}},
+    }}  # fmt: skip
+    plan = {"main": {"methods": ["fast", "direct", "sgd"]},
+            "labels": {"fast": "Fast EM", "direct": "L-BFGS"}}  # fmt: skip
+    convergence = pd.DataFrame({
+        "dataset": ["a", "b", "a", "b", "a", "b"],
+        "method": ["fast", "fast", "direct", "direct", "sgd", "sgd"],
+        "gradient_max_median": [0.02, 0.3, 4e-6, 4e-6, np.nan, np.nan],
+    })  # fmt: skip
+    sentence = endpoint_gradient(config, plan, convergence)
+    assert "a median of 0.02 to 0.3 per dataset for Fast EM, against 4e-6 for L-BFGS" in sentence
+    assert "whose rule bounds it by $10^{-5}$" in sentence
+    assert endpoint_gradient(config, plan, convergence.drop(columns="gradient_max_median")) is None
 
 
 def test_standardizing_is_read_from_the_replication_rows():

@@ -103,9 +103,9 @@ def read(path):
 
 # ------------------------------------------------------------- run records
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the run-record layout; bump it when a key is added, renamed or removed
-(2: metrics.hidden_units_used)."""
+(2: metrics.hidden_units_used; 3: metrics.gradient_max)."""
 
 _TIMING_SUFFIX = ".timing.json"
 

@@ -111,6 +111,23 @@ class StochasticMLPBase(MLPBase):
             mstep.output_gradient(post.class_counts, Vt, self.l2),
         )
 
+    def gradient_max(self, X, y) -> float | None:
+        """Largest entry of the penalized exact log-likelihood's gradient at the fitted
+        weights on (X, y), in L-BFGS's units (None for an approximate E-step). Whatever a
+        run's stopping rule, it says how near a stationary point the run ended."""
+        if self.e_step != "exact":
+            return None
+        check_is_fitted(self)
+        X = np.asarray(X, dtype=np.float64)
+        y_index = label_indices(self.classes_, X, y)
+        Xt = with_ones(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            post = self._e_step(Xt, one_hot(y_index, self.classes_.size))
+            if not np.isfinite(self._objective(post)):
+                return float("nan")
+            grad_w, grad_v = self._gradient(Xt, post)
+        return float(max(np.abs(grad_w).max(), np.abs(grad_v).max()))
+
     def _value_and_gradient(self, theta, Xt, Y):
         """Set the weights to theta; return its E-step, objective and flat gradient.
 

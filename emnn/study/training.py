@@ -160,6 +160,13 @@ def _record(spec, job, estimator, selection, messages, common, shares, together)
             "iterations": estimator.n_iter_,
             "n_estep": getattr(estimator, "n_estep_", None),
             "converged": estimator.converged_,
+            # How near a stationary point of the exact objective the run ended, whatever its
+            # rule (EM's is a relative change of the objective): None for other objectives.
+            "gradient_max": (
+                estimator.gradient_max(job.X_train, job.y_train)
+                if hasattr(estimator, "gradient_max")
+                else None
+            ),
             "hidden_units_used": hidden_units_used(estimator),
         },
         "cross_scores": cross_scores(

@@ -184,6 +184,8 @@ def convergence(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
         np.nan,
     )
     chosen["objective_per_example"] = chosen["train_objective"] / chosen["n_train"]
+    # Runs recorded before the endpoint gradient was (and mean-field runs) have none.
+    chosen["gradient_max"] = pd.to_numeric(chosen.get("gradient_max", np.nan), errors="coerce")
     grouped = chosen.groupby(["dataset", "method"], sort=True)
     return grouped.agg(
         objective=("objective", "first"),
@@ -195,6 +197,7 @@ def convergence(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
         objective_per_example_mean=("objective_per_example", "mean"),
         gap_to_best_median=("gap", "median"),
         gap_to_best_max=("gap", "max"),
+        gradient_max_median=("gradient_max", "median"),
     ).reset_index()
 
 

@@ -13,7 +13,7 @@ from ...core.layout import slug
 from ...core.tidy import is_true, rows_by
 from ...study.method_text import stopping_rule
 from ...study.runs import CONVERGED_SHARE
-from ...typeset.formats import finite, number
+from ...typeset.formats import finite, number, power_of_ten
 from ...typeset.markup import literal
 from ...typeset.words import join
 from . import aggregate, verdicts
@@ -141,6 +141,7 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
         "optima": optima(config, plan, tables),
         "capped": capped_sentence(plan, tables["main"]),
         "plateau": plateau_gap(plan, tables["convergence"]),
+        "endpoint": endpoint_gradient(config, plan, tables["convergence"]),
         "floors": [r["dataset"] for r in floors],
         "convergence": convergence(config, plan, tables, records_of),
         "cross": cross(plan, tables["cross"]),
@@ -189,6 +190,32 @@ def plateau_gap(plan: dict, convergence: pd.DataFrame) -> str | None:
         f"{len(below)} of {len(gap)} datasets, by {fixed_gap(below.min())} to "
         f"{fixed_gap(below.max())} per training example (mean $\\ell/n$): its runs count as "
         "converged because the plateau rule held, not because they reached an optimum."
+    )
+
+
+def endpoint_gradient(config: dict, plan: dict, convergence: pd.DataFrame) -> str | None:
+    """How near a stationary point the accelerated EM ends, whose rule is a relative change
+    of the objective, beside L-BFGS, whose rule bounds the gradient itself."""
+    main = plan["main"]
+    direct, em = by_model(config, main["methods"], "lbfgs"), accelerated_em(config, main)
+    if not direct or not em or "gradient_max_median" not in convergence:
+        return None
+    by_method = convergence.groupby("method")["gradient_max_median"]
+    ranges = {}
+    for method in (em[0], direct[0]):
+        values = by_method.get_group(method).dropna() if method in by_method.groups else []
+        if not len(values):
+            return None
+        low, high = (number(v, "gap") for v in (values.min(), values.max()))
+        ranges[method] = low if low == high else f"{low} to {high}"
+    tol = config["methods"][direct[0]]["params"].get("tol")
+    labels = {m: literal(plan["labels"].get(m, m)) for m in ranges}
+    return (
+        f"Where its runs end, the largest entry of the exact objective's gradient is a median "
+        f"of {ranges[em[0]]} per dataset for {labels[em[0]]}, against {ranges[direct[0]]} for "
+        f"{labels[direct[0]]}, whose rule bounds it"
+        + (f" by {power_of_ten(tol)}" if tol else "")
+        + " ([#tab-convergence])."
     )
 
 
@@ -259,6 +286,7 @@ def convergence(config: dict, plan: dict, tables: dict, records_of: dict) -> dic
                     "mean_field_objective": None if exact else row["objective_per_example_mean"],
                     "gap": row["gap_to_best_median"],
                     "gap_max": row["gap_to_best_max"],
+                    "gradient": row.get("gradient_max_median"),
                 }
             )
     converged = sum(r["converged"] for r in rows)

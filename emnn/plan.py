@@ -166,7 +166,9 @@ class Plan:
                     "n_splits": min(limit.get("n_splits", np.inf), n_splits(data["splits"])),
                 }
             )
-        return {"seed": self.config["seed"], "methods": params, "datasets": datasets}
+        spec = {"seed": self.config["seed"], "methods": params, "datasets": datasets}
+        search = moe_contract.method_search(moe)
+        return {**spec, "search": search} if search else spec
 
     def moe_parts(self) -> list[tuple[str, str]]:
         """The stage's jobs, one per dataset (its slug) and method, so that --cores N runs N."""
@@ -184,6 +186,9 @@ class Plan:
         part = {"seed": spec["seed"], "method": method, "params": spec["methods"][method],
                 "dataset": entry["dataset"], "max_iter": entry["max_iter"][method],
                 "n_splits": entry["n_splits"]}  # fmt: skip
+        search = spec.get("search", {}).get(method)
+        if search:
+            part["search"] = search
         return canonical_json(part)
 
     def moe_part_dirs(self) -> list[str]:

@@ -12,11 +12,11 @@ import pytest
 
 from emnn import templates
 from emnn.paper import inputs
-from emnn.parts.moe import contract
+from emnn.parts.moe import against_mlp, contract
 from emnn.parts.moe import figure as moe_figures
 from emnn.parts.moe import runs as moe_study
 from emnn.parts.moe import verdicts as moe_verdicts
-from emnn.parts.moe.section import FIGURE, moe_context, objective_kind
+from emnn.parts.moe.section import FIGURE, moe_context, objective_kind, rate_text
 from emnn.study.config import validate
 from emnn.typeset.markup import literal
 from tests.conftest import small_config
@@ -185,7 +185,7 @@ def test_the_mlp_is_the_best_main_method_on_each_dataset_and_is_named():
     assert first.startswith("IRLS-EM at rate 1 is worse than the MLP in test accuracy on iris")
     assert "every other comparison with the MLP shows no detectable difference" in first
     table = moe_verdicts.paired_table(fake_runs(converged=False), fake_mlp(), "lbfgs")
-    undecided = moe_verdicts.mlp_sentences(table.assign(p_holm=0.5), 0.5)
+    undecided = against_mlp.mlp_sentences(table.assign(p_holm=0.5), 0.5)
     assert undecided[0].startswith("No MoE method differs detectably from the MLP")
     # The EM algorithms have no converged run on digits: said once, for all three.
     (untested,) = [s for s in undecided if "not compared" in s]
@@ -360,3 +360,14 @@ def test_the_mixtures_sgd_is_named_apart_from_the_mlps():
     mixture's SGD must not read as the MLP's ("SGD − SGD back-propagation")."""
     names = contract.labels(0.5)
     assert names["moe-sgd"] != "SGD" and "mixture" in names["moe-sgd"]
+
+
+def test_the_sgd_rate_is_said_as_set_or_as_chosen_with_the_grid_edges_counted():
+    runs = fake_runs().assign(learning_rate=0.05)
+    assert rate_text({"learning_rate": 0.05}, runs, DATASETS) == "learning rate 0.05"
+    sgd = runs["method"] == "moe-sgd"
+    runs.loc[sgd, "learning_rate"] = [0.3] * 3 + [0.01] * (int(sgd.sum()) - 3)
+    said = rate_text({"learning_rates": [0.01, 0.1, 0.3], "inner_folds": 3}, runs, DATASETS)
+    assert said.startswith("learning rate chosen per split by 3-fold inner cross-validation")
+    assert "from 0.01, 0.1 and 0.3; the rates chosen range from 0.01 to 0.3" in said
+    assert said.endswith(f"at an end of the grid in all {int(sgd.sum())} runs")

@@ -70,6 +70,34 @@ def test_a_dataset_can_cap_some_methods_lower():
     assert part["params"] == json.loads(plan.moe_json())["methods"]["moe-irls"]
 
 
+def test_the_sgd_rate_is_chosen_by_inner_cv_on_the_training_part_only():
+    """With learning_rates, moe-sgd's part carries the grid; each split's rate is the one
+    of least inner-CV log-loss on its training rows, whatever its test rows hold."""
+    sgd = {"learning_rates": [0.01, 0.3], "inner_folds": 2}
+    plan = Plan(validate(moe_config(sgd=sgd)))
+    part = json.loads(plan.moe_part_json("wine", "moe-sgd"))
+    assert part["search"] == {"grid": {"learning_rate": [0.01, 0.3]}, "inner_folds": 2}
+    assert "search" not in json.loads(plan.moe_part_json("wine", "moe-ecm"))
+    assert "search" not in json.loads(Plan(validate(moe_config())).moe_json())
+    assert "learning_rates" not in part["params"]
+    dataset = load_dataset("wine", part["dataset"])
+    splits = []
+    for train, test in moe_study.dataset_splits(part["dataset"], part["seed"]):
+        X_train, X_test = prepare(dataset.X, train, test, standardize=True)
+        splits.append((X_train, dataset.y[train], X_test, dataset.y[test]))
+    splits = splits[: part["n_splits"]]
+    chosen = moe_study.chosen_params(part, "wine", splits)
+    garbled = [(X, y, X_test * 0 + 7, y_test[::-1]) for X, y, X_test, y_test in splits]
+    assert chosen == moe_study.chosen_params(part, "wine", garbled)
+    assert {c["learning_rate"] for c in chosen} <= {0.01, 0.3}
+    for found in chosen:
+        assert {k: v for k, v in found.items() if k != "learning_rate"} == {
+            k: v for k, v in part["params"].items() if k != "learning_rate"
+        }
+    rows, _, _ = moe_study.part_tables(part)
+    assert rows["learning_rate"].tolist() == [c["learning_rate"] for c in chosen]
+
+
 def test_one_job_per_dataset_and_method():
     plan = Plan(validate(moe_config()))
     assert plan.moe_parts() == [(d, m) for d in ("iris", "wine") for m in contract.METHODS]

@@ -19,9 +19,10 @@ from ..models.batch import fit_together
 from .methods import build
 
 
-def select_params(method: dict, splits: list[tuple]) -> list[tuple[dict, dict | None]]:
+def select_params(method: dict, splits: list[tuple], make=build) -> list[tuple[dict, dict | None]]:
     """Per split (X_train, y_train, seeds): the method's hyperparameters, with the grid's
-    choice by inner CV on that training part only, and the record of that choice."""
+    choice by inner CV on that training part only, and the record of that choice.
+    make(model, params, seed) builds a candidate (by default a study method's estimator)."""
     params = dict(method["params"])
     grid = method.get("grid")
     if not grid:
@@ -36,7 +37,7 @@ def select_params(method: dict, splits: list[tuple]) -> list[tuple[dict, dict | 
             fit_data = (X[fit_rows], y[fit_rows])  # one array per fold, shared by candidates
             for c, candidate in enumerate(candidates):
                 estimators.append(
-                    build(method["model"], {**params, **candidate}, seeds["init"]["seed"])
+                    make(method["model"], {**params, **candidate}, seeds["init"]["seed"])
                 )
                 data.append(fit_data)
                 scored.append((s, c, f, X[held_out], y[held_out]))

@@ -29,11 +29,25 @@ def labels(irls_rate: float) -> dict[str, str]:
     }
 
 
+# The settings of study.moe.sgd that choose its learning rate rather than set it.
+SEARCH_KEYS = ("learning_rates", "inner_folds")
+
+
+def method_search(moe: dict) -> dict[str, dict]:
+    """The methods whose learning rate is chosen by inner cross-validation: {name: {"grid",
+    "inner_folds"}} (emnn.study.selection), empty when every rate is set."""
+    sgd = moe["sgd"]
+    if "moe-sgd" not in moe["methods"] or not sgd.get("learning_rates"):
+        return {}
+    grid = {"learning_rate": list(sgd["learning_rates"])}
+    return {"moe-sgd": {"grid": grid, "inner_folds": sgd.get("inner_folds", 3)}}
+
+
 def method_params(moe: dict) -> dict[str, dict]:
     """MoEClassifier's parameters (all but max_iter and random_state) of each method of
     the validated `study.moe` section."""
     common = {"n_experts": moe["n_experts"], "l2": moe["l2"], "tol": moe["tol"]}
-    sgd = moe["sgd"]
+    sgd = {k: v for k, v in moe["sgd"].items() if k not in SEARCH_KEYS}
     every = {
         "moe-irls-1": {"algorithm": "em-irls", "irls_rate": 1.0},
         "moe-irls": {"algorithm": "em-irls", "irls_rate": moe["irls_rate"]},

@@ -77,6 +77,7 @@ from ...data.datasets import load_dataset
 from ...data.splits import prepare, split_indices
 from ...models.batch import fit_together, time_shares
 from ...models.moe import MoEClassifier
+from ...study.selection import select_params
 from .contract import DECREASE_RTOL
 
 TRACE_SPLITS = (0,)
@@ -109,16 +110,21 @@ def _falls(values: np.ndarray) -> np.ndarray:
 
 def fit_one(params: dict, max_iter: int, seed: int, X_train, y_train, X_test, y_test, n_classes):
     """One fit: its row of moe_runs, its objective trace (iteration 0 first) and seconds."""
-    (found,) = fit_splits(params, max_iter, [seed], [(X_train, y_train, X_test, y_test)], n_classes)
+    (found,) = fit_splits(
+        [params], max_iter, [seed], [(X_train, y_train, X_test, y_test)], n_classes
+    )
     return found
 
 
-def fit_splits(params: dict, max_iter: int, seeds, splits, n_classes) -> list[tuple]:
+def fit_splits(params: list[dict], max_iter: int, seeds, splits, n_classes) -> list[tuple]:
     """Fit one method on several splits, (X_train, y_train, X_test, y_test) each with its
-    seed, together (emnn.models.batch.fit_together): each run's row of moe_runs, its
-    objective trace (iteration 0 first) and its share of the stack's seconds (in
-    proportion to its iterations; see moe_fit_times)."""
-    models = [MoEClassifier(**params, max_iter=max_iter, random_state=seed) for seed in seeds]
+    seed and its parameters, together (emnn.models.batch.fit_together): each run's row of
+    moe_runs, its objective trace (iteration 0 first) and its share of the stack's seconds
+    (in proportion to its iterations; see moe_fit_times)."""
+    models = [
+        MoEClassifier(**chosen, max_iter=max_iter, random_state=seed)
+        for chosen, seed in zip(params, seeds, strict=True)
+    ]
     initial: list[list[float]] = [[] for _ in models]
     spent: list[float] = []
 
@@ -176,10 +182,34 @@ def _outcome(model, initial, y_train, X_test, y_test, n_classes) -> tuple[dict, 
     return row, trace
 
 
+def chosen_params(part: dict, dataset: str, splits) -> list[dict]:
+    """Each split's parameters: the part's, with its learning rate chosen by inner
+    cross-validation on the split's training part where part["search"] asks (as the main
+    study's SGD's: emnn.study.selection, the folds from the split's inner-CV seed)."""
+    params, search = part["params"], part.get("search")
+    if not search:
+        return [params] * len(splits)
+
+    def make(_model, candidate, seed):
+        return MoEClassifier(**candidate, max_iter=part["max_iter"], random_state=seed)
+
+    data = [
+        (X_train, y_train, job_seeds(part["seed"], dataset, k))
+        for k, (X_train, y_train, _, _) in enumerate(splits)
+    ]
+    log.info("%s: choosing %s's %s by inner cross-validation", dataset, part["method"],
+             ", ".join(search["grid"]))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a capped candidate is scored as it stands
+        chosen = select_params({"model": "moe", "params": params, **search}, data, make)
+    return [found for found, _ in chosen]
+
+
 def part_tables(part: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One method on the splits of one dataset (a job of its own, emnn.plan.Plan.moe_json):
     its rows of moe_runs, of moe_traces and of moe_fit_times. part = {"seed", "method",
-    "params", "dataset" (a job spec's dataset), "max_iter", "n_splits"}."""
+    "params", "dataset" (a job spec's dataset), "max_iter", "n_splits"} and, to choose
+    the learning rate by inner cross-validation, "search" ({"grid", "inner_folds"})."""
     root, data_spec, name, params = part["seed"], part["dataset"], part["method"], part["params"]
     dataset = load_dataset(data_spec["name"], data_spec)
     pairs = split_indices(
@@ -190,15 +220,16 @@ def part_tables(part: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         seeds.append(job_seeds(root, dataset.name, k)["init"]["seed"])
         X_train, X_test = prepare(dataset.X, train, test, data_spec["splits"]["standardize"])
         splits.append((X_train, dataset.y[train], X_test, dataset.y[test]))
+    chosen = chosen_params(part, dataset.name, splits)
     log.info("%s: fitting %s on %d splits together", dataset.name, name, len(splits))
-    found = fit_splits(params, part["max_iter"], seeds, splits, dataset.n_classes)
+    found = fit_splits(chosen, part["max_iter"], seeds, splits, dataset.n_classes)
     rows, traces, timing = [], [], []
     for k, (row, trace, seconds) in enumerate(found):
         key = {"dataset": dataset.name, "method": name, "split": k}
         settings = {
             "algorithm": params["algorithm"],
             "irls_rate": params.get("irls_rate", np.nan),
-            "learning_rate": params.get("learning_rate", np.nan),
+            "learning_rate": chosen[k].get("learning_rate", np.nan),
             "n_experts": params["n_experts"],
             "max_iter": part["max_iter"],
         }
@@ -237,6 +268,8 @@ def stage_tables(spec: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Data
                 cap = cap.get(name, spec.get("max_iter", 200))
             part = {"seed": spec["seed"], "method": name, "params": params, "max_iter": cap}
             part.update(dataset=entry["dataset"], n_splits=entry["n_splits"])
+            if spec.get("search", {}).get(name):
+                part["search"] = spec["search"][name]
             parts.append(part_tables(part))
     return merge(parts)
 

@@ -18,6 +18,7 @@ from ...typeset.floats import column, table
 from ...typeset.formats import finite, number, pct, power_of_ten, sci
 from ...typeset.markup import literal
 from ...typeset.words import count_of, counted, join, series
+from . import against_mlp
 from . import verdicts as moe_verdicts
 from .comparisons import main_mlp_runs
 from .contract import DECREASE_RTOL, FIGURE, METHODS, labels
@@ -50,7 +51,7 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         "blow_ups": moe_verdicts.blow_ups(runs, names),
         "convergence": convergence_sentence(runs, datasets, methods, names),
         "mlp_choice": mlp_choice_sentence(mlp_names, baseline, plan["labels"]),
-        "mlp": moe_verdicts.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],
+        "mlp": against_mlp.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],
         "sgd": sgd_sentences(paired, names),
         # The summary leaves out the objective: SGD's and EM's stopping rules differ.
         "sgd_summary": after_colon(
@@ -157,13 +158,36 @@ def setup(moe: dict, runs: pd.DataFrame, datasets: list[str]) -> dict:
         "caps": cap_text,
         "per_dataset": per_dataset,
         "sgd": {
-            "learning_rate": f"{sgd['learning_rate']:g}",
+            "learning_rate": rate_text(sgd, runs, datasets),
+            "tuned": bool(sgd.get("learning_rates")),
             "batch_size": sgd["batch_size"],
             "momentum": f"{sgd['momentum']:g}",
             "tol": sci(sgd["tol"]),
             "n_iter_no_change": sgd["n_iter_no_change"],
         },
     }
+
+
+def rate_text(sgd: dict, runs: pd.DataFrame, datasets) -> str:
+    """moe-sgd's learning rate as the appendix says it: set, or chosen per split by inner
+    cross-validation (which rates, and how often one at an end of the grid)."""
+    grid = sgd.get("learning_rates")
+    if not grid:
+        return f"learning rate {sgd['learning_rate']:g}"
+    chosen = runs.loc[(runs["method"] == "moe-sgd") & runs["dataset"].isin(datasets),
+                      "learning_rate"]  # fmt: skip
+    edges = int(chosen.isin([min(grid), max(grid)]).sum())
+    said = (
+        f"learning rate chosen per split by {sgd.get('inner_folds', 3)}-fold inner "
+        f"cross-validation on its training part, by mean log-loss as the MLP's SGD's, from "
+        f"{join([f'{r:g}' for r in sorted(grid)])}"
+    )
+    if len(chosen):
+        said += (
+            f"; the rates chosen range from {chosen.min():g} to {chosen.max():g}, at an end "
+            f"of the grid in {count_of(edges, len(chosen))}"
+        )
+    return said
 
 
 def objective_kind(values) -> str:

@@ -31,7 +31,7 @@ from ...typeset.formats import number
 from ...typeset.markup import literal
 from ...typeset.words import count_of, join, names, series
 from .comparisons import comparisons
-from .contract import METHODS, labels
+from .contract import labels
 
 METRIC_TEXT = {
     "accuracy": "test accuracy",
@@ -225,8 +225,8 @@ def _sentence(found: dict, metric_text: str, a: str, b: str, every_split: bool) 
 def test_sentences(table: pd.DataFrame, a_method: str, a: str, b: str, other=None) -> list[str]:
     """Test accuracy and log-loss of one pair (other=None: against the MLP), paired over
     converged splits: one sentence when both metrics give the same outcome everywhere."""
-    found = {m: judged(_rows(table, a_method, other, m), m) for m in ("accuracy", "log_loss")}
-    if not len(_rows(table, a_method, other, "accuracy")):
+    found = {m: judged(pair_rows(table, a_method, other, m), m) for m in ("accuracy", "log_loss")}
+    if not len(pair_rows(table, a_method, other, "accuracy")):
         return []
     if found["accuracy"] == found["log_loss"]:
         text = f"{METRIC_TEXT['accuracy']} and in {METRIC_TEXT['log_loss']}"
@@ -240,7 +240,7 @@ def in_order(table: pd.DataFrame, datasets) -> pd.DataFrame:
     return table.sort_values("dataset", key=lambda c: c.map(rank), kind="stable")
 
 
-def _rows(table: pd.DataFrame, method: str, other: str | None, metric: str) -> pd.DataFrame:
+def pair_rows(table: pd.DataFrame, method: str, other: str | None, metric: str) -> pd.DataFrame:
     """The comparison rows of a method against another MoE method (other=None: against
     the MLP of each dataset) on one metric."""
     chosen = (table["method"] == method) & (table["metric"] == metric)
@@ -257,9 +257,9 @@ def claim_ecm_better(runs: pd.DataFrame, table: pd.DataFrame, datasets, irls_rat
     sentences = [f"With ECM, {_fell_clause(ecm)}; {_diverged_clause(ecm)}."]
     better: dict[str, dict[str, list[str]]] = {}
     for other in ("moe-irls", "moe-irls-1"):
-        if not len(_rows(table, "moe-ecm", other, "objective")):
+        if not len(pair_rows(table, "moe-ecm", other, "objective")):
             continue
-        found = {m: judged(_rows(table, "moe-ecm", other, m), m) for m in HIGHER_IS_BETTER}
+        found = {m: judged(pair_rows(table, "moe-ecm", other, m), m) for m in HIGHER_IS_BETTER}
         irls = {d: fell or diverged for d, fell, diverged, _ in fell_counts(runs, other, datasets)}
         steady = {d for d, fell, diverged, _ in ecm if not (fell or diverged)}
         found["monotone"] = {"better": [d for d in irls if irls[d] and d in steady]}
@@ -330,53 +330,6 @@ def _elsewhere(better: dict, names_of: dict) -> str:
             "splits have both runs converged"
         )
     return text + "."
-
-
-def mlp_sentences(table: pd.DataFrame, irls_rate: float) -> list[str]:
-    """Every MoE method against the MLP in test accuracy and log-loss, said once for all of
-    them (the comparison table gives each): the decided comparisons, the undecided ones
-    that went one way on every split, and the methods too few converged splits left out."""
-    names_of = labels(irls_rate)
-    decided, one_way, untested = [], {}, {}
-    for method in METHODS:
-        for metric in ("accuracy", "log_loss"):
-            rows = _rows(table, method, None, metric)
-            if not len(rows):
-                continue
-            found = judged(rows, metric)
-            for word in ("better", "worse"):
-                if found[word]:
-                    decided.append(
-                        f"{names_of[method]} is {word} than the MLP in {METRIC_TEXT[metric]} "
-                        f"on {names(found[word])}"
-                    )
-            for dataset, word, count in found["unanimous"]:
-                key = (method, word, dataset, count)
-                one_way.setdefault(key, []).append(METRIC_TEXT[metric])
-            if found["untested"]:
-                untested.setdefault(tuple(found["untested"]), {})[names_of[method]] = None
-    if not (decided or one_way or untested) and table[table["other_kind"].eq("mlp")].empty:
-        return []
-    out = [
-        (f"{series(decided)} (Holm-adjusted $p < {ALPHA:g}$); every other comparison with the "
-         "MLP shows no detectable difference" if decided else
-         "No MoE method differs detectably from the MLP in test accuracy or test log-loss on "
-         "any dataset after Holm's adjustment") + " ([#tab-moe-comparisons])."
-    ]  # fmt: skip
-    if one_way:
-        parts = [
-            f"{names_of[method]} is {word} in {join(metrics)} on all {count} splits of "
-            f"{literal(dataset)}"
-            for (method, word, dataset, count), metrics in one_way.items()
-        ]
-        out.append(f"Undecided by the test but one way on every split: {series(parts)}.")
-    for datasets, methods in untested.items():
-        out.append(
-            f"{join(list(methods))} {'is' if len(methods) == 1 else 'are'} not compared with "
-            f"the MLP on {names(list(datasets))}, where fewer than two splits have both runs "
-            "converged."
-        )
-    return out
 
 
 # A run whose largest |weight| ends above this has blown up: standardized inputs and a

@@ -66,6 +66,20 @@ def test_the_speed_claim_is_true_of_capped_em_and_not_of_accelerated_em():
     assert "against 100 to 300 epochs of SGD" in sentence
 
 
+def test_the_abstract_says_the_draws_luck_and_the_matched_budget_outcome():
+    em, bp = [28, 27, 29, 28, 27, 29], [24, 25, 23, 24, 25, 23]
+    spread = [{"model": "em", "reported": 28, "n_test": 30, "reaching": 6, "n_draws": 200}]
+    budgets = {c["budget"]: c for c in replication.budget_contrasts(
+        ablation(em, bp, converged=([28] * 6, [28] * 6)))}  # fmt: skip
+    said = replication.abstract_sentence(spread, budgets)
+    assert said.startswith("Replication: the originating EM's 28/30 is reached from 6 of 200")
+    assert "show no detectable difference over 6 splits" in said
+    apart = {c["budget"]: c for c in replication.budget_contrasts(
+        ablation(em, bp, converged=(em, bp)))}  # fmt: skip
+    assert "differ, EM ahead over 6 splits" in replication.abstract_sentence(spread, apart)
+    assert replication.abstract_sentence(spread, {"corrected": budgets["corrected"]}) is None
+
+
 def test_the_speed_claim_is_also_judged_in_the_originating_setting():
     em, bp = [28, 27, 29, 28], [24, 25, 23, 24]
     budgets = {c["budget"]: c for c in replication.budget_contrasts(
@@ -89,7 +103,8 @@ def test_the_endpoint_gradient_sentence_sets_the_accelerated_em_beside_lbfgs():
         "gradient_max_median": [0.02, 0.3, 4e-6, 4e-6, np.nan, np.nan],
     })  # fmt: skip
     sentence = endpoint_gradient(config, plan, convergence)
-    assert "a median of 0.02 to 0.3 per dataset for Fast EM, against 4e-6 for L-BFGS" in sentence
+    assert sentence.startswith("where its runs end, the largest entry of the gradient is")
+    assert "a median of 0.02 to 0.3 per dataset, against 4e-6 for L-BFGS" in sentence
     assert "whose rule bounds it by $10^{-5}$" in sentence
     assert endpoint_gradient(config, plan, convergence.drop(columns="gradient_max_median")) is None
 

@@ -63,7 +63,9 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     if values["results"].get("capped"):
         out.append(values["results"]["capped"])
     rep = values["replication"]
-    if rep and "em" in rep["luck"]:
+    if rep and rep.get("abstract"):
+        out.append(rep["abstract"])
+    elif rep and "em" in rep["luck"]:
         out.append(f"Replication: {rep['luck']['em'][0].lower()}{rep['luck']['em'][1:]}")
     return out
 

@@ -195,7 +195,8 @@ def plateau_gap(plan: dict, convergence: pd.DataFrame) -> str | None:
 
 def endpoint_gradient(config: dict, plan: dict, convergence: pd.DataFrame) -> str | None:
     """How near a stationary point the accelerated EM ends, whose rule is a relative change
-    of the objective, beside L-BFGS, whose rule bounds the gradient itself."""
+    of the objective, beside L-BFGS, whose rule bounds the gradient itself (a clause that
+    follows the accelerated EM's name in the text)."""
     main = plan["main"]
     direct, em = by_model(config, main["methods"], "lbfgs"), accelerated_em(config, main)
     if not direct or not em or "gradient_max_median" not in convergence:
@@ -211,11 +212,11 @@ def endpoint_gradient(config: dict, plan: dict, convergence: pd.DataFrame) -> st
     tol = config["methods"][direct[0]]["params"].get("tol")
     labels = {m: literal(plan["labels"].get(m, m)) for m in ranges}
     return (
-        f"Where its runs end, the largest entry of the exact objective's gradient is a median "
-        f"of {ranges[em[0]]} per dataset for {labels[em[0]]}, against {ranges[direct[0]]} for "
-        f"{labels[direct[0]]}, whose rule bounds it"
+        f"where its runs end, the largest entry of the gradient is a median of "
+        f"{ranges[em[0]]} per dataset, against {ranges[direct[0]]} for {labels[direct[0]]}, "
+        "whose rule bounds it"
         + (f" by {power_of_ten(tol)}" if tol else "")
-        + " ([#tab-convergence])."
+        + "; [#tab-convergence] gives how far below the best objective each method ends."
     )
 
 

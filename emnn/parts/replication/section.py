@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ...typeset.markup import literal
-from .findings import below_chance, budget_contrasts, reversal
+from .findings import abstract_sentence, below_chance, budget_contrasts, reversal
 from .sentences import replication, replication_table
 
 
@@ -20,6 +20,7 @@ def values(config: dict, plan: dict, data: dict) -> dict:
     shown["findings"] = reversal(tables["ablation"]) + below_chance(tables["ablation"])
     # The corrected rebuilds at each budget, for the originating study's claims (paper/originating).
     shown["budgets"] = {c["budget"]: c for c in budget_contrasts(tables["ablation"])}
+    shown["abstract"] = abstract_sentence(shown["spread"], shown["budgets"])
     shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
     return {"replication": shown}
 

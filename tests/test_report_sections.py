@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from emnn.paper.originating import own_setting, speed, standardizing
-from emnn.parts.main import primary
+from emnn.parts.main import floats, primary
 from emnn.parts.main.overfitting import rank_agreement
 from emnn.parts.main.primary_text import compact_sentence, verdict_sentence
-from emnn.parts.main.results import endpoint_gradient
+from emnn.parts.main.results import capped_cells, comparison, endpoint_gradient
 from emnn.parts.replication import findings as replication
 
 
@@ -109,6 +109,22 @@ def test_the_endpoint_gradient_sentence_sets_the_accelerated_em_beside_lbfgs():
     assert endpoint_gradient(config, plan, convergence.drop(columns="gradient_max_median")) is None
 
 
+def test_capped_methods_are_marked_in_the_secondary_and_cross_scoring_tables():
+    main = pd.DataFrame({"dataset": ["a", "a", "a"], "method": ["slow", "fast", "floor"],
+                         "converged_rate": [0.2, 1.0, np.nan]})  # fmt: skip
+    assert capped_cells(main) == {("a", "slow")}
+    plan = {"main": {"datasets": ["a"], "methods": ["base", "slow", "fast"], "baseline": "base"},
+            "labels": {"slow": "Slow EM", "fast": "Fast EM", "base": "SGD"}}  # fmt: skip
+    table = pd.DataFrame({"dataset": "a", "method": ["slow", "fast"], "metric": "accuracy",
+                          "mean_difference": 0.01, "ci_low": -0.01, "ci_high": 0.03,
+                          "test": "corrected t", "t": 1.0, "p_value": 0.3, "p_holm": 0.6,
+                          "wins": 3, "ties": 0, "losses": 2, "family_size": 2})  # fmt: skip
+    shown = floats.comparisons(comparison(plan, table, capped_cells(main)))
+    labels = [row[1] for row in shown["groups"][0]]
+    assert labels == ["Slow EM (capped)", "Fast EM"]
+    assert "(capped): the method met its stopping rule on fewer than" in shown["caption"]
+
+
 def test_standardizing_is_read_from_the_replication_rows():
     shown = [{"row": "em-bug-compatible", "mean": 0.5}, {"row": "em-standardized", "mean": 0.7}]
     assert "the bug-compatible EM from 50.00 % to 70.00 %" in standardizing(shown)
@@ -143,12 +159,12 @@ def ablation(em_correct, bp_correct, loss=1.0986, low_row=None, converged=None):
 def test_the_reversal_states_the_lead_and_the_unmatched_budgets():
     (sentence,) = replication.reversal(ablation([28, 27, 29, 28], [24, 25, 23, 24]))
     assert "the corrected EM classifies 28/30 and the corrected back-propagation 24/30" in sentence
-    assert "ordering reverses" in sentence  # the originating study had EM behind
+    assert "ordering reverses on the original split" in sentence  # the originating EM was behind
     assert "paired over 4 splits EM leads by 13.33 percentage points" in sentence
     assert "Holm" not in sentence  # no matched budget: nothing to adjust for
     (behind,) = replication.reversal(ablation([24, 25, 23], [28, 27, 29]))
     assert "ordering stands" in behind and "back-propagation leads by" in behind
-    assert "not matched: 50 EM iterations" in sentence and "30 epochs" in sentence
+    assert "not matched: 50 EM iterations against 30 epochs" in sentence
 
 
 def test_the_reversal_is_tested_at_matched_budgets_with_holm_over_both():
@@ -159,7 +175,9 @@ def test_the_reversal_is_tested_at_matched_budgets_with_holm_over_both():
     assert low["holm"] == pytest.approx(min(1, 2 * low["test"]["p_value"]))  # Holm, m = 2
     assert high["holm"] == pytest.approx(max(low["holm"], high["test"]["p_value"]))
     assert "Holm-adjusted over the two budgets" in first
-    assert "a rule EM met on 5 of 6 splits in a median of 102.5 iterations" in matched  # 1 capped
+    assert (
+        "a rule met by EM on 5 of 6 splits in a median of 102.5 iterations" in matched
+    )  # 1 capped
     assert "the corrected EM classifies 28/30 and the corrected back-propagation 28/30" in matched
     assert "does not survive matched budgets" in matched
     same = replication.reversal(ablation(em, bp, converged=(em, bp)))[1]

@@ -434,15 +434,20 @@ def test_the_summary_counts_the_comparisons_that_differ():
         "they used a median of 1 of 64 hidden units on a and 31.5 of 64 on b. At the best"
     )
     assert same.endswith(
-        "differ in none of the 4 comparisons after Holm’s correction, which over 3 paired "
+        "differ in none of their 4 comparisons after Holm’s correction, which over 3 paired "
         "splits leaves the question undecided."
     )
     rows.loc[3, "p_holm"] = 0.01  # back-propagation's log-loss is lower on b
     differ = summary_sentence(rows, ["a", "b"], names, 64, beyond, capped=["b"])
     assert differ.endswith(
-        "differ in 1 of the 4 comparisons after Holm’s correction over 3 paired splits "
+        "differ in 1 of their 4 comparisons after Holm’s correction over 3 paired splits "
         "(better: back-propagation on b in log-loss); on b a cell stopped at its iteration cap "
         "has a lower log-loss than the chosen $m$, so there the comparison measures the cap."
+    )
+    # L-BFGS's rows share the Holm family: the sentence says how large it is.
+    both = pd.concat([rows, rows.assign(family="lbfgs")], ignore_index=True)
+    assert "of their 4 comparisons after Holm’s correction over all 8 of " in summary_sentence(
+        both, ["a", "b"], names, 64, beyond
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..typeset.formats import number
+from ..typeset.formats import count_text, number
 from ..typeset.markup import literal
 from ..typeset.words import join
 
@@ -109,8 +109,8 @@ def own_setting(budgets: dict) -> str | None:
     return (
         "In the originating setting itself, corrected and trained until the training loss "
         f"settles ([#sec-replication]), EM needed a median of "
-        f"{number(matched['steps']['em'], 'median')} iterations and back-propagation "
-        f"{number(matched['steps']['backprop'], 'median')} epochs."
+        f"{count_text(matched['steps']['em'])} iterations and back-propagation "
+        f"{count_text(matched['steps']['backprop'])} epochs."
     )
 
 

@@ -80,6 +80,11 @@ def number(value, kind: str, minus: str = "-") -> str:
     return text
 
 
+def count_text(value) -> str:
+    """A (median) count in a sentence: 1,176 with a thousands separator, 93.5 with its half."""
+    return f"{int(value):,}" if float(value) == int(value) else number(value, "median")
+
+
 def pct(value) -> str:
     return number(value, "accuracy", minus="−")
 

@@ -30,7 +30,7 @@ def summary(metric: dict, floors: list) -> dict:
         return [
             spanned(r, r["dataset"]),
             {
-                "text": literal(r["label"]) + (" (capped)" if r["capped"] else ""),
+                "text": marked(r),
                 "italic": r["capped"],
             },
             str(r["n_hidden"]),
@@ -57,6 +57,17 @@ def summary(metric: dict, floors: list) -> dict:
     if metric["name"] == "log_loss" and floors:
         caption += " The teacher network (floor) row is a reference, not a trained model."
     return table(metric["anchor"], caption, columns, grouped(metric["rows"], cells))
+
+
+CAPPED = (
+    f"(capped): the method met its stopping rule on {CAPPED_TEXT} of the splits; its values "
+    "are where the cap stopped it."
+)
+
+
+def marked(row: dict) -> str:
+    """A method's label, marked where its runs stopped at the cap."""
+    return literal(row["label"]) + (" (capped)" if row.get("capped") else "")
 
 
 def stopping(convergence: dict) -> dict:
@@ -134,7 +145,7 @@ def convergence(convergence: dict) -> dict:
 def cross(cross: dict) -> dict:
     def cells(r):
         values = [{"text": num(c["value"], c["kind"]), "bold": c["own"]} for c in r["cells"]]
-        return [spanned(r, r["dataset"]), literal(r["label"]), literal(r["trained_for"]), *values]
+        return [spanned(r, r["dataset"]), marked(r), literal(r["trained_for"]), *values]
 
     columns = [
         column("Dataset", width=0.13),
@@ -145,7 +156,7 @@ def cross(cross: dict) -> dict:
     caption = (
         "Cross-scoring: means over splits of each method's test accuracy, test log-loss and "
         "(unpenalized) training log-loss under the exact predictor [#eq-marginal] and under "
-        "the mean-field predictor. Bold: the predictor the method was trained for."
+        f"the mean-field predictor. Bold: the predictor the method was trained for. {CAPPED}"
     )
     groups = [("", 3), ("Test accuracy (%)", 2), ("Test log-loss", 2), ("Training log-loss", 2)]
     return table(
@@ -193,7 +204,7 @@ def comparisons(comparison: dict) -> dict:
         ci = "undefined" if r["undefined"] else interval(r["ci_low"], r["ci_high"], r["kind"])
         return [
             literal(r["dataset"]) if r["first"] else "",
-            literal(r["label"]) if r["first_metric"] else "",
+            marked(r) if r["first_metric"] else "",
             r["metric_text"],
             num(r["mean_difference"], r["kind"]),
             ci,
@@ -219,7 +230,7 @@ def comparisons(comparison: dict) -> dict:
         f"Paired comparison with {label} on the splits of each dataset (W/T/L: splits won, tied "
         f"and lost). $p$: two-sided, unadjusted; $p_{{\\mathrm{{Holm}}}}$: Holm-adjusted over "
         f"the family of all {family} comparisons in this table. “Sign test”: zero-variance "
-        f"differences, interval and $t$ undefined."
+        f"differences, interval and $t$ undefined. {CAPPED}"
     )
     return table(
         "tab-comparisons",

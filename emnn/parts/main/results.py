@@ -144,10 +144,18 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
         "endpoint": endpoint_gradient(config, plan, tables["convergence"]),
         "floors": [r["dataset"] for r in floors],
         "convergence": convergence(config, plan, tables, records_of),
-        "cross": cross(plan, tables["cross"]),
+        "cross": cross(plan, tables["cross"], capped_cells(tables["main"])),
         "sweep_rows": sweep_rows,
         "learning": [f"learning-{slug(d)}" for d in main["datasets"]],
     }
+
+
+def capped_cells(main: pd.DataFrame) -> set[tuple[str, str]]:
+    """(dataset, method) whose runs met their stopping rule on fewer than CONVERGED_SHARE
+    of the splits: every table that shows them marks them."""
+    rows = main[main["converged_rate"].notna()]
+    return {(d, m) for d, m, rate in zip(rows["dataset"], rows["method"], rows["converged_rate"],
+                                         strict=True) if float(rate) < CONVERGED_SHARE}  # fmt: skip
 
 
 def capped_sentence(plan: dict, main: pd.DataFrame) -> str | None:
@@ -309,7 +317,7 @@ CROSS_VALUES = (
 )
 
 
-def cross(plan: dict, table: pd.DataFrame) -> dict:
+def cross(plan: dict, table: pd.DataFrame, capped: set = frozenset()) -> dict:
     """Each main method's weights under both predictors (cross.csv); the Discussion says
     what they show across datasets (emnn.parts.main.narrative.cross_discussion)."""
     main, labels = plan["main"], plan["labels"]
@@ -326,6 +334,7 @@ def cross(plan: dict, table: pd.DataFrame) -> dict:
                     "first": k == 0,
                     "span": len(group),
                     "label": labels.get(method, method),
+                    "capped": (dataset, method) in capped,
                     "trained_for": trained_for,
                     "cells": [
                         {
@@ -344,7 +353,7 @@ def cross(plan: dict, table: pd.DataFrame) -> dict:
 TESTS = {"corrected t": "corrected t", "sign": "sign test"}
 
 
-def comparison(plan: dict, table: pd.DataFrame) -> dict | None:
+def comparison(plan: dict, table: pd.DataFrame, capped: set = frozenset()) -> dict | None:
     """The paired comparisons with the baseline: raw and Holm-adjusted p-values, the test
     that gave each, and intervals left undefined where the differences do not vary."""
     main = plan["main"]
@@ -366,6 +375,7 @@ def comparison(plan: dict, table: pd.DataFrame) -> dict | None:
                         **row,
                         "first": first,
                         "label": plan["labels"].get(method, method),
+                        "capped": (dataset, method) in capped,
                         "kind": "diff_accuracy" if metric == "accuracy" else "diff_log_loss",
                         "metric_text": "accuracy" if metric == "accuracy" else "log-loss",
                         "test": test,

@@ -7,7 +7,7 @@ from . import floats
 from .narrative import by_model, narrative
 from .overfitting import overfitting_sentences
 from .primary_text import primary_context
-from .results import comparison, headline_method, results
+from .results import capped_cells, comparison, headline_method, results
 
 
 def values(config: dict, plan: dict, data: dict) -> dict:
@@ -19,7 +19,7 @@ def values(config: dict, plan: dict, data: dict) -> dict:
     return {
         "em": headline_method(config, main),
         "results": results(config, plan, tables, data["records_of"]),
-        "comparison": comparison(plan, tables["comparisons"]),
+        "comparison": comparison(plan, tables["comparisons"], capped_cells(tables["main"])),
         "primary": primary_context(config, plan, tables["primary"]),
         "overfitting": overfitting_sentences(tables["runs"], tables["main"], plan, exact),
         "narrative": narrative(config, plan, tables, n_splits),

@@ -250,21 +250,29 @@ def converged_speed(convergence: pd.DataFrame, fast: str, slow: str, labels: dic
     """E-steps of two trainers of one objective where both met their stopping rule on every
     split of a dataset: the ratio of their median E-steps per run, over those datasets."""
     rows = convergence.set_index(["dataset", "method"])
-    ratios = []
+    ratios, gradients = [], []
     for dataset in dict.fromkeys(convergence["dataset"]):
         if (dataset, fast) not in rows.index or (dataset, slow) not in rows.index:
             continue
         a, b = rows.loc[(dataset, fast)], rows.loc[(dataset, slow)]
         if a["converged"] == a["n_splits"] and b["converged"] == b["n_splits"]:
             ratios.append(float(b["n_estep_median"]) / float(a["n_estep_median"]))
+            gradients.append([float(r.get("gradient_max_median", np.nan)) for r in (a, b)])
     if not ratios:
         return None
-    values = np.array(ratios)
+    values, ends = np.array(ratios), np.array(gradients)
     first, second = labels.get(fast, fast), labels.get(slow, slow)
     if np.median(values) < 1:
-        values, first, second = 1 / values, second, first
+        values, first, second, ends = 1 / values, second, first, ends[:, ::-1]
+    # Fewer E-steps to a looser stop would flatter the faster one: say where each ended.
+    if (ends[:, 0] < ends[:, 1]).all():
+        where = ", ending nearer a stationary point"
+    elif (ends[:, 0] > ends[:, 1]).all():
+        where = ", though ending farther from a stationary point"
+    else:
+        where = ""
     return (
         f"Where both meet their stopping rule on every split ({len(ratios)} of "
         f"{convergence['dataset'].nunique()} datasets), {first} spends {fewer(values, '.1f')} "
-        f"E-steps than {second} (median per run)."
+        f"E-steps than {second} (median per run){where}."
     )

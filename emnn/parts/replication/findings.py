@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.stats import ALPHA, corrected_paired_test, holm
-from ...typeset.formats import number, pct, power_of_ten, pvalue, signed_points
+from ...typeset.formats import count_text, pct, power_of_ten, pvalue, signed_points
 from ...typeset.markup import literal
 from ...typeset.words import in_words
 from .common import BACKPROP_EPOCHS, CONVERGED_TOL, EM_ITERATIONS, LEARNING_RATE
@@ -104,23 +104,22 @@ def reversal(ablation: pd.DataFrame) -> list[str]:
     reverses = (first["counts"]["em"] > first["counts"]["backprop"]) != reported_em_ahead
     out = [
         f"With every defect removed, the originating ordering "
-        f"{'reverses' if reverses else 'stands'}: {_compared(first, n)}. The budgets are the "
-        f"originating ones and are not matched: {EM_ITERATIONS} EM iterations, each with a "
-        f"Newton M-step once corrected, against {BACKPROP_EPOCHS} epochs of per-sample "
-        f"gradient steps of size {LEARNING_RATE}."
+        f"{'reverses' if reverses else 'stands'} on the original split: {_compared(first, n)}. "
+        f"These budgets are the originating ones, not matched: {EM_ITERATIONS} EM iterations "
+        f"against {BACKPROP_EPOCHS} epochs of per-sample steps of size {LEARNING_RATE}."
     ]
     matched = contrasts.get("converged")
     if matched is None:
         return out
     met = " and ".join(
-        f"{MODEL_NAMES[m]} met on {matched['met'][m]} of {matched['runs'][m]} splits in a "
-        f"median of {number(matched['steps'][m], 'median')} "
+        f"by {MODEL_NAMES[m]} on {matched['met'][m]} of {matched['runs'][m]} splits in a "
+        f"median of {count_text(matched['steps'][m])} "
         f"{'iterations' if m == 'em' else 'epochs'}"
         for m in MODEL_NAMES
     )
     out.append(
         f"Trained instead until an iteration or epoch lowers its training loss by less than "
-        f"{power_of_ten(CONVERGED_TOL)} nats per example, a rule {met} (at most "
+        f"{power_of_ten(CONVERGED_TOL)} nats per example, a rule met {met} (cap "
         f"{matched['cap']:,}), {_compared(matched, n)}. {_verdict(first, matched)} "
         "[#sec-model] compares them under the main study's penalty and rules (contrast 2)."
     )
@@ -142,11 +141,10 @@ def abstract_sentence(spread: list[dict], budgets: dict) -> str | None:
         outcome = "show no detectable difference"
     return (
         f"Replication: the originating EM's {em['reported']}/{em['n_test']} is reached from "
-        f"{em['reaching']} of {em['n_draws']} other initializations of its code; corrected "
-        f"and each trained until its loss settles, EM and back-propagation {outcome} over "
-        f"{matched['n_splits']} splits (EM minus back-propagation "
-        f"{signed_points(test['mean_difference'])} points, Holm-adjusted $p$ = "
-        f"{pvalue(matched['holm'])})."
+        f"{em['reaching']} of {em['n_draws']} other initializations; corrected and each "
+        f"trained until its loss settles, EM and back-propagation {outcome} over "
+        f"{matched['n_splits']} splits ({signed_points(test['mean_difference'])} points, "
+        f"Holm-adjusted $p$ = {pvalue(matched['holm'])})."
     )
 
 

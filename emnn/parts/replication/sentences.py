@@ -36,11 +36,9 @@ DESCRIPTION = [
     "change from their random start. Its back-propagation code applies the sigmoid's "
     "derivative to the activation (the sigmoid twice) and multiplies the gradient of the "
     "hidden biases by the number of inputs.",
-    "We rebuild both notebooks bug for bug (`emnn.parts.replication`), check that they "
-    "regenerate the reported accuracies, and then remove one defect at a time, and all of "
-    "them at once. "
-    "Every row runs on the original split from the original initial weights, and on the "
-    "study's paired splits from random initial weights.",
+    "We rebuild both notebooks bug for bug (`emnn.parts.replication`) and remove one defect "
+    "at a time, then all of them, running every row on the original split from the original "
+    "initial weights and on the study's paired splits from random ones.",
 ]
 
 

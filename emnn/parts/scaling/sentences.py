@@ -309,9 +309,11 @@ def summary_sentence(
         if outcome != "neither"
     ]
     n_splits = counted(int(rows["n_splits"].min()), "paired split")
+    family = int(comparisons["dataset"].isin(datasets).sum())  # L-BFGS's rows share it
     said = (
         f"{head}. At the best $m$ of each, EM and back-propagation differ in "
-        f"{len(differ) or 'none'} of the {len(rows)} comparisons after Holm’s correction"
+        f"{len(differ) or 'none'} of their {len(rows)} comparisons after Holm’s correction"
+        + (f" over all {family} of [#tab-scaling-comparison]" if family > len(rows) else "")
     )
     said += (
         f", which over {n_splits} leaves the question undecided"

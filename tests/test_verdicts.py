@@ -220,3 +220,14 @@ def test_converged_speed_compares_only_datasets_where_both_always_converged():
         "2.5× to 4.0× fewer E-steps than EM (median per run)."
     )
     assert verdicts.converged_speed(table[table.dataset == "c"], "lbfgs", "em", LABELS) is None
+    # Where each ended: fewer E-steps to a looser stop would flatter the faster trainer.
+    ended = table.assign(gradient_max_median=[1e-6, 1e-3, 2e-6, 2e-2, 1e-6, 1e-1])
+    assert verdicts.converged_speed(ended, "lbfgs", "em", LABELS).endswith(
+        "(median per run), ending nearer a stationary point."
+    )
+    looser = ended.assign(gradient_max_median=[1e-2, 1e-3, 2e-2, 2e-3, 1e-6, 1e-1])
+    assert verdicts.converged_speed(looser, "lbfgs", "em", LABELS).endswith(
+        ", though ending farther from a stationary point."
+    )
+    mixed = ended.assign(gradient_max_median=[1e-2, 1e-3, 2e-6, 2e-3, 1e-6, 1e-1])
+    assert verdicts.converged_speed(mixed, "lbfgs", "em", LABELS).endswith("(median per run).")

@@ -270,7 +270,7 @@ def test_rows_remove_one_defect_each_and_name_it():
 
 @pytest.mark.parametrize("model", ["em", "backprop"])
 def test_converged_rows_stop_when_the_training_loss_settles(model, original):
-    """The matched budget: each rebuild stops once a step lowers its own training loss by
+    """One stopping rule for both: each rebuild stops once a step lowers its own training loss by
     less than the tolerance, well before the cap, and not before the loss has settled."""
     X_train, _, y_train, _ = original
     net = ablations.fit_row(f"{model}-converged", X_train, y_train)

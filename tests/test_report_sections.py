@@ -161,7 +161,7 @@ def test_the_reversal_states_the_lead_and_the_unmatched_budgets():
     assert "the corrected EM classifies 28/30 and the corrected back-propagation 24/30" in sentence
     assert "ordering reverses on the original split" in sentence  # the originating EM was behind
     assert "paired over 4 splits EM leads by 13.33 percentage points" in sentence
-    assert "Holm" not in sentence  # no matched budget: nothing to adjust for
+    assert "Holm" not in sentence  # one budget only: nothing to adjust for
     (behind,) = replication.reversal(ablation([24, 25, 23], [28, 27, 29]))
     assert "ordering stands" in behind and "back-propagation leads by" in behind
     assert "not matched: 50 EM iterations against 30 epochs" in sentence
@@ -179,11 +179,11 @@ def test_the_reversal_is_tested_at_matched_budgets_with_holm_over_both():
         "a rule met by EM on 5 of 6 splits in a median of 102.5 iterations" in matched
     )  # 1 capped
     assert "the corrected EM classifies 28/30 and the corrected back-propagation 28/30" in matched
-    assert "does not survive matched budgets" in matched
+    assert "does not survive training both to convergence" in matched
     same = replication.reversal(ablation(em, bp, converged=(em, bp)))[1]
-    assert "The difference survives matched budgets." in same
+    assert "The difference survives training both to convergence." in same
     neither = replication.reversal(ablation([28] * 6, [28] * 6, converged=([28] * 6, [28] * 6)))
-    assert "Neither budget shows a detectable difference" in neither[1]
+    assert "nor training to convergence show a detectable difference" in neither[1]
 
 
 def test_below_chance_rows_are_explained_only_when_training_stalled():

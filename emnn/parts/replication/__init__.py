@@ -28,7 +28,7 @@ p times too large) and raw_features.
 
 Neither rebuild has a penalty or a stopping rule: the originating code had
 none, and they are settings, not defects. The "converged" rows add one, for
-a matched budget: each corrected rebuild trains until a step lowers its
+a common stopping rule: each corrected rebuild trains until a step lowers its
 training loss by less than common.CONVERGED_TOL nats per example. The layers' gradients are
 vectorized over examples and configurations; they equal the notebooks'
 Python loops to rounding.

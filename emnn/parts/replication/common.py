@@ -17,7 +17,7 @@ BACKPROP_EPOCHS = 30
 EM_SEEDS = (1183, 202)  # W (p x m), V (m x g)
 BACKPROP_SEEDS = (202, 1138)  # W1 (p x m), W2 (m x g)
 ORIGINAL_SPLIT = {"test_size": 0.2, "random_state": 1017}
-# The replication's matched budget: each rebuild trains until one iteration (EM) or epoch
+# The replication's common stopping rule: each rebuild trains until one iteration (EM) or epoch
 # (back-propagation) lowers its training objective by less than CONVERGED_TOL nats per
 # example, or CONVERGED_CAP of them have run. Not an originating setting: the notebooks
 # had no stopping rule.

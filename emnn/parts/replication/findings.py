@@ -1,5 +1,5 @@
 """The replication's findings in paper markup: the reversal with every defect removed, at
-the originating budgets and at matched ones (each trained to convergence), and the rows
+the originating budgets and with both trained to convergence by one rule, and the rows
 below chance with their final training loss. They refer to the paper's sections and mark
 names literal."""
 
@@ -76,25 +76,31 @@ def _compared(c: dict, n_tests: int) -> str:
 
 
 def _verdict(first: dict, matched: dict) -> str:
-    """Does a detectable difference at the originating budgets hold at matched ones?"""
+    """Does a detectable difference at the originating budgets hold at convergence?"""
     sign = {c["budget"]: c["test"]["mean_difference"] > 0 for c in (first, matched)}
     at_first, at_matched = first["holm"] < ALPHA, matched["holm"] < ALPHA
     lead = "EM" if sign["converged"] else "back-propagation"
     if at_first:
         if at_matched and sign["converged"] == sign["corrected"]:
-            return "The difference survives matched budgets."
-        return "The difference at the originating budgets does not survive matched budgets."
+            return "The difference survives training both to convergence."
+        return (
+            "The difference at the originating budgets does not survive training both to "
+            "convergence."
+        )
     if at_matched:
         return (
-            f"At matched budgets {lead} is ahead detectably; at the originating budgets "
+            f"Trained to convergence, {lead} is ahead detectably; at the originating budgets "
             "no difference is detectable."
         )
-    return "Neither budget shows a detectable difference in paired test accuracy."
+    return (
+        "Neither the originating budgets nor training to convergence show a detectable "
+        "difference in paired test accuracy."
+    )
 
 
 def reversal(ablation: pd.DataFrame) -> list[str]:
     """The corrected EM against the corrected back-propagation at the originating budgets,
-    which differ, and trained to convergence, the budget that matches them."""
+    which differ, and trained to convergence by one stopping rule."""
     contrasts = {c["budget"]: c for c in budget_contrasts(ablation)}
     first = contrasts.get("corrected")
     if first is None:

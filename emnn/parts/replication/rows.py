@@ -32,7 +32,7 @@ class AblationRow:
     defects: frozenset
     removed: str | None  # the defect this row removes, "all", or None (bug-compatible)
     # "originating": the notebook's fixed count of iterations or epochs; "converged": until
-    # the training objective settles (common.CONVERGED_TOL), the matched budget.
+    # the training objective settles (common.CONVERGED_TOL), one rule for both.
     budget: str = "originating"
 
     @property

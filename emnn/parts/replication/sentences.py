@@ -202,7 +202,7 @@ def replication_table(shown: dict) -> dict:
     caption = (
         "The originating code rebuilt bug for bug, with one defect removed per row and then all "
         "of them; the last row of each group trains the corrected rebuild until its training "
-        "loss settles (the matched budget). Correct test "
+        "loss settles (one stopping rule for both). Correct test "
         "predictions on the original split from the original initial weights, and test accuracy "
         f"(%) over {n} split{'s' if n != 1 else ''} of Iris from random initial weights (mean ± "
         "SD, lowest and highest)."

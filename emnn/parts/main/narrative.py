@@ -244,8 +244,8 @@ def limitations(plan: dict, runs: pd.DataFrame, comparisons: pd.DataFrame) -> li
         f"examples to tell methods apart: on {literal(smallest['dataset'])}, one of the "
         f"{int(smallest['n_test'])} test examples moves the accuracy by "
         f"{100 / smallest['n_test']:.2f} points.",
-        "Runs that reach their cap are marked capped wherever they appear and enter no "
-        "primary comparison; the convergence table says how many there are.",
+        "Runs that reach their cap enter no primary comparison; the convergence table says "
+        "how many there are.",
         "Every method shares one fixed penalty rather than one chosen by inner "
         "cross-validation per method, so the model question is answered at that penalty, "
         "not at each model's best.",

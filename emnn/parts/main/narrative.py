@@ -269,9 +269,7 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
         # The converged trainers' speed (the one against a capped EM stays in the results),
         # as the introduction and the conclusion say it.
         "exact_summary": exact_summary(found),
-        "conclusion": [exact_summary(found) or found.get("catch_up")]
-        if (exact_summary(found) or found.get("catch_up"))
-        else [],
+        "conclusion": [s for s in (exact_summary(found) or found.get("catch_up"),) if s],
     }
 
 

@@ -69,21 +69,18 @@ def test_the_speed_claim_is_true_of_capped_em_and_not_of_accelerated_em():
 def test_the_abstract_says_the_draws_luck_and_the_matched_budget_outcome():
     em, bp = [28, 27, 29, 28, 27, 29], [24, 25, 23, 24, 25, 23]
     spread = [{"model": "em", "reported": 28, "n_test": 30, "reaching": 6, "n_draws": 200}]
-    budgets = {c["budget"]: c for c in replication.budget_contrasts(
-        ablation(em, bp, converged=([28] * 6, [28] * 6)))}  # fmt: skip
+    budgets = contrasts(em, bp, converged=([28] * 6, [28] * 6))
     said = replication.abstract_sentence(spread, budgets)
     assert said.startswith("Replication: the originating EM's 28/30 is reached from 6 of 200")
     assert "show no detectable difference over 6 splits" in said
-    apart = {c["budget"]: c for c in replication.budget_contrasts(
-        ablation(em, bp, converged=(em, bp)))}  # fmt: skip
+    apart = contrasts(em, bp, converged=(em, bp))
     assert "differ, EM ahead over 6 splits" in replication.abstract_sentence(spread, apart)
     assert replication.abstract_sentence(spread, {"corrected": budgets["corrected"]}) is None
 
 
 def test_the_speed_claim_is_also_judged_in_the_originating_setting():
     em, bp = [28, 27, 29, 28], [24, 25, 23, 24]
-    budgets = {c["budget"]: c for c in replication.budget_contrasts(
-        ablation(em, bp, converged=(em, bp)))}  # fmt: skip
+    budgets = contrasts(em, bp, converged=(em, bp))
     sentence = own_setting(budgets)
     assert "EM needed a median of 101.5 iterations and back-propagation 101.5 epochs" in sentence
     assert own_setting({"corrected": budgets["corrected"]}) is None
@@ -156,22 +153,27 @@ def ablation(em_correct, bp_correct, loss=1.0986, low_row=None, converged=None):
     return pd.DataFrame(lines)
 
 
+def contrasts(*args, **kwargs) -> dict:
+    """The replication's contrasts by budget, from a small ablation table."""
+    return replication.budget_contrasts(ablation(*args, **kwargs))
+
+
 def test_the_reversal_states_the_lead_and_the_unmatched_budgets():
-    (sentence,) = replication.reversal(ablation([28, 27, 29, 28], [24, 25, 23, 24]))
+    (sentence,) = replication.reversal(contrasts([28, 27, 29, 28], [24, 25, 23, 24]))
     assert "original split: there the corrected EM classifies 28/30 and the corrected " in sentence
     assert "ordering reverses on the original split" in sentence  # the originating EM was behind
     assert "paired over 4 splits EM leads by 13.33 percentage points" in sentence
     assert "Holm" not in sentence  # one budget only: nothing to adjust for
-    (behind,) = replication.reversal(ablation([24, 25, 23], [28, 27, 29]))
+    (behind,) = replication.reversal(contrasts([24, 25, 23], [28, 27, 29]))
     assert "ordering stands" in behind and "back-propagation leads by" in behind
     assert "not matched: 50 EM iterations against 30 epochs" in sentence
 
 
 def test_the_reversal_is_tested_at_matched_budgets_with_holm_over_both():
     em, bp = [28, 27, 29, 28, 27, 29], [24, 25, 23, 24, 25, 23]
-    first, matched = replication.reversal(ablation(em, bp, converged=([28] * 6, [28] * 6)))
-    contrasts = replication.budget_contrasts(ablation(em, bp, converged=([28] * 6, [28] * 6)))
-    (low, high) = sorted(contrasts, key=lambda c: c["test"]["p_value"])
+    first, matched = replication.reversal(contrasts(em, bp, converged=([28] * 6, [28] * 6)))
+    found = contrasts(em, bp, converged=([28] * 6, [28] * 6))
+    (low, high) = sorted(found.values(), key=lambda c: c["test"]["p_value"])
     assert low["holm"] == pytest.approx(min(1, 2 * low["test"]["p_value"]))  # Holm, m = 2
     assert high["holm"] == pytest.approx(max(low["holm"], high["test"]["p_value"]))
     assert "Holm-adjusted over the two budgets" in first
@@ -180,9 +182,9 @@ def test_the_reversal_is_tested_at_matched_budgets_with_holm_over_both():
     )  # 1 capped
     assert "the corrected EM classifies 28/30 and the corrected back-propagation 28/30" in matched
     assert "does not survive training both to convergence" in matched
-    same = replication.reversal(ablation(em, bp, converged=(em, bp)))[1]
+    same = replication.reversal(contrasts(em, bp, converged=(em, bp)))[1]
     assert "The difference survives training both to convergence." in same
-    neither = replication.reversal(ablation([28] * 6, [28] * 6, converged=([28] * 6, [28] * 6)))
+    neither = replication.reversal(contrasts([28] * 6, [28] * 6, converged=([28] * 6, [28] * 6)))
     assert "nor training to convergence show a detectable difference" in neither[1]
     assert (
         "on the original split, though not detectably over the paired splits: there" in (neither[0])

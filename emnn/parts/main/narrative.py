@@ -260,6 +260,7 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     # analysis speaks for the comparison (emnn.parts.main.primary_text).
     # The speed verdicts belong to the algorithm question's section (results.j2).
     paragraphs = [cross]
+    summary = exact_summary(found)
     return {
         "introduction": introduction(config, plan, n_splits),
         "findings": found,
@@ -268,8 +269,8 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
         "limitations": limitations(plan, tables["runs"], tables["comparisons"]),
         # The converged trainers' speed (the one against a capped EM stays in the results),
         # as the introduction and the conclusion say it.
-        "exact_summary": exact_summary(found),
-        "conclusion": [s for s in (exact_summary(found) or found.get("catch_up"),) if s],
+        "exact_summary": summary,
+        "conclusion": [summary or found["catch_up"]] if summary or found["catch_up"] else [],
     }
 
 

@@ -153,9 +153,8 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
 def capped_cells(main: pd.DataFrame) -> set[tuple[str, str]]:
     """(dataset, method) whose runs met their stopping rule on fewer than CONVERGED_SHARE
     of the splits: every table that shows them marks them."""
-    rows = main[main["converged_rate"].notna()]
-    return {(d, m) for d, m, rate in zip(rows["dataset"], rows["method"], rows["converged_rate"],
-                                         strict=True) if float(rate) < CONVERGED_SHARE}  # fmt: skip
+    rows = main[main["converged_rate"].notna()].to_dict("records")
+    return {(row["dataset"], row["method"]) for row in rows if capped(row)}
 
 
 def capped_sentence(plan: dict, main: pd.DataFrame) -> str | None:

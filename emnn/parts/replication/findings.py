@@ -20,10 +20,10 @@ from .sentences import MODEL_NAMES
 STALLED = 0.01
 
 
-def budget_contrasts(ablation: pd.DataFrame) -> list[dict]:
-    """The corrected EM against the corrected back-propagation at each budget (the
-    originating one, then trained to convergence): counts on the original split, the
-    paired difference in test accuracy, and Holm's adjustment over the two tests."""
+def budget_contrasts(ablation: pd.DataFrame) -> dict[str, dict]:
+    """The corrected EM against the corrected back-propagation at each budget, by budget
+    ("corrected": the originating one, then "converged"): counts on the original split,
+    the paired difference in test accuracy, and Holm's adjustment over the two tests."""
     original = ablation[ablation["protocol"] == "original"].set_index("row")
     paired = ablation[ablation["protocol"] == "paired"]
     out = []
@@ -51,7 +51,7 @@ def budget_contrasts(ablation: pd.DataFrame) -> list[dict]:
         )
     for contrast, p in zip(out, holm([c["test"]["p_value"] for c in out]), strict=True):
         contrast["holm"] = float(p)
-    return out
+    return {c["budget"]: c for c in out}
 
 
 def _compared(c: dict, n_tests: int, where: str = "on the original split") -> str:
@@ -99,10 +99,9 @@ def _verdict(first: dict, matched: dict) -> str:
     )
 
 
-def reversal(ablation: pd.DataFrame) -> list[str]:
-    """The corrected EM against the corrected back-propagation at the originating budgets,
-    which differ, and trained to convergence by one stopping rule."""
-    contrasts = {c["budget"]: c for c in budget_contrasts(ablation)}
+def reversal(contrasts: dict[str, dict]) -> list[str]:
+    """The corrected EM against the corrected back-propagation (budget_contrasts) at the
+    originating budgets, which differ, and trained to convergence by one stopping rule."""
     first = contrasts.get("corrected")
     if first is None:
         return []

@@ -17,9 +17,10 @@ def values(config: dict, plan: dict, data: dict) -> dict:
     tables = data["tables"]
     shown = replication(tables["ablation"], tables["ablation_inits"])
     shown["sentences"] = [literal(sentence) for sentence in shown["sentences"]]
-    shown["findings"] = reversal(tables["ablation"]) + below_chance(tables["ablation"])
-    # The corrected rebuilds at each budget, for the originating study's claims (paper/originating).
-    shown["budgets"] = {c["budget"]: c for c in budget_contrasts(tables["ablation"])}
+    # The corrected rebuilds at each budget, also for the originating study's claims
+    # (paper/originating).
+    shown["budgets"] = budget_contrasts(tables["ablation"])
+    shown["findings"] = reversal(shown["budgets"]) + below_chance(tables["ablation"])
     shown["abstract"] = abstract_sentence(shown["spread"], shown["budgets"])
     shown["luck"] = {model: literal(sentence) for model, sentence in shown["luck"].items()}
     return {"replication": shown}

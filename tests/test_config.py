@@ -46,10 +46,11 @@ def edited(**changes):
         ({"methods__sgd__params__momentum": 1.5}, "method 'sgd': momentum must be below 1"),
         ({"datasets__wine__source": "csv"}, "a csv dataset needs both 'path' and 'target'"),
         ({"study__main__baseline": "em-gradient-x"}, "baseline 'em-gradient-x' is not one"),
-        ({"study__main__primary": {"contrasts": [{"method": "sgd", "baseline": "lbfgs",
+        ({"study__main__primary": {"contrasts": [{"method": "sgd", "baseline": "lbfgs-x",
                                                   "question": "q"}],
                                    "margins": {"accuracy": 0.02, "log_loss": 0.05}}},
-         "study.main.primary.contrasts\\[0\\].baseline 'lbfgs' is not one of study.main.methods"),
+         "study.main.primary.contrasts\\[0\\].baseline names unknown method 'lbfgs-x'; "
+         "defined methods: "),
         ({"study__main__primary": {"contrasts": [], "margins": {"accuracy": 0.02}}},
          "study.main.primary.contrasts"),
     ],

@@ -33,10 +33,10 @@ def check_study(config: dict) -> None:
         raise ConfigError(f"config: study.main.baseline '{baseline}' is not one of its methods")
     for k, contrast in enumerate(study["main"].get("primary", {}).get("contrasts", [])):
         for role in ("method", "baseline"):
-            if contrast[role] not in study["main"]["methods"]:
+            if contrast[role] not in config["methods"]:
                 raise ConfigError(
-                    f"config: study.main.primary.contrasts[{k}].{role} '{contrast[role]}' "
-                    "is not one of study.main.methods"
+                    f"config: study.main.primary.contrasts[{k}].{role} names unknown method "
+                    f"'{contrast[role]}'; defined methods: {', '.join(sorted(config['methods']))}"
                 )
     for name, method in config["methods"].items():
         check_method(name, method)

@@ -28,7 +28,7 @@ def runs(config: dict, scaling: bool = True) -> list[tuple[str, str, int]]:
     found = set()
     main = study["main"]
     for dataset in main["datasets"]:
-        for name in main["methods"]:
+        for name in main_methods(main):
             found.add((dataset, name, methods.hidden_units(config["methods"][name])))
     if "sweep" in study:
         sweep = study["sweep"]
@@ -36,6 +36,15 @@ def runs(config: dict, scaling: bool = True) -> list[tuple[str, str, int]]:
             for name in sweep["methods"]:
                 found.update((dataset, name, m) for m in sweep["n_hidden"])
     return sorted(found | set(scaling_runs(config) if scaling else ()))
+
+
+def main_methods(main: dict) -> list[str]:
+    """The main study's methods, then those only its primary contrasts name: a contrast
+    may run a method at settings of its own (the model question's penalty chosen by inner
+    cross-validation) that no secondary table or algorithm-question figure shows."""
+    contrasts = main.get("primary", {}).get("contrasts", [])
+    named = [c[role] for c in contrasts for role in ("method", "baseline")]
+    return list(dict.fromkeys([*main["methods"], *named]))
 
 
 def scaling_runs(config: dict) -> list[tuple[str, str, int]]:

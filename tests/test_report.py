@@ -82,6 +82,22 @@ def tiny_config(path: Path) -> dict:
                 "model": "lbfgs",
                 "params": {"n_hidden": 3, "max_iter": 4, "l2": 0.1},
             },
+            # The model question's pair, each with its penalty chosen by inner CV: run for
+            # the primary contrast alone, outside study.main.methods.
+            "lbfgs-cv": {
+                "label": "L-BFGS, tuned penalty",
+                "model": "lbfgs",
+                "params": {"n_hidden": 3, "max_iter": 4},
+                "grid": {"l2": [0.1, 1.0]},
+                "inner_folds": 2,
+            },
+            "sklearn-cv": {
+                "label": "scikit-learn L-BFGS, tuned penalty",
+                "model": "sklearn-mlp",
+                "params": {"n_hidden": 3, "solver": "lbfgs", "max_epochs": 4},
+                "grid": {"l2": [0.1, 1.0]},
+                "inner_folds": 2,
+            },
             METHOD: {
                 "label": LABEL,
                 "model": "sgd",
@@ -96,7 +112,10 @@ def tiny_config(path: Path) -> dict:
                 "methods": ["em-newton", "lbfgs", METHOD],
                 "baseline": METHOD,
                 "primary": {
-                    "contrasts": [{"method": "lbfgs", "baseline": METHOD, "question": "the model"}],
+                    "contrasts": [
+                        {"method": "lbfgs-cv", "baseline": "sklearn-cv", "question": "the model"},
+                        {"method": "lbfgs", "baseline": METHOD, "question": "two"},
+                    ],
                     "margins": {"accuracy": 0.02, "log_loss": 0.05},
                 },
             },
@@ -323,6 +342,28 @@ def test_the_abstract_gives_the_primary_verdicts_first_in_few_words(study):
     assert len(abstract.split()) <= ABSTRACT_WORDS
 
 
+def test_a_contrast_of_tuned_methods_runs_outside_the_main_tables(study):
+    """The model question's pair chooses its penalty per split and enters the primary
+    analysis only: the algorithm question's tables keep one fixed objective."""
+    root, config, _ = study
+    tuned = {"lbfgs-cv", "sklearn-cv"}
+    primary = table(root, "primary")
+    assert set(primary.loc[primary["contrast"] == 1, "method"]) == {"lbfgs-cv"}
+    for name in ("main", "comparisons", "convergence", "cross", "curves", "suboptimality"):
+        assert not tuned & set(table(root, name)["method"]), name
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", output(root, "report.html"))).split())
+    assert "Both choose the penalty λ (from 0.1 and 1) on every split" in page
+    assert "Only contrast 1 chooses the penalty by inner cross-validation" in page
+    for label in ("L-BFGS, tuned penalty", "scikit-learn L-BFGS, tuned penalty"):
+        assert re.search(rf"{re.escape(label)} 2 l2=(0.1|1.0)", row_text(page, label)), label
+
+
+def row_text(page: str, label: str) -> str:
+    """The selection table's text from a method's row on (the plain text of the page)."""
+    start = page.index("Hyperparameters chosen by inner cross-validation")
+    return page[page.index(label, start) :]
+
+
 # ------------------------------------------------------------------ the fair-comparison parts
 
 
@@ -457,7 +498,11 @@ def test_cross_scoring_table_and_protocol_name_the_new_methods(study):
     assert formats.fixed(exact) in html.unescape(shown)
     text = " ".join(" ".join(parse(page).text).split())
     assert "L-BFGS (SciPy)" in text and "SQUAREM" in text
-    assert "inner cross-validation on the training part chooses one" in text
+    assert (
+        f"inner cross-validation on the training part chooses the learning rate of {LABEL} and "
+        "the penalty λ of L-BFGS, tuned penalty and scikit-learn L-BFGS, tuned penalty from the "
+        "grids" in text
+    )
     assert "own stopping rule" in text
     assert 'id="tab-selection"' in page and "learning_rate=" in page
 

@@ -243,7 +243,7 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
     assert blow_ups(runs.drop(columns="largest_weight"), {}) is None
 
 
-def test_tuning_is_said_only_when_one_side_of_a_contrast_is_tuned():
+def test_tuning_is_said_when_one_side_or_both_from_one_grid_are_tuned():
     from emnn.parts.main.primary_text import tuning
 
     config = {"methods": {"em": {}, "sgd": {"grid": {"learning_rate": [0.1]}},
@@ -253,6 +253,9 @@ def test_tuning_is_said_only_when_one_side_of_a_contrast_is_tuned():
     assert said.startswith("Only SGD has a setting chosen by inner cross-validation")
     assert "EM runs at the configured settings" in said
     assert tuning(config, labels, "sgd", "sk") == "" and tuning(config, labels, "em", "em") == ""
+    config["methods"]["sk2"] = {"grid": {"l2": [1.0]}}
+    both = tuning(config, labels, "sk", "sk2")
+    assert both.startswith("Both choose the penalty $\\lambda$ (from 1) on every split")
 
 
 def test_the_latent_claim_is_answered_by_the_contrast_that_keeps_the_optimizer():

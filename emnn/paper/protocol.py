@@ -4,9 +4,11 @@ cross-validation chose, from the config and the run records."""
 from __future__ import annotations
 
 from ..core.errors import StudyError
-from ..study.jobs import split_spec
+from ..study.jobs import main_methods, split_spec
 from ..study.method_text import model_text
 from ..typeset.formats import params_text
+from ..typeset.markup import literal
+from ..typeset.words import SEARCHED, join
 from .prose import split_text
 
 
@@ -94,6 +96,7 @@ def protocol(config: dict, plan: dict, records_of: dict, runs: list[dict]) -> di
         "methods": methods,
         "sweep": plan.get("sweep"),
         "selection": selection_rows(config, plan, runs),
+        "searched": searched_text(config, plan),
     }
 
 
@@ -135,7 +138,7 @@ def selection_rows(config: dict, plan: dict, runs: list[dict]) -> list[dict]:
             scoring[key] = (item["inner_folds"], item["scoring"])
     main, rows = plan["main"], []
     for dataset in main["datasets"]:
-        for method in main["methods"]:
+        for method in main_methods(main):
             key = (dataset, method, plan["n_hidden"][method])
             if key not in counts:
                 continue
@@ -163,8 +166,19 @@ def study_datasets(plan: dict) -> list[str]:
 
 
 def study_methods(plan: dict) -> list[str]:
-    parts = [plan[p]["methods"] for p in ("main", "sweep") if p in plan]
+    parts = [main_methods(plan["main"]), plan["sweep"]["methods"] if "sweep" in plan else []]
     return list(dict.fromkeys(m for part in parts for m in part))
+
+
+def searched_text(config: dict, plan: dict) -> str:
+    """What inner cross-validation chooses, and for which methods: "the learning rate of
+    SGD and the penalty of L-BFGS, tuned"."""
+    by_key: dict[str, list[str]] = {}
+    for name in study_methods(plan):
+        for key in config["methods"][name].get("grid", {}):
+            by_key.setdefault(key, []).append(literal(plan["labels"][name]))
+    shown = [f"{SEARCHED.get(k, literal(k))} of {join(names)}" for k, names in by_key.items()]
+    return join(shown) if shown else ""
 
 
 def grid_edge(choice: tuple, grid: dict) -> str:

@@ -47,6 +47,13 @@ def main_methods(main: dict) -> list[str]:
     return list(dict.fromkeys([*main["methods"], *named]))
 
 
+def penalty_searched(config: dict) -> list[str]:
+    """The methods of the main study and its contrasts whose penalty (l2) inner
+    cross-validation chooses."""
+    return [m for m in main_methods(config["study"]["main"])
+            if "l2" in config["methods"][m].get("grid", {})]  # fmt: skip
+
+
 def scaling_runs(config: dict) -> list[tuple[str, str, int]]:
     """Every (dataset, method, n_hidden) study.scaling trains, sorted."""
     if "scaling" not in config["study"]:

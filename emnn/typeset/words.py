@@ -7,6 +7,8 @@ from .markup import literal
 
 METRIC_TEXT = {"accuracy": "test accuracy", "log_loss": "test log-loss"}
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+# How the paper names a hyperparameter that inner cross-validation chooses.
+SEARCHED = {"l2": "the penalty $\\lambda$", "learning_rate": "the learning rate"}
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

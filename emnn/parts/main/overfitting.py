@@ -35,9 +35,12 @@ def rank_agreement(runs: pd.DataFrame, datasets: list[str], methods: list[str]) 
     return shown
 
 
-def overfitting_sentences(runs, summary, plan: dict, methods: list[str]) -> list[str]:
+def overfitting_sentences(
+    runs, summary, plan: dict, methods: list[str], tuned: list[str] = ()
+) -> list[str]:
     """Two sentences: the split counts per dataset, then the means on the dataset where
-    the agreement is strongest, in order of the training objective reached."""
+    the agreement is strongest, in order of the training objective reached; a third with
+    the test log-loss there of the methods whose penalty inner cross-validation chose."""
     datasets = plan["main"]["datasets"]
     own = own_width(runs, plan)
     rows = rank_agreement(own, datasets, methods)
@@ -81,4 +84,21 @@ def overfitting_sentences(runs, summary, plan: dict, methods: list[str]) -> list
             extra.append(f"the teacher network itself {number(row['log_loss_mean'], 'log_loss')}")
     if extra:
         second = second[:-1] + f"; {join(extra)}."
-    return [first, second]
+    return [first, second, *tuned_sentence(own, top["dataset"], tuned, labels)]
+
+
+def tuned_sentence(runs, dataset: str, tuned, labels: dict) -> list[str]:
+    """The mean test log-loss on the dataset of each method whose penalty was chosen per
+    split, over its converged runs: the test of whether the fixed penalty overfits."""
+    shown = []
+    for method in tuned:
+        own = runs[(runs["dataset"] == dataset) & (runs["method"] == method) & runs["converged"]]
+        if len(own):
+            shown.append(f"{number(own['test_log_loss'].mean(), 'log_loss')} for "
+                         f"{literal(labels.get(method, method))}")  # fmt: skip
+    if not shown:
+        return []
+    return [
+        "With the penalty chosen on every split by inner cross-validation, the mean test "
+        f"log-loss there is {join(shown)} (over converged runs)."
+    ]

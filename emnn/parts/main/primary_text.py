@@ -7,7 +7,7 @@ import pandas as pd
 
 from ...typeset.floats import column, grouped, interval, num, table
 from ...typeset.markup import literal
-from ...typeset.words import METRIC_TEXT, join
+from ...typeset.words import METRIC_TEXT, SEARCHED, join
 from . import primary
 
 KIND = {"accuracy": "diff_accuracy", "log_loss": "diff_log_loss"}
@@ -63,8 +63,21 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
 
 
 def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
-    """Say so when only one side of a contrast has settings chosen by inner CV."""
-    tuned = [m for m in (method, baseline) if config["methods"][m].get("grid")]
+    """Say which settings of a contrast inner CV chose: on one side only (each method as
+    it is practised), or on both from one grid (each at its best)."""
+    grids = [config["methods"][m].get("grid") for m in (method, baseline)]
+    if all(grids):
+        if grids[0] != grids[1]:
+            return ""
+        searched = join([
+            f"{SEARCHED.get(k, literal(k))} (from {join([format(v, 'g') for v in values])})"
+            for k, values in grids[0].items()
+        ])  # fmt: skip
+        return (
+            f"Both choose {searched} on every split by inner cross-validation on the "
+            "training part ([#tab-selection] counts the choices)."
+        )
+    tuned = [m for m, grid in zip((method, baseline), grids, strict=True) if grid]
     if len(tuned) != 1:
         return ""
     (one,) = tuned

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ...study.jobs import penalty_searched
 from . import floats
 from .narrative import by_model, narrative
 from .overfitting import overfitting_sentences
@@ -21,7 +22,9 @@ def values(config: dict, plan: dict, data: dict) -> dict:
         "results": results(config, plan, tables, data["records_of"]),
         "comparison": comparison(plan, tables["comparisons"], capped_cells(tables["main"])),
         "primary": primary_context(config, plan, tables["primary"]),
-        "overfitting": overfitting_sentences(tables["runs"], tables["main"], plan, exact),
+        "overfitting": overfitting_sentences(
+            tables["runs"], tables["main"], plan, exact, penalty_searched(config)
+        ),
         "narrative": narrative(config, plan, tables, n_splits),
     }
 

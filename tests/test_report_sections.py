@@ -255,7 +255,7 @@ def test_tuning_is_said_when_one_side_or_both_from_one_grid_are_tuned():
     assert tuning(config, labels, "sgd", "sk") == "" and tuning(config, labels, "em", "em") == ""
     config["methods"]["sk2"] = {"grid": {"l2": [1.0]}}
     both = tuning(config, labels, "sk", "sk2")
-    assert both.startswith("Both choose the penalty $\\lambda$ (from 1) on every split")
+    assert both.startswith("Both choose the penalty $\\lambda$ from $\\{1\\}$ per split")
 
 
 def test_the_latent_claim_is_answered_by_the_contrast_that_keeps_the_optimizer():

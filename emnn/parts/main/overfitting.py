@@ -99,6 +99,6 @@ def tuned_sentence(runs, dataset: str, tuned, labels: dict) -> list[str]:
     if not shown:
         return []
     return [
-        "With the penalty chosen on every split by inner cross-validation, the mean test "
-        f"log-loss there is {join(shown)} (over converged runs)."
+        "With the penalty chosen per split by inner cross-validation, the mean test log-loss "
+        f"of converged runs there is {join(shown)}."
     ]

@@ -70,13 +70,11 @@ def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
         if grids[0] != grids[1]:
             return ""
         searched = join([
-            f"{SEARCHED.get(k, literal(k))} (from {join([format(v, 'g') for v in values])})"
+            f"{SEARCHED.get(k, literal(k))} from "
+            f"$\\{{{', '.join(format(v, 'g') for v in values)}\\}}$"
             for k, values in grids[0].items()
         ])  # fmt: skip
-        return (
-            f"Both choose {searched} on every split by inner cross-validation on the "
-            "training part ([#tab-selection] counts the choices)."
-        )
+        return f"Both choose {searched} per split by inner cross-validation ([#tab-selection])."
     tuned = [m for m, grid in zip((method, baseline), grids, strict=True) if grid]
     if len(tuned) != 1:
         return ""

@@ -279,10 +279,9 @@ def penalty_caveat(config: dict, plan: dict) -> list[str]:
         ]
     which = join([f"contrast {n}" for n in own])
     return [
-        f"Only {which} {'chooses' if len(own) == 1 else 'choose'} the penalty by inner "
-        "cross-validation; the algorithm "
-        "question and the other comparisons hold it fixed, as one objective requires, so "
-        "their test metrics are those of that penalty, not of each method's best."
+        f"Only {which} {'chooses' if len(own) == 1 else 'choose'} the penalty per method; "
+        "elsewhere it is fixed, as one objective requires, so the other test metrics are "
+        "those of that penalty, not of each method's best."
     ]
 
 

@@ -176,6 +176,26 @@ def test_cross_scoring_marks_the_teacher_floor():
     assert floors["iris"] == [] and len(floors["teacher"]) == 1
     assert floors["teacher"][0].get_xdata()[0] == pytest.approx(0.45)
     assert "dashed line on teacher" in caption
+    assert "(capped)" not in caption  # no convergence known, nothing marked
+
+
+def test_cross_scoring_marks_a_method_capped_on_any_dataset():
+    cross = pd.DataFrame(
+        [(d, m, OBJECTIVE[m], p, 0.9, 0.5, 0.4)
+         for d in STUDY["main"]["datasets"] for m in METHODS for p in ("exact", "mean-field")],
+        columns=["dataset", "method", "trained_for", "predictor", "test_accuracy_mean",
+                 "test_log_loss_mean", "train_log_loss_mean"],
+    )  # fmt: skip
+    capped, other = METHODS[0], METHODS[1]
+    main = pd.DataFrame(
+        [(STUDY["main"]["datasets"][-1], capped, 0.5), (STUDY["main"]["datasets"][0], other, 1.0)],
+        columns=["dataset", "method", "converged_rate"],
+    )
+    fig, _, caption = cross_scoring(cross, main, STUDY)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any(t.endswith("(capped)") for t in ticks)
+    assert sum(t.endswith("(capped)") for t in ticks) == 1
+    assert "(capped): the method met its stopping rule on fewer than 95 %" in caption
 
 
 # ------------------------------------------------------------ what a reader can read
@@ -331,6 +351,23 @@ def test_accuracy_axes_are_zoomed_to_the_data():
     bottom, top = fig.axes[0].get_ylim()
     assert -4 < bottom < -3.3 and 3.3 < top < 4
     assert all(axes.get_ylim() == (bottom, top) for axes in fig.axes)
+
+
+def test_paired_accuracy_draws_splits_with_a_capped_run_hollow():
+    shown = runs()
+    fig, _, caption = paired_accuracy(shown, STUDY)
+    assert "Hollow" not in caption and "hollow: a run stopped at its cap" not in legend_texts(fig)
+    # Split 0 of the first non-baseline method on iris stopped at its cap.
+    method = next(m for m in METHODS if m != STUDY["main"]["baseline"])
+    shown["converged"] = ~((shown["method"] == method) & (shown["dataset"] == "iris")
+                           & (shown["split"] == 0))  # fmt: skip
+    fig, _, caption = paired_accuracy(shown, STUDY)
+    assert "Hollow markers are splits on which either run stopped at its cap" in caption
+    assert "hollow: a run stopped at its cap" in legend_texts(fig)
+    panel = fig.axes[0]
+    hollow = [c for c in panel.collections if len(c.get_facecolors()) == 0
+              or c.get_facecolors()[0][3] == 0]  # fmt: skip
+    assert len(hollow) == 1 and len(hollow[0].get_offsets()) == 1
 
 
 def test_zoom_clips_the_data_range_to_what_accuracy_can_be():

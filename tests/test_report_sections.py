@@ -120,6 +120,14 @@ def test_capped_methods_are_marked_in_the_secondary_and_cross_scoring_tables():
     labels = [row[1] for row in shown["groups"][0]]
     assert labels == ["Slow EM (capped)", "Fast EM"]
     assert "(capped): the method met its stopping rule on fewer than" in shown["caption"]
+    sweep = {"dataset": "a", "n_hidden": 3, "accuracy_mean": 0.9, "accuracy_std": 0.01,
+             "accuracy_ci_low": 0.88, "accuracy_ci_high": 0.92, "log_loss_mean": 0.3,
+             "log_loss_std": 0.01, "iterations_mean": 10.0}  # fmt: skip
+    rows = [{**sweep, "label": "Slow EM", "capped": True}, {**sweep, "label": "Fast EM"}]
+    shown = floats.sweep(rows)
+    assert [row[1] for row in shown["groups"][0]] == ["Slow EM (capped)", "Fast EM"]
+    assert "(capped): the method met" in shown["caption"]
+    assert "(capped)" not in floats.sweep(rows[1:])["caption"]
 
 
 def test_standardizing_is_read_from_the_replication_rows():

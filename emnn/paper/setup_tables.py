@@ -5,6 +5,7 @@ environment, the provenance of each figure, SHA-256 listings and wall-clock timi
 from __future__ import annotations
 
 from ..typeset.floats import column, num, table
+from ..typeset.formats import count_text
 from ..typeset.markup import literal
 
 # A source whose name alone would misstate what the study uses: scikit-learn's digits are
@@ -31,7 +32,7 @@ def datasets(protocol: dict) -> dict:
         return [
             literal(d["name"]),
             source,
-            str(d["n"]),
+            count_text(d["n"]),
             str(d["p"]),
             str(d["g"]),
             d["class_counts"],

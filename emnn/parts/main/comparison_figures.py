@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from ...study.runs import runs_of
+from ...study.runs import CAPPED_TEXT, CONVERGED_SHARE, runs_of
 from ...typeset.figure_style import (
     COLORS,
     drawn,
@@ -43,6 +43,8 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
         layout="constrained", squeeze=False, sharey=True,
     )  # fmt: skip
     y = {m: -k for k, m in enumerate(methods)}
+    # The panels share their method labels, so a method capped on any dataset is marked.
+    capped = _capped_anywhere(main, datasets)
     for axis, dataset in zip(axes.flat, datasets, strict=False):
         shown = table[table["dataset"] == dataset]
         for method in methods:
@@ -62,7 +64,8 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
             axis.axvline(floor, color="0.3", lw=0.9, ls="--")
         axis.set_title(drawn(dataset), fontsize=9)
         axis.set_xlabel("test log-loss")
-        axis.set_yticks(list(y.values()), [drawn(method_label(study, m)) for m in methods])
+        names = [method_label(study, m) + (" (capped)" if m in capped else "") for m in methods]
+        axis.set_yticks(list(y.values()), [drawn(name) for name in names])
         axis.set_ylim(-len(methods) + 0.5, 0.5)
         axis.grid(axis="y", visible=False)
     for axis in axes.flat[len(datasets) :]:
@@ -97,7 +100,20 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
             f" The dashed line on {', '.join(literal(d) for d in floors)} is the teacher "
             "network's own test log-loss, the floor for data sampled from it."
         )
+    if capped:
+        caption += (
+            f" (capped): the method met its stopping rule on {CAPPED_TEXT} of the splits of at "
+            "least one dataset; its points there are where the cap stopped it."
+        )
     return fig, title, caption
+
+
+def _capped_anywhere(main: pd.DataFrame, datasets: list[str]) -> set[str]:
+    """The methods capped (emnn.study.runs.CONVERGED_SHARE) on any of the datasets."""
+    if "converged_rate" not in main:
+        return set()
+    rows = main[main["dataset"].isin(datasets) & main["converged_rate"].notna()]
+    return set(rows.loc[rows["converged_rate"] < CONVERGED_SHARE, "method"])
 
 
 SIZE_PER_SPLIT = 14.0  # marker area (points squared) grows with the square root of the count
@@ -128,23 +144,36 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
         rows, columns, figsize=(7.2, 0.8 + 2.2 * rows), layout="constrained", squeeze=False,
         sharey=True,
     )  # fmt: skip
-    differences, n_splits = [], 1
+    differences, n_splits, any_capped = [], 1, False
     for axis, method in zip(axes.flat, others, strict=False):
         for k, dataset in enumerate(datasets):
-            pair = [
-                runs_of(runs, dataset, name, hidden[name])["test_accuracy"]
-                for name in (baseline, method)
-            ]
-            joined = pd.concat(pair, axis=1, keys=["base", "method"]).dropna()
+            pair = [runs_of(runs, dataset, name, hidden[name]) for name in (baseline, method)]
+            joined = pd.concat(
+                [frame["test_accuracy"] for frame in pair], axis=1, keys=["base", "method"]
+            ).dropna()
             if joined.empty:
                 continue
+            # A split where either run stopped at its cap is drawn hollow.
+            converged = [
+                frame.get("converged", pd.Series(True, frame.index)).reindex(joined.index)
+                for frame in pair
+            ]
+            capped = ~(
+                converged[0].fillna(True).astype(bool) & converged[1].fillna(True).astype(bool)
+            )
             # Percentage points, rounded so that splits with the same difference stack.
             change = (100 * (joined["method"] - joined["base"])).round(9)
-            counts = change.value_counts().sort_index()
-            axis.scatter(
-                np.full(len(counts), k), counts.index, s=SIZE_PER_SPLIT * np.sqrt(counts),
-                color=COLORS[k % len(COLORS)], alpha=0.75, lw=0, zorder=3,
-            )  # fmt: skip
+            color = COLORS[k % len(COLORS)]
+            for hollow in (False, True):
+                counts = change[capped == hollow].value_counts().sort_index()
+                if counts.empty:
+                    continue
+                any_capped |= hollow
+                axis.scatter(
+                    np.full(len(counts), k), counts.index, s=SIZE_PER_SPLIT * np.sqrt(counts),
+                    facecolors="none" if hollow else color, edgecolors=color,
+                    alpha=0.75, lw=1.0 if hollow else 0, zorder=3,
+                )  # fmt: skip
             axis.plot([k - 0.3, k + 0.3], [change.mean()] * 2, color="0.15", lw=1.4, zorder=4)
             differences += list(change)
             n_splits = max(n_splits, len(change))
@@ -169,6 +198,9 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
         *_splits_legend(n_splits),
         plt.Line2D([], [], color="0.15", lw=1.4, label="mean difference"),
     ]
+    if any_capped:
+        handles.append(plt.Line2D([], [], marker="o", color="0.3", markerfacecolor="none",
+                                  ls="none", label="hollow: a run stopped at its cap"))  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
     title = "Paired per-split test accuracy"
     caption = (
@@ -178,6 +210,10 @@ def paired_accuracy(runs: pd.DataFrame, study: dict):
         f"dataset); marker area grows with the number of splits with that difference, and "
         f"the bar marks the mean difference. Points above the dashed zero line are splits the "
         f"method wins, points on it ties."
+    ) + (
+        " Hollow markers are splits on which either run stopped at its cap, not at its rule."
+        if any_capped
+        else ""
     )
     return fig, title, caption
 

@@ -173,7 +173,7 @@ def sweep(rows: list[dict]) -> dict:
     def cells(r):
         return [
             literal(r["dataset"]),
-            literal(r["label"]),
+            marked(r),
             str(r["n_hidden"]),
             mean_sd(r["accuracy_mean"], r["accuracy_std"], "accuracy"),
             interval(r["accuracy_ci_low"], r["accuracy_ci_high"], "accuracy"),
@@ -194,7 +194,7 @@ def sweep(rows: list[dict]) -> dict:
         "Sweep over the number of hidden units on the main study's splits: mean ± SD over "
         "splits and corrected 95 % CI, and the mean number of iterations (epochs for "
         "back-propagation)."
-    )
+    ) + (f" {CAPPED}" if any(r.get("capped") for r in rows) else "")
     return table("tab-sweep", caption, columns, [list(map(cells, rows))], size="footnotesize")
 
 

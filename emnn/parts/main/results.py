@@ -135,7 +135,9 @@ def results(config: dict, plan: dict, tables: dict, records_of: dict) -> dict:
                 for m in sorted(sweep["n_hidden"]):
                     row = found.get((dataset, method, m))
                     if row is not None:
-                        sweep_rows.append({**row, "label": labels.get(method, method)})
+                        sweep_rows.append(
+                            {**row, "label": labels.get(method, method), "capped": capped(row)}
+                        )
     return {
         "metrics": metrics,
         "optima": optima(config, plan, tables),

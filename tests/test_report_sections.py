@@ -101,7 +101,7 @@ def test_the_endpoint_gradient_sentence_sets_the_accelerated_em_beside_lbfgs():
     })  # fmt: skip
     sentence = endpoint_gradient(config, plan, convergence)
     assert sentence.startswith("where its runs end, the largest entry of the gradient is")
-    assert "a median of 0.02 to 0.3 per dataset, against 4e-6 for L-BFGS" in sentence
+    assert "a median of 2.00e-2 to 3.00e-1 per dataset, against 4.00e-6 for L-BFGS" in sentence
     assert "whose rule bounds it by $10^{-5}$" in sentence
     assert endpoint_gradient(config, plan, convergence.drop(columns="gradient_max_median")) is None
 

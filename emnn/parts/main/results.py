@@ -216,7 +216,7 @@ def endpoint_gradient(config: dict, plan: dict, convergence: pd.DataFrame) -> st
         values = by_method.get_group(method).dropna() if method in by_method.groups else []
         if not len(values):
             return None
-        low, high = (number(v, "gap") for v in (values.min(), values.max()))
+        low, high = (number(v, "sci") for v in (values.min(), values.max()))  # as its table
         ranges[method] = low if low == high else f"{low} to {high}"
     tol = config["methods"][direct[0]]["params"].get("tol")
     labels = {m: literal(plan["labels"].get(m, m)) for m in ranges}

@@ -33,8 +33,13 @@ def test_verdict_sentences_name_every_decided_cell_and_count_the_rest():
         "of 4 tests"
     )
     nothing = rows({("a", "accuracy"): primary.UNDECIDED})
-    assert verdict_sentence(nothing) == "undecided in all 1 tests"
-    assert compact_sentence(nothing).endswith("better or worse in none")
+    assert verdict_sentence(nothing) == "undecided in its one test"
+    assert compact_sentence(nothing) == "undecided in 1 of 1 test, better or worse in none"
+    # A verdict that no test reached goes unsaid.
+    one_worse = rows({("a", "accuracy"): primary.UNDECIDED, ("a", "log_loss"): primary.WORSE})
+    assert compact_sentence(one_worse) == "worse in test log-loss on a, undecided in 1 of 2 tests"
+    all_named = rows({("a", "log_loss"): primary.WORSE})
+    assert compact_sentence(all_named) == "worse in test log-loss on a"
 
 
 def test_rank_agreement_counts_splits_where_the_higher_objective_tested_worse():

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ...typeset.floats import column, grouped, interval, num, table
 from ...typeset.markup import literal
-from ...typeset.words import METRIC_TEXT, SEARCHED, join
+from ...typeset.words import METRIC_TEXT, SEARCHED, counted, join
 from . import primary
 
 KIND = {"accuracy": "diff_accuracy", "log_loss": "diff_log_loss"}
@@ -98,13 +98,13 @@ def compact_sentence(rows: list[dict]) -> str:
             named[verdict] = f"{verdict} in {join(cells)}"
     equivalent = sum(r["verdict"] == primary.EQUIVALENT for r in rows)
     rest = len(rows) - equivalent - sum(r["verdict"] in named for r in rows)
-    counts = (
-        f"equivalent within the margins in {equivalent} and undecided in {rest} of "
-        f"{len(rows)} tests"
-    )
+    # A verdict no test reached is left unsaid ("equivalent in 0" reads as a finding).
+    shown = [f"{text} in {n}" for text, n in (("equivalent within the margins", equivalent),
+                                               ("undecided", rest)) if n]  # fmt: skip
+    counts = f"{join(shown)} of {counted(len(rows), 'test')}" if shown else ""
     if not named:
         return f"{counts}, better or worse in none"
-    return f"{join(list(named.values()))}, {counts}"
+    return ", ".join(filter(None, [join(list(named.values())), counts]))
 
 
 def verdict_sentence(rows: list[dict]) -> str:
@@ -123,7 +123,8 @@ def verdict_sentence(rows: list[dict]) -> str:
     rest = sum(r["verdict"] in (primary.UNDECIDED, primary.TOO_FEW) for r in rows)
     if rest:
         parts.append(f"undecided in the other {rest} of {len(rows)} tests" if parts
-                     else f"undecided in all {len(rows)} tests")  # fmt: skip
+                     else f"undecided in all {len(rows)} tests" if len(rows) > 1
+                     else "undecided in its one test")  # fmt: skip
     return "; ".join(parts)
 
 

@@ -354,6 +354,10 @@ def test_a_contrast_of_tuned_methods_runs_outside_the_main_tables(study):
     page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", output(root, "report.html"))).split())
     assert "Both choose the penalty λ from {0.1, 1} per split" in page
     assert "Only contrast 1 chooses the penalty per method; elsewhere it is fixed" in page
+    data = report.load(study[1], study[2], root)
+    assert primary_context(study[1], data["plan"], data["tables"]["primary"])["tuned"] == (
+        "contrast 1"  # the overfitting paragraph's "unlike those of contrast 1"
+    )
     for label in ("L-BFGS, tuned penalty", "scikit-learn L-BFGS, tuned penalty"):
         assert re.search(rf"{re.escape(label)} 2 l2=(0.1|1.0)", row_text(page, label)), label
 
@@ -531,7 +535,7 @@ def test_the_methods_table_lists_only_the_defaults_a_method_uses(study):
     assert applies("sklearn-mlp", "batch_size", {"solver": "adam"})
 
 
-def test_the_datasets_table_says_which_digits_and_cites_both_sources():
+def test_the_datasets_table_says_where_each_dataset_comes_from():
     """scikit-learn's load_digits is the 1,797-image test part of UCI's Optdigits: the
     table cites scikit-learn for it and the UCI entry for its origin."""
     digits = {"name": "digits", "source": "digits", "source_params": "", "n": 1797, "p": 64,
@@ -541,7 +545,11 @@ def test_the_datasets_table_says_which_digits_and_cites_both_sources():
     source = shown[0][1]
     assert "[@pedregosa2011sklearn]" in source and "[@alpaydin1998digits]" in source
     assert "`load_digits`" in source and "1,797 images" in source
-    assert shown[1][1] == "iris"
+    # A bundled dataset's source names the loader and the data's origin, not its own name.
+    assert (
+        shown[1][1].startswith("scikit-learn's `load_iris`") and "[@fisher1936iris]" in shown[1][1]
+    )
+    assert shown[0][2] == "1,797"  # thousands separated, as the text counts
 
 
 def test_model_text_and_stopping_rules_cover_every_model():

@@ -8,7 +8,7 @@ import pytest
 
 from emnn.paper.originating import own_setting, speed, standardizing
 from emnn.parts.main import floats, primary
-from emnn.parts.main.overfitting import rank_agreement
+from emnn.parts.main.overfitting import rank_agreement, tuned_sentence
 from emnn.parts.main.primary_text import compact_sentence, verdict_sentence
 from emnn.parts.main.results import capped_cells, comparison, endpoint_gradient
 from emnn.parts.replication import findings as replication
@@ -40,6 +40,19 @@ def test_verdict_sentences_name_every_decided_cell_and_count_the_rest():
     assert compact_sentence(one_worse) == "worse in test log-loss on a, undecided in 1 of 2 tests"
     all_named = rows({("a", "log_loss"): primary.WORSE})
     assert compact_sentence(all_named) == "worse in test log-loss on a"
+
+
+def test_the_tuned_pair_is_given_with_the_penalty_it_chose_most_often():
+    runs = pd.DataFrame({
+        "dataset": "t", "method": ["cv"] * 4 + ["other"], "converged": [True] * 3 + [False, True],
+        "test_log_loss": [0.7, 0.8, 0.9, 5.0, 0.1], "l2": [1.0, 1.0, 0.1, 0.1, 0.1],
+    })  # fmt: skip
+    (sentence,) = tuned_sentence(runs, "t", ["cv"], {"cv": "CV"})
+    # The capped run is left out of the mean and of the count.
+    assert "test log-loss of converged runs there is 0.800 for CV" in sentence
+    assert "(most often at $\\lambda = 1$, on 2 of 3 splits)" in sentence
+    assert tuned_sentence(runs, "t", [], {}) == []
+    assert tuned_sentence(runs.drop(columns="l2"), "t", ["cv"], {})[0].endswith("for cv.")
 
 
 def test_rank_agreement_counts_splits_where_the_higher_objective_tested_worse():
@@ -200,7 +213,8 @@ def test_the_reversal_is_tested_at_matched_budgets_with_holm_over_both():
     neither = replication.reversal(contrasts([28] * 6, [28] * 6, converged=([28] * 6, [28] * 6)))
     assert "nor training to convergence show a detectable difference" in neither[1]
     assert (
-        "on the original split, though not detectably over the paired splits: there" in (neither[0])
+        "on the original split, though not detectably over the paired splits: on that split the"
+        in neither[0]
     )
     assert "though not detectably" not in first
 

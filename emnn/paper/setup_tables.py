@@ -8,9 +8,17 @@ from ..typeset.floats import column, num, table
 from ..typeset.formats import count_text
 from ..typeset.markup import literal
 
-# A source whose name alone would misstate what the study uses: scikit-learn's digits are
-# the test part of UCI's Optdigits, not all 5,620 images the UCI entry describes.
+# Where each bundled dataset comes from (its name alone repeats the dataset's): scikit-learn's
+# digits are the test part of UCI's Optdigits, not all 5,620 images the UCI entry describes.
 SOURCES = {
+    **{
+        name: f"scikit-learn's `load_{name}` [@pedregosa2011sklearn]: {origin}"
+        for name, origin in (
+            ("iris", "Fisher's Iris [@fisher1936iris]"),
+            ("wine", "the UCI Wine data [@aeberhard1991wine]"),
+            ("breast_cancer", "the Wisconsin Diagnostic Breast Cancer data [@wolberg1995breast]"),
+        )
+    },
     "digits": (
         "scikit-learn's `load_digits` [@pedregosa2011sklearn]: the 1,797 images (8 × 8) of "
         "the test part of UCI's Optdigits [@alpaydin1998digits]"

@@ -54,6 +54,14 @@ def penalty_searched(config: dict) -> list[str]:
             if "l2" in config["methods"][m].get("grid", {})]  # fmt: skip
 
 
+def tuned_contrasts(config: dict) -> list[int]:
+    """The primary contrasts (numbered from 1) whose two methods both choose the penalty
+    by inner cross-validation: those that compare the methods each at its best."""
+    tuned = set(penalty_searched(config))
+    contrasts = config["study"]["main"].get("primary", {}).get("contrasts", [])
+    return [n for n, c in enumerate(contrasts, start=1) if {c["method"], c["baseline"]} <= tuned]
+
+
 def scaling_runs(config: dict) -> list[tuple[str, str, int]]:
     """Every (dataset, method, n_hidden) study.scaling trains, sorted."""
     if "scaling" not in config["study"]:

@@ -49,6 +49,9 @@ def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
                     "n_train": record["dataset"]["n_train"],
                     "n_test": record["dataset"]["n_test"],
                     "teacher_test_log_loss": record["dataset"]["teacher_test_log_loss"],
+                    # The penalty the run trained with (inner cross-validation's choice
+                    # where the method searches it).
+                    "l2": record["method"]["params"].get("l2"),
                 }
             )
             steps = pd.DataFrame(record["history"])

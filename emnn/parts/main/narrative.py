@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...data.datasets import source_of
-from ...study.jobs import penalty_searched
+from ...study.jobs import penalty_searched, tuned_contrasts
 from ...typeset.markup import literal
 from ...typeset.words import in_words, join, names
 from ..replication.contract import REPORTED_CORRECT
@@ -53,9 +53,7 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
     em, backprop = (f"{100 * REPORTED_CORRECT[k] / N_TEST:.2f} %" for k in ("em", "backprop"))
     gap = abs(REPORTED_CORRECT["backprop"] - REPORTED_CORRECT["em"])
     at_best = (
-        ", each at the penalty inner cross-validation chooses"
-        if tuned_contrasts(config, plan)
-        else ""
+        ", each at the penalty inner cross-validation chooses" if tuned_contrasts(config) else ""
     )
     return [
         "Can a neural network with latent variables be trained by the EM algorithm "
@@ -258,20 +256,12 @@ def limitations(
     ]
 
 
-def tuned_contrasts(config: dict, plan: dict) -> list[int]:
-    """The primary contrasts (numbered from 1) whose two methods both choose the penalty
-    by inner cross-validation: those that compare the methods each at its best."""
-    tuned = set(penalty_searched(config))
-    contrasts = plan["main"].get("primary", {}).get("contrasts", [])
-    return [n for n, c in enumerate(contrasts, start=1) if {c["method"], c["baseline"]} <= tuned]
-
-
 def penalty_caveat(config: dict, plan: dict) -> list[str]:
     """Which answers rest on one fixed penalty rather than one chosen per method."""
     tuned = set(penalty_searched(config))
     if all(m in tuned for m in plan["main"]["methods"]):
         return []
-    own = tuned_contrasts(config, plan)
+    own = tuned_contrasts(config)
     if not own:
         return [
             "No contrast chooses the penalty of both its methods by inner cross-validation, "

@@ -94,8 +94,13 @@ def tuned_sentence(runs, dataset: str, tuned, labels: dict) -> list[str]:
     for method in tuned:
         own = runs[(runs["dataset"] == dataset) & (runs["method"] == method) & runs["converged"]]
         if len(own):
-            shown.append(f"{number(own['test_log_loss'].mean(), 'log_loss')} for "
-                         f"{literal(labels.get(method, method))}")  # fmt: skip
+            text = (f"{number(own['test_log_loss'].mean(), 'log_loss')} for "
+                    f"{literal(labels.get(method, method))}")  # fmt: skip
+            if "l2" in own and own["l2"].notna().any():
+                chosen = own["l2"].value_counts()  # the most frequent choice first
+                text += (f" (most often at $\\lambda = {chosen.index[0]:g}$, on "
+                         f"{chosen.iloc[0]} of {len(own)} splits)")  # fmt: skip
+            shown.append(text)
     if not shown:
         return []
     return [

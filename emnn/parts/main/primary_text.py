@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...study.jobs import tuned_contrasts
 from ...typeset.floats import column, grouped, interval, num, table
 from ...typeset.markup import literal
 from ...typeset.words import METRIC_TEXT, SEARCHED, counted, join
@@ -52,6 +53,7 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
     penalties = {config["methods"][m]["params"].get("l2") for m in plan["main"]["methods"]}
     shown = {
         "l2": penalties.pop() if len(penalties) == 1 else None,
+        "tuned": join([f"contrast {n}" for n in tuned_contrasts(config)]),
         "contrasts": contrasts,
         "margins": join([margin_text(m, margins[m]) for m in primary.METRICS]),
         "rationale": margins.get("rationale", ""),
@@ -83,8 +85,8 @@ def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
     keys = join([literal(k) for k in config["methods"][one]["grid"]])
     return (
         f"Only {literal(labels.get(one, one))} has a setting chosen by inner cross-validation "
-        f"({keys}); {literal(labels.get(other, other))} runs at the configured settings, so "
-        "the contrast compares the two as each is practised."
+        f"({keys}); {literal(labels.get(other, other))} runs at the configured settings, its "
+        "penalty included, so the contrast compares the two as each is practised."
     )
 
 

@@ -276,7 +276,7 @@ def test_the_section_text_renders_the_verdicts_computed_from_the_tables(fell):
 def test_the_figure_separates_iterations_from_epochs_and_marks_every_fall():
     study = {"moe": MOE}
     traces = fake_traces(("digits", "moe-irls", 5))
-    fig, _, caption = moe_figures.objective_traces(traces, study)
+    fig, _, caption = moe_figures.objective_traces(traces, fake_runs(), study)
     axes = fig.axes
     assert len(axes) == 2 * len(DATASETS)
     assert [a.get_xlabel() for a in axes[-2:]] == ["EM iteration", "SGD epoch"]
@@ -285,8 +285,27 @@ def test_the_figure_separates_iterations_from_epochs_and_marks_every_fall():
     assert all(a.get_yscale() == "log" for a in axes)
     assert "the first split" in caption and "$-\\ell/n$" in caption
     plt.close(fig)
-    fig, _, _ = moe_figures.objective_traces(fake_traces(), study)
+    fig, _, _ = moe_figures.objective_traces(fake_traces(), fake_runs(), study)
     assert not [c for a in fig.axes for c in a.collections if len(c.get_offsets())]
+    assert not capped_ends(fig)
+    plt.close(fig)
+
+
+def capped_ends(fig) -> list:
+    return [line for a in fig.axes for line in a.get_lines()
+            if line.get_marker() == moe_figures.CAPPED_END]  # fmt: skip
+
+
+def test_the_figure_marks_the_end_of_a_run_stopped_at_its_cap():
+    # Every EM run on digits at its cap: the three EM curves there end in a hollow square.
+    fig, _, caption = moe_figures.objective_traces(
+        fake_traces(), fake_runs(converged=False), {"moe": MOE}
+    )
+    ends = capped_ends(fig)
+    assert len(ends) == 3 and all(line.get_markerfacecolor() == "none" for line in ends)
+    assert "marked by a hollow square, the cap of iterations" in caption
+    legend = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "stopped at its cap" in legend
     plt.close(fig)
 
 

@@ -249,7 +249,10 @@ def test_no_moe_section_no_moe_outputs():
     with_moe = Plan(validate(moe_config()))
     assert "results/tables/moe_runs.csv" in with_moe.moe_outputs()
     assert "moe-objective" in with_moe.figures  # drawn, and read by the report
-    assert with_moe.figure_inputs("moe-objective") == ["results/tables/moe_traces.csv"]
+    assert with_moe.figure_inputs("moe-objective") == [
+        "results/tables/moe_traces.csv",
+        "results/tables/moe_runs.csv",  # which traced runs stopped at their cap
+    ]
 
 
 # ------------------------------------------------------------------ statistics

@@ -11,9 +11,10 @@ from ...core.layout import TABLES
 METHODS = ("moe-irls-1", "moe-irls", "moe-ecm", "moe-sgd")
 TABLE_NAMES = ("moe_runs", "moe_summary", "moe_traces")  # results/tables/<name>.csv
 TIMING_NAMES = ("moe_fit_times", "moe_fit_summary")  # results/tables/timing/<name>.csv
-# The figure: the objective against iteration, from moe_traces.
+# The figure: the objective against iteration, from moe_traces (moe_runs says which
+# traced runs stopped at their cap).
 FIGURE = "moe-objective"
-FIGURE_INPUTS = [f"{TABLES}/moe_traces.csv"]
+FIGURE_INPUTS = [f"{TABLES}/moe_traces.csv", f"{TABLES}/moe_runs.csv"]
 # A fall of the objective counts when it exceeds this times the objective's |value|:
 # far above rounding (~1e-16 relative), far below any step of an iteration.
 DECREASE_RTOL = 1e-10

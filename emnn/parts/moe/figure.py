@@ -26,7 +26,10 @@ COLUMNS = (
 FELL = "x"  # the marker of an iteration at which the objective fell
 
 
-def objective_traces(traces: pd.DataFrame, study: dict):
+CAPPED_END = "s"  # the marker, hollow, at the end of a run that stopped at its cap
+
+
+def objective_traces(traces: pd.DataFrame, runs: pd.DataFrame, study: dict):
     moe = study["moe"]
     names = labels(moe["irls_rate"])
     datasets = [d for d in moe["datasets"] if d in set(traces["dataset"])]
@@ -39,6 +42,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
     )  # fmt: skip
     handles = {}
     splits = sorted(set(traces["split"]))
+    converged = runs.set_index(["dataset", "method", "split"])["converged"].map(is_true)
     for row, dataset in zip(axes, datasets, strict=True):
         shown = traces[traces["dataset"] == dataset]
         for axis, (x_label, chosen) in zip(row, columns, strict=True):
@@ -51,6 +55,14 @@ def objective_traces(traces: pd.DataFrame, study: dict):
                 (handles[method],) = axis.plot(
                     x, loss, color=colors[method], lw=1.3, label=drawn(names[method])
                 )
+                split = int(line["split"].iloc[0])
+                if not converged.get((dataset, method, split), True):
+                    axis.plot(x[-1], loss[-1], marker=CAPPED_END, ms=5, mew=1.0, ls="none",
+                              color=colors[method], markerfacecolor="none", zorder=5)  # fmt: skip
+                    handles["capped"] = plt.Line2D(
+                        [], [], ls="none", marker=CAPPED_END, ms=4, mew=1.0, color="0.3",
+                        markerfacecolor="none", label="stopped at its cap",
+                    )  # fmt: skip
                 fell = line["decreased"].map(is_true).to_numpy(bool)
                 if fell.any():
                     axis.scatter(x[fell], loss[fell], marker=FELL, s=14, lw=0.9,
@@ -73,7 +85,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
         row[0].set_ylabel("$-\\ell/n$")
     for axis, (x_label, _) in zip(axes[-1], columns, strict=True):
         axis.set_xlabel(x_label)
-    order = [m for m in METHODS if m in handles] + (["fell"] if "fell" in handles else [])
+    order = [m for m in METHODS if m in handles] + [k for k in ("fell", "capped") if k in handles]
     fig.legend(
         handles=[handles[k] for k in order], loc="outside lower center", ncols=len(order),
         fontsize=8, handlelength=1.5,
@@ -96,7 +108,7 @@ def objective_traces(traces: pd.DataFrame, study: dict):
         f"0 is the initial weights, the same for all four. A cross marks an iteration at "
         f"which the objective fell (the loss rose) by more than {threshold} of its size: "
         f"an EM algorithm that increases the likelihood monotonically has none, while SGD "
-        f"makes no such promise. A curve ends where its run met its stopping rule or the "
-        f"cap of iterations."
+        f"makes no such promise. A curve ends where its run met its stopping rule or, "
+        f"marked by a hollow square, the cap of iterations."
     )
     return fig, title, caption

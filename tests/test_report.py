@@ -546,9 +546,7 @@ def test_the_datasets_table_says_where_each_dataset_comes_from():
     assert "[@pedregosa2011sklearn]" in source and "[@alpaydin1998digits]" in source
     assert "`load_digits`" in source and "1,797 images" in source
     # A bundled dataset's source names the loader and the data's origin, not its own name.
-    assert (
-        shown[1][1].startswith("scikit-learn's `load_iris`") and "[@fisher1936iris]" in shown[1][1]
-    )
+    assert shown[1][1] == "`load_iris` [@pedregosa2011sklearn] [@fisher1936iris]"
     assert shown[0][2] == "1,797"  # thousands separated, as the text counts
 
 

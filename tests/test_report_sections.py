@@ -50,7 +50,7 @@ def test_the_tuned_pair_is_given_with_the_penalty_it_chose_most_often():
     (sentence,) = tuned_sentence(runs, "t", ["cv"], {"cv": "CV"})
     # The capped run is left out of the mean and of the count.
     assert "test log-loss of converged runs there is 0.800 for CV" in sentence
-    assert "(most often at $\\lambda = 1$, on 2 of 3 splits)" in sentence
+    assert "0.800 for CV, at $\\lambda = 1$ on 2 of 3 splits." in sentence
     assert tuned_sentence(runs, "t", [], {}) == []
     assert tuned_sentence(runs.drop(columns="l2"), "t", ["cv"], {})[0].endswith("for cv.")
 

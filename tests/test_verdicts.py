@@ -201,8 +201,14 @@ def test_the_optima_sentence_counts_splits_where_two_converged_trainers_part():
     )
     # Below EM by more than 1e-4 per example on one split, above on one, within on two.
     assert sentence.startswith("L and E both meet their stopping rules, yet not at one optimum")
-    assert "L ends more than 0.0001 nats per example below and above E" in sentence
-    assert "1 and 1 of 4 splits of iris" in sentence
+    assert "L ends more than 0.0001 nats per example below E on 1 and above it on 1 of the 4 " in (
+        sentence
+    )
+    # Only the datasets asked for count.
+    assert "of the 4 paired runs" in verdicts.optima_sentence(
+        pd.concat([pd.DataFrame(rows), pd.DataFrame(rows).assign(dataset="wine")]),
+        {"iris": "iris"}, "lbfgs", "em", {},
+    )  # fmt: skip
 
 
 def test_converged_speed_compares_only_datasets_where_both_always_converged():

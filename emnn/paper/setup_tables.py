@@ -12,11 +12,11 @@ from ..typeset.markup import literal
 # digits are the test part of UCI's Optdigits, not all 5,620 images the UCI entry describes.
 SOURCES = {
     **{
-        name: f"scikit-learn's `load_{name}` [@pedregosa2011sklearn]: {origin}"
+        name: f"`load_{name}` [@pedregosa2011sklearn] [{origin}]"
         for name, origin in (
-            ("iris", "Fisher's Iris [@fisher1936iris]"),
-            ("wine", "the UCI Wine data [@aeberhard1991wine]"),
-            ("breast_cancer", "the Wisconsin Diagnostic Breast Cancer data [@wolberg1995breast]"),
+            ("iris", "@fisher1936iris"),
+            ("wine", "@aeberhard1991wine"),
+            ("breast_cancer", "@wolberg1995breast"),
         )
     },
     "digits": (

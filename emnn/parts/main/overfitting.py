@@ -8,7 +8,7 @@ from scipy import stats
 
 from ...typeset.formats import number
 from ...typeset.markup import literal
-from ...typeset.words import join
+from ...typeset.words import count_of, join
 from .results import capped as is_capped
 from .results import own_width
 
@@ -98,8 +98,8 @@ def tuned_sentence(runs, dataset: str, tuned, labels: dict) -> list[str]:
                     f"{literal(labels.get(method, method))}")  # fmt: skip
             if "l2" in own and own["l2"].notna().any():
                 chosen = own["l2"].value_counts()  # the most frequent choice first
-                text += (f" (most often at $\\lambda = {chosen.index[0]:g}$, on "
-                         f"{chosen.iloc[0]} of {len(own)} splits)")  # fmt: skip
+                text += (f", at $\\lambda = {chosen.index[0]:g}$ on "
+                         f"{count_of(int(chosen.iloc[0]), len(own), 'splits')}")  # fmt: skip
             shown.append(text)
     if not shown:
         return []

@@ -172,7 +172,7 @@ def study_methods(plan: dict) -> list[str]:
 
 def searched_text(config: dict, plan: dict) -> str:
     """What inner cross-validation chooses, and for which methods: "the learning rate of
-    SGD and the penalty of L-BFGS, tuned"."""
+    SGD and the penalty $\\lambda$ of L-BFGS (tuned penalty) and ..."."""
     by_key: dict[str, list[str]] = {}
     for name in study_methods(plan):
         for key in config["methods"][name].get("grid", {}):

@@ -270,6 +270,22 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
     assert blow_ups(runs.drop(columns="largest_weight"), {}) is None
 
 
+def test_the_tuned_contrasts_are_named_and_none_is_said_as_nothing():
+    from emnn.parts.main.primary_text import tuned_text
+
+    grid = {"grid": {"l2": [0.1, 1.0]}}
+    config = {
+        "methods": {"a": grid, "b": grid, "c": {}},
+        "study": {"main": {"methods": ["c"], "primary": {"contrasts": [
+            {"method": "c", "baseline": "a"}, {"method": "a", "baseline": "b"}]}}},
+    }  # fmt: skip
+    assert tuned_text(config) == "contrast 2"
+    config["study"]["main"]["primary"]["contrasts"].pop()
+    assert tuned_text(config) == ""  # the smoke study's config: no contrast tuned
+    del config["study"]["main"]["primary"]
+    assert tuned_text(config) == ""
+
+
 def test_tuning_is_said_when_one_side_or_both_from_one_grid_are_tuned():
     from emnn.parts.main.primary_text import tuning
 

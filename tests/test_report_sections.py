@@ -271,7 +271,11 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
 
 
 def test_the_tuned_contrasts_are_named_and_none_is_said_as_nothing():
-    from emnn.parts.main.primary_text import tuned_text
+    from emnn.parts.main.primary_text import contrast_names
+    from emnn.study.jobs import tuned_contrasts
+
+    def tuned_text(config):
+        return contrast_names(tuned_contrasts(config))
 
     grid = {"grid": {"l2": [0.1, 1.0]}}
     config = {

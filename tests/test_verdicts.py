@@ -197,7 +197,7 @@ def test_the_optima_sentence_counts_splits_where_two_converged_trainers_part():
              "train_objective": -10.0 + 100 * gap, "n_train": 100},
         ]  # fmt: skip
     sentence = verdicts.optima_sentence(
-        pd.DataFrame(rows), {"iris": "iris"}, "lbfgs", "em", {"lbfgs": "L", "em": "E"}
+        pd.DataFrame(rows), ["iris"], "lbfgs", "em", {"lbfgs": "L", "em": "E"}
     )
     # Below EM by more than 1e-4 per example on one split, above on one, within on two.
     assert sentence.startswith("L and E both meet their stopping rules, yet not at one optimum")
@@ -207,7 +207,7 @@ def test_the_optima_sentence_counts_splits_where_two_converged_trainers_part():
     # Only the datasets asked for count.
     assert "of the 4 paired runs" in verdicts.optima_sentence(
         pd.concat([pd.DataFrame(rows), pd.DataFrame(rows).assign(dataset="wine")]),
-        {"iris": "iris"}, "lbfgs", "em", {},
+        ["iris"], "lbfgs", "em", {},
     )  # fmt: skip
 
 

@@ -58,7 +58,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
         f"{n} dataset{'s' if n != 1 else ''}."
     )
     found = values["narrative"]["findings"]
-    # The speed of the converged trainers: the one against a capped EM stays in the text.
+    # The speed of the converged trainers: the one against a capped EM is secondary.
     out += [found["converged_speed"]] if found.get("converged_speed") else []
     if values["results"].get("capped"):
         out.append(values["results"]["capped"])

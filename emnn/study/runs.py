@@ -23,6 +23,11 @@ CONVERGED_SHARE = 0.95
 CAPPED_TEXT = f"fewer than {100 * CONVERGED_SHARE:g} %"
 
 
+def capped_rate(converged_rate: float) -> bool:
+    """Whether a method with this share of converged splits counts as capped."""
+    return float(converged_rate) < CONVERGED_SHARE
+
+
 def load(run_dirs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One row per run, one row per (run, iteration), one row per run's timing."""
     runs, history, timing = [], [], []

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from ...study.runs import CAPPED_TEXT, CONVERGED_SHARE, runs_of
+from ...study.runs import CAPPED_TEXT, capped_rate, runs_of
 from ...typeset.figure_style import (
     COLORS,
     drawn,
@@ -109,11 +109,12 @@ def cross_scoring(table: pd.DataFrame, main: pd.DataFrame, study: dict):
 
 
 def _capped_anywhere(main: pd.DataFrame, datasets: list[str]) -> set[str]:
-    """The methods capped (emnn.study.runs.CONVERGED_SHARE) on any of the datasets."""
+    """The methods capped (emnn.study.runs.capped_rate) on any of the datasets."""
     if "converged_rate" not in main:
         return set()
     rows = main[main["dataset"].isin(datasets) & main["converged_rate"].notna()]
-    return set(rows.loc[rows["converged_rate"] < CONVERGED_SHARE, "method"])
+    return {m for m, rate in zip(rows["method"], rows["converged_rate"], strict=True)
+            if capped_rate(rate)}  # fmt: skip
 
 
 SIZE_PER_SPLIT = 14.0  # marker area (points squared) grows with the square root of the count

@@ -14,6 +14,7 @@ from ...typeset.markup import literal
 from ...typeset.words import in_words, join, names
 from ..replication.contract import REPORTED_CORRECT
 from . import verdicts
+from .primary_text import contrast_names
 
 N_TEST = 30  # test examples of the originating study's one split
 # What follows a dataset's name where the Introduction names it (paper markup).
@@ -267,11 +268,10 @@ def penalty_caveat(config: dict, plan: dict) -> list[str]:
             "No contrast chooses the penalty of both its methods by inner cross-validation, "
             "so the model question is answered at a fixed penalty, not at each model's best."
         ]
-    which = join([f"contrast {n}" for n in own])
     return [
-        f"Only {which} {'chooses' if len(own) == 1 else 'choose'} the penalty per method; "
-        "elsewhere it is fixed, as one objective requires, so the other test metrics are "
-        "those of that penalty, not of each method's best."
+        f"Only {contrast_names(own)} {'chooses' if len(own) == 1 else 'choose'} the penalty "
+        "per method; elsewhere it is fixed, as one objective requires, so the other test "
+        "metrics are those of that penalty, not of each method's best."
     ]
 
 
@@ -281,7 +281,7 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     cross = cross_discussion(tables["cross"], plan["main"]["datasets"])
     # The secondary family's verdicts (accuracy) stay in its appendix; the primary
     # analysis speaks for the comparison (emnn.parts.main.primary_text).
-    # The speed verdicts belong to the algorithm question's section (results.j2).
+    # The speed verdicts against a capped EM are secondary (secondary.j2).
     paragraphs = [cross]
     summary = exact_summary(found)
     return {
@@ -290,8 +290,8 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
         "secondary": accuracy + found["others"],
         "discussion": [" ".join(p) for p in paragraphs if p],
         "limitations": limitations(config, plan, tables["runs"], tables["comparisons"]),
-        # The converged trainers' speed (the one against a capped EM stays in the results),
-        # as the introduction and the conclusion say it.
+        # The converged trainers' speed (the one against a capped EM is secondary), as the
+        # introduction and the conclusion say it.
         "exact_summary": summary,
         "conclusion": [summary or found["catch_up"]] if summary or found["catch_up"] else [],
     }

@@ -53,7 +53,7 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
     penalties = {config["methods"][m]["params"].get("l2") for m in plan["main"]["methods"]}
     shown = {
         "l2": penalties.pop() if len(penalties) == 1 else None,
-        "tuned": tuned_text(config),
+        "tuned": contrast_names(tuned_contrasts(config)),
         "contrasts": contrasts,
         "margins": join([margin_text(m, margins[m]) for m in primary.METRICS]),
         "rationale": margins.get("rationale", ""),
@@ -64,11 +64,9 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
     return shown
 
 
-def tuned_text(config: dict) -> str:
-    """ "contrast 1": the contrasts whose two methods choose their penalty per split
-    (empty when none does)."""
-    tuned = tuned_contrasts(config)
-    return join([f"contrast {n}" for n in tuned]) if tuned else ""
+def contrast_names(numbers: list[int]) -> str:
+    """ "contrast 1", "contrast 1 and contrast 2"; empty for none."""
+    return join([f"contrast {n}" for n in numbers]) if numbers else ""
 
 
 def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 from ...core.layout import slug
 from ...core.tidy import is_true, rows_by
 from ...study.method_text import stopping_rule
-from ...study.runs import CONVERGED_SHARE
+from ...study.runs import CONVERGED_SHARE, capped_rate
 from ...typeset.formats import finite, number, power_of_ten
 from ...typeset.markup import literal
 from ...typeset.words import join
@@ -34,7 +34,7 @@ FLOOR_LABEL = "teacher network (floor)"
 
 
 def capped(row: dict) -> bool:
-    return float(row["converged_rate"]) < CONVERGED_SHARE
+    return capped_rate(row["converged_rate"])
 
 
 def own_width(runs: pd.DataFrame, plan: dict) -> pd.DataFrame:
@@ -241,8 +241,7 @@ def optima(config: dict, plan: dict, tables: dict) -> str | None:
     if not direct or not em:
         return None
     labels = {m: literal(plan["labels"].get(m, m)) for m in (direct[0], em[0])}
-    names = {d: literal(d) for d in main["datasets"]}
-    return verdicts.optima_sentence(runs, names, direct[0], em[0], labels)
+    return verdicts.optima_sentence(runs, main["datasets"], direct[0], em[0], labels)
 
 
 def effective_params(config: dict, records_of: dict, name: str) -> dict:

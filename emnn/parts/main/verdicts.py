@@ -218,18 +218,18 @@ def convergence_verdict(convergence: pd.DataFrame, labels: dict) -> str | None:
 DIFFERENT_OPTIMA = 1e-4
 
 
-def optima_sentence(runs: pd.DataFrame, datasets: dict, direct: str, em: str,
+def optima_sentence(runs: pd.DataFrame, datasets: list[str], direct: str, em: str,
                     labels: dict) -> str | None:  # fmt: skip
     """On how many splits two converged trainers of one objective ended on different
     optima, and which one was higher: local optima, not speed, decide where they end.
-    `datasets` maps each dataset to its name as the paper shows it."""
+    Only the runs on `datasets` count."""
 
     def final(method):
         chosen = runs[runs["method"] == method].set_index(["dataset", "split"])
         return chosen["train_objective"] / chosen["n_train"]
 
     gap = (final(em) - final(direct)).dropna()
-    gap = gap[gap.index.get_level_values(0).isin(list(datasets))]
+    gap = gap[gap.index.get_level_values(0).isin(datasets)]
     if gap.empty:
         return None
     # Totals over the datasets: the per-dataset counts would be a table written as prose.

@@ -22,7 +22,7 @@ from emnn.data.splits import prepare
 from emnn.models import moe_model
 from emnn.models.common import model_streams
 from emnn.parts.moe import comparisons as moe_comparisons
-from emnn.parts.moe import contract
+from emnn.parts.moe import contract, section
 from emnn.parts.moe import runs as moe_study
 from emnn.plan import Plan
 from emnn.study.config import load_config, validate
@@ -330,6 +330,26 @@ def test_objectives_are_compared_by_the_sign_test_and_one_divergence_does_not_hi
     assert row["mean_difference"] > 1e13
     accuracy = table.loc[("iris", "moe-ecm", "moe-irls-1", "accuracy")]
     assert accuracy["test"] == "corrected t"
+
+
+def test_an_objective_taken_where_a_cap_stopped_a_run_is_counted():
+    moe = fake_moe_runs().assign(converged=True)
+    capped = (moe["dataset"] == "iris") & (moe["method"] == "moe-irls-1") & (moe["split"] < 2)
+    moe.loc[capped, "converged"] = False
+    table = moe_comparisons.comparisons(moe, converged_only=True)
+    rows = table.set_index(["dataset", "method", "other", "metric"])
+    # The objective pairs every split, the two capped ones included, and counts them.
+    objective = rows.loc[("iris", "moe-ecm", "moe-irls-1", "objective")]
+    assert objective["n_splits"] == 6 and objective["n_capped"] == 2
+    # Test metrics pair the converged splits only: none of them capped.
+    accuracy = rows.loc[("iris", "moe-ecm", "moe-irls-1", "accuracy")]
+    assert accuracy["n_splits"] == 4 and accuracy["n_capped"] == 0
+    assert (table.loc[table["dataset"] == "wine", "n_capped"] == 0).all()
+    assert moe_comparisons.comparisons(fake_moe_runs())["n_capped"].isna().all()  # unknown
+    names = {m: m for m in contract.METHODS}
+    shown = section.comparison_table(table, ["iris"], names, {})
+    cells = [row for group in shown["groups"] for row in group]
+    assert any(row[4] == "2/6" for row in cells) and any(row[4] == "0/6" for row in cells)
 
 
 def test_main_mlp_runs_keeps_each_main_method_at_its_own_width():

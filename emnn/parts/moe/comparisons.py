@@ -90,7 +90,9 @@ def comparisons(
     other, other_kind ("moe" or "mlp"), metric, n_splits, mean_difference (method -
     other), ci_low, ci_high, t, p_value, test (the corrected t-test, or for the objective
     objective_test), median_difference, wins, ties, losses (of method, higher accuracy
-    and objective and lower log-loss winning), p_holm and family_size: one Holm family,
+    and objective and lower log-loss winning), n_capped (the paired splits on which a
+    run of the two stopped at its cap: its value is where the cap stopped it, so the
+    report marks it; NaN without a `converged` column), p_holm and family_size: one Holm family,
     every comparison of the table, as in
     emnn.parts.main.aggregate.compare.
 
@@ -117,7 +119,10 @@ def comparisons(
             a = here[here["method"] == method].set_index("split")
             b = source[source["method"] == other].set_index("split")
             every = a.index.intersection(b.index).sort_values()
-            both = every[_converged(a, every) & _converged(b, every)] if converged_only else every
+            known = "converged" in a and "converged" in b  # else n_capped is NaN
+            if known or converged_only:
+                both_converged = every[_converged(a, every) & _converged(b, every)]
+            both = both_converged if converged_only else every
             for metric, (column, higher_is_better) in METRICS.items():
                 if kind == "mlp" and metric == "objective":
                     continue
@@ -133,10 +138,12 @@ def comparisons(
                 else:
                     test = corrected_paired_test(x - y, float(ratio.mean()))
                 median = float(np.median(x - y)) if len(splits) else np.nan
+                capped = len(splits.difference(both_converged)) if known else np.nan
                 lines.append(
                     {"dataset": dataset, "method": method, "other": other, "other_kind": kind,
                      "metric": metric, "n_splits": len(splits), **test,
-                     "median_difference": median, "wins": wins, "ties": ties, "losses": losses}
+                     "median_difference": median, "wins": wins, "ties": ties, "losses": losses,
+                     "n_capped": capped}
                 )  # fmt: skip
     table = pd.DataFrame(lines)
     table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))

@@ -311,6 +311,14 @@ def _cell(row: dict | None, kind: str, effect: str = "mean_difference") -> tuple
     )
 
 
+def _capped(row: dict | None) -> str:
+    """Of the splits an objective difference is taken over, those where a run stopped at
+    its cap, as "k/n"; a dash where none was compared."""
+    if row is None or not row["n_splits"] or pd.isna(row["n_capped"]):
+        return "–"
+    return f"{int(row['n_capped'])}/{int(row['n_splits'])}"
+
+
 def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
     """The paired comparisons, one row per (dataset, pair): the objective over every split,
     accuracy and log-loss over the splits where both runs converged."""
@@ -332,12 +340,13 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
                 if pair["other_kind"] == "moe"
                 else literal(mlp_labels.get(pair["other"], pair["other"]))
             )
-            objective = _cell(found.get((*key, "objective")), "sci", "median_difference")
+            objective_row = found.get((*key, "objective"))
+            objective = (*_cell(objective_row, "sci", "median_difference"), _capped(objective_row))
             accuracy_row = found.get((*key, "accuracy"))
             accuracy = _cell(accuracy_row, "diff_accuracy")
             log_loss = _cell(found.get((*key, "log_loss")), "diff_log_loss")
             if pair["other_kind"] == "mlp":
-                objective = ("–", "–")  # different models: their objectives do not compare
+                objective = ("–", "–", "–")  # different models: their objectives do not compare
             group.append(
                 [
                     literal(dataset) if not group else "",
@@ -359,7 +368,9 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
             "second), each with its $p$-value adjusted by Holm [@holm1979simple] over one "
             f"family of {family} tests; bold where $p < {ALPHA:g}$. The final objective "
             "per training example: the median difference over every split where the runs "
-            "stopped (the caps of [#app-moe-detail]), and the sign test. Test accuracy "
+            "stopped (the caps of [#app-moe-detail]), and the sign test; capped: on how "
+            "many of those splits a run of the two stopped at its cap, where its objective "
+            "is what the cap left (on digits the caps differ). Test accuracy "
             "(percentage points) and "
             "log-loss: the mean difference over the $n$ splits on which both runs met their "
             "stopping rule, and the corrected resampled $t$-test [@nadeau2003inference]. A "
@@ -370,6 +381,7 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
             column("Comparison", width=0.3),
             column("$\\Delta\\ell/n$", "r"),
             column("$p_{\\mathrm{Holm}}$", "r"),
+            column("capped", "r"),
             column("$n$", "r"),
             column("$\\Delta$ acc.", "r"),
             column("$p_{\\mathrm{Holm}}$", "r"),
@@ -377,7 +389,7 @@ def comparison_table(paired: pd.DataFrame, datasets, names, mlp_labels) -> dict:
             column("$p_{\\mathrm{Holm}}$", "r"),
         ],
         groups,
-        header_groups=[("", 2), ("objective", 2), ("converged pairs", 5)],
+        header_groups=[("", 2), ("objective", 3), ("converged pairs", 5)],
         size="footnotesize",
         long=True,
     )

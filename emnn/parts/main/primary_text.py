@@ -69,19 +69,26 @@ def contrast_names(numbers: list[int]) -> str:
     return join([f"contrast {n}" for n in numbers]) if numbers else ""
 
 
+def _searched(grid: dict) -> str:
+    return join([
+        f"{SEARCHED.get(k, literal(k))} from $\\{{{', '.join(format(v, 'g') for v in values)}\\}}$"
+        for k, values in grid.items()
+    ])  # fmt: skip
+
+
 def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
     """Say which settings of a contrast inner CV chose: on one side only (each method as
-    it is practised), or on both from one grid (each at its best)."""
+    it is practised), on both from one grid (each at its best), or on each its own."""
     grids = [config["methods"][m].get("grid") for m in (method, baseline)]
     if all(grids):
-        if grids[0] != grids[1]:
-            return ""
-        searched = join([
-            f"{SEARCHED.get(k, literal(k))} from "
-            f"$\\{{{', '.join(format(v, 'g') for v in values)}\\}}$"
-            for k, values in grids[0].items()
-        ])  # fmt: skip
-        return f"Both choose {searched} per split by inner cross-validation ([#tab-selection])."
+        where = "per split by inner cross-validation ([#tab-selection])"
+        if grids[0] == grids[1]:
+            return f"Both choose {_searched(grids[0])} {where}."
+        first, second = (literal(labels.get(m, m)) for m in (method, baseline))
+        return (
+            f"{first} chooses {_searched(grids[0])} and {second} {_searched(grids[1])}, "
+            f"each {where}; the setting the other searches stays at its configured value."
+        )
     tuned = [m for m, grid in zip((method, baseline), grids, strict=True) if grid]
     if len(tuned) != 1:
         return ""

@@ -148,13 +148,15 @@ def abstract_sentence(spread: list[dict], budgets: dict) -> str | None:
         lead = "EM" if test["mean_difference"] > 0 else "back-propagation"
         outcome = f"differ, {lead} ahead"
     else:
-        outcome = "show no detectable difference"
+        # Not "no difference": the interval says how large a difference the splits allow.
+        outcome = "are undecided"
     return (
         f"Replication: the originating EM's {em['reported']}/{em['n_test']} is reached from "
         f"{em['reaching']} of {em['n_draws']} other initializations; corrected and each "
         f"trained until its loss settles, EM and back-propagation {outcome} over "
         f"{matched['n_splits']} splits ({signed_points(test['mean_difference'])} points, "
-        f"Holm-adjusted $p$ = {pvalue(matched['holm'])})."
+        f"95 % interval {pct(test['ci_low'])} to {pct(test['ci_high'])}, Holm-adjusted "
+        f"$p$ = {pvalue(matched['holm'])})."
     )
 
 
@@ -183,8 +185,9 @@ def below_chance(ablation: pd.DataFrame) -> list[str]:
             )
         if abs(loss - uniform) < STALLED:
             sentence += ": training stalled at a near-uniform prediction" + (
-                " whose small differences between classes point to wrong labels, on the "
-                "training rows as on the test rows"
+                ", whose classes differ by a hair and whose favoured class is a wrong one on "
+                "most rows, training and test alike: below chance by the argmax of an almost "
+                "flat prediction, not by anything learned"
                 if worst.get("train_correct", worst["n_train"]) < worst["n_train"] / 3
                 else ""
             )

@@ -98,7 +98,7 @@ def convergence(convergence: dict) -> dict:
     def cells(r):
         return [
             spanned(r, r["dataset"]),
-            literal(r["label"]),
+            marked(r),
             f"{r['converged']}/{r['n_splits']}",
             num(r["iterations"], "median"),
             num(r["n_estep"], "median"),
@@ -129,7 +129,7 @@ def convergence(convergence: dict) -> dict:
         "comparable), the median and largest gap to the split's best final exact $\\ell/n$, "
         "and the median over splits of the largest entry of the exact $\\ell$'s gradient "
         "where the run ended (a dash: the mean-field objective)."
-    )
+    ) + (f" {CAPPED}" if any(r.get("capped") for r in convergence["rows"]) else "")
     groups = [("", 5), ("Final $\\ell/n$", 2), ("Gap to best exact $\\ell/n$", 2), ("End", 1)]
     return table(
         "tab-convergence",

@@ -288,6 +288,7 @@ def convergence(config: dict, plan: dict, tables: dict, records_of: dict) -> dic
                     "objective": row["objective"],
                     "converged": int(row["converged"]),
                     "n_splits": int(row["n_splits"]),
+                    "capped": capped_rate(row["converged"] / row["n_splits"]),
                     "iterations": row["iterations_median"],
                     "iterations_max": row["iterations_max"],
                     "n_estep": row["n_estep_median"],

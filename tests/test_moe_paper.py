@@ -105,11 +105,11 @@ def context(runs, mlp=None, timing=True):
 def test_claim_one_follows_whether_the_rate_below_one_ever_lowered_the_objective():
     steady = moe_verdicts.claim_monotone(fake_runs(), DATASETS, 0.5)
     assert steady["failed"] == [] and "support the claim on every dataset" in steady["verdict"]
-    assert "fell in none of 6 runs on iris and digits" in steady["evidence"]
+    assert "the objective fell in no run ([#tab-moe-training])." in steady["evidence"]
     falling = moe_verdicts.claim_monotone(fake_runs(fell=[("digits", "moe-irls")]), DATASETS, 0.5)
     assert falling["failed"] == ["digits"] and falling["held"] == ["iris"]
     assert falling["verdict"] == "The data support the claim on iris and contradict it on digits."
-    assert "in none of 6 runs on iris, and in all 6 runs on digits" in falling["evidence"]
+    assert "fell in all 6 runs on digits and in no run elsewhere" in falling["evidence"]
     assert "(the largest fall: 0.00417 per training example, on digits)" in falling["evidence"]
     assert "largest fall" not in steady["evidence"]
 
@@ -121,7 +121,11 @@ def test_claim_two_is_borne_out_only_where_rate_one_lowered_the_objective():
     runs.loc[(runs["method"] == "moe-irls-1") & (runs["split"] > 1), "ever_decreased"] = False
     loud = moe_verdicts.claim_can_fail(runs, DATASETS)
     assert loud["failed"] == ["iris"] and "bear the claim out on iris" in loud["verdict"]
-    assert "fell in 2 of 6 runs on iris" in loud["evidence"]
+    assert "fell in 2 of 6 runs on iris and in no run elsewhere" in loud["evidence"]
+    assert "finite" not in loud["evidence"]  # no run diverged: the table says so
+    runs.loc[(runs["method"] == "moe-irls-1") & (runs["dataset"] == "digits"), "diverged"] = True
+    blown = moe_verdicts.claim_can_fail(runs, DATASETS)
+    assert "; the objective stopped being finite in all 6 runs on digits" in blown["evidence"]
 
 
 def test_claim_three_states_its_senses_and_pairs_accuracy_over_converged_runs_only():

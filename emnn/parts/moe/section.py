@@ -13,7 +13,6 @@ import pandas as pd
 
 from ...core.stats import ALPHA, corrected_interval
 from ...core.tidy import is_true
-from ...typeset import words
 from ...typeset.floats import column, table
 from ...typeset.formats import finite, number, pct, power_of_ten, sci
 from ...typeset.markup import literal
@@ -49,7 +48,6 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         "labels": names,
         "claims": claims,
         "blow_ups": moe_verdicts.blow_ups(runs, names),
-        "convergence": convergence_sentence(runs, datasets, methods, names),
         "mlp_choice": mlp_choice_sentence(mlp_names, baseline, plan["labels"]),
         "mlp": against_mlp.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],
         "sgd": sgd_sentences(paired, names),
@@ -196,21 +194,6 @@ def objective_kind(values) -> str:
     would print fifteen digits)."""
     blew_up = any(finite(v) and abs(float(v)) >= 1e3 for v in values)
     return "sci" if blew_up else "objective"
-
-
-def convergence_sentence(runs, datasets, methods, names) -> str:
-    """How many runs of each method met their stopping rule, dataset by dataset."""
-    parts = []
-    for method in methods:
-        counts = []
-        for dataset in datasets:
-            rows = runs[(runs["dataset"] == dataset) & (runs["method"] == method)]
-            if len(rows):
-                counts.append((dataset, int(rows["converged"].map(is_true).sum()), len(rows)))
-        groups = moe_verdicts._grouped(counts)
-        text = series([f"{count_of(c, n)} on {words.names(found)}" for found, c, n in groups])
-        parts.append(f"{names[method]} in {text}")
-    return "Runs that met their stopping rule before the cap: " + "; ".join(parts) + "."
 
 
 def sgd_sentences(paired: pd.DataFrame, names: dict) -> list[str]:

@@ -190,20 +190,22 @@ def cross_discussion(cross: pd.DataFrame, datasets: list[str]) -> list[str]:
         lost = [d for d in tighter if d in higher]
         if lost:
             said.append(
-                f"On {names(tighter)} the deterministic network fits the training part "
-                "more tightly than the stochastic network the weights were trained for; on "
-                f"{names(lost)} the test part does not follow: for these weights, "
+                f"On {names(tighter)} these weights fit the training part better read as a "
+                "deterministic network than as the stochastic network they were trained for; "
+                f"on {names(lost)} the test part does not follow: for these weights, "
                 "averaging over the noise of the hidden units generalizes better than taking "
                 "their mean. This compares two predictors of the same weights, not the two "
                 "models each trained for itself, which is contrast 1 of [#sec-model]."
             )
     if (cross["trained_for"] == "mean-field").any():
         worse = -change("mean-field", "test_log_loss_mean")
+        lower = [d for d in datasets if d in worse.index and worse[d] > 0]
         said.append(
-            "Back-propagation's weights, trained for the mean-field network, have a higher "
-            "test log-loss as stochastic-unit networks on "
-            f"{_datasets_where(worse, datasets)}: they are fitted to the mean, not to the "
-            "noise around it."
+            "The weights trained for the mean-field network (the mean over its trainers) "
+            "have a higher test log-loss as stochastic-unit networks on "
+            f"{_datasets_where(worse, datasets)}"
+            + (f" (lower on {names(lower)})" if lower and len(lower) < len(worse) else "")
+            + ": they are fitted to the mean, not to the noise around it."
         )
     return said
 

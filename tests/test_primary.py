@@ -63,6 +63,9 @@ def test_each_contrast_is_its_own_holm_family_and_pairs_are_paired_by_split():
     expected = corrected_paired_test(d, 30 / 120)
     assert row["mean_difference"].item() == pytest.approx(expected["mean_difference"])
     assert row["p_value"].item() == pytest.approx(expected["p_value"])
+    # The arms are shown over the same pairs as their difference.
+    assert row["method_mean"].item() == pytest.approx(own["test_accuracy"].mean())
+    assert row["baseline_mean"].item() == pytest.approx(base["test_accuracy"].mean())
 
 
 def test_verdicts_follow_the_direction_of_each_metric():

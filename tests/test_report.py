@@ -459,7 +459,9 @@ def test_convergence_table_counts_and_names_each_objective(study):
         row = convergence.loc[(dataset, method)]
         label, converged, iterations, n_estep, exact, mean_field, gap, gap_max, gradient = cells
         assert iterations == formats.number(row["iterations_median"], "median")
-        assert label == config["methods"][method].get("label", method)
+        # A method short of its rule on 95 % of the splits is marked, never shown as done.
+        capped = " (capped)" if row["converged"] < 0.95 * row["n_splits"] else ""
+        assert label == config["methods"][method].get("label", method) + capped
         assert converged == f"{int(row['converged'])}/{int(row['n_splits'])}"  # counts, not %
         objective = formats.number(row["objective_per_example_mean"], "objective", minus="−")
         # The exact and the mean-field objective never share a column.

@@ -285,6 +285,7 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     # analysis speaks for the comparison (emnn.parts.main.primary_text).
     # The speed verdicts against a capped EM are secondary (secondary.j2).
     paragraphs = [cross]
+    # The converged trainers' speed (the one against a capped EM is secondary).
     summary = exact_summary(found)
     return {
         "introduction": introduction(config, plan, n_splits),
@@ -292,9 +293,6 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
         "secondary": accuracy + found["others"],
         "discussion": [" ".join(p) for p in paragraphs if p],
         "limitations": limitations(config, plan, tables["runs"], tables["comparisons"]),
-        # The converged trainers' speed (the one against a capped EM is secondary), as the
-        # introduction and the conclusion say it.
-        "exact_summary": summary,
         "conclusion": [summary or found["catch_up"]] if summary or found["catch_up"] else [],
     }
 

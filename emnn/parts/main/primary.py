@@ -19,8 +19,8 @@ from ...study.runs import METRICS, runs_of
 
 COLUMNS = [
     "contrast", "dataset", "method", "baseline", "metric", "n_pairs", "n_left_out",
-    "mean_difference", "ci_low", "ci_high", "p_value", "p_holm", "margin", "p_equivalence",
-    "p_equivalence_holm", "verdict", "family_size",
+    "method_mean", "baseline_mean", "mean_difference", "ci_low", "ci_high", "p_value",
+    "p_holm", "margin", "p_equivalence", "p_equivalence_holm", "verdict", "family_size",
 ]  # fmt: skip
 # Verdicts, in the words the paper uses.
 BETTER, WORSE, EQUIVALENT, UNDECIDED, TOO_FEW = (
@@ -60,7 +60,8 @@ def analyse(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
                           & base.loc[splits, "converged"].to_numpy(bool)]  # fmt: skip
             ratio = float((own.loc[splits, "n_test"] / own.loc[splits, "n_train"]).mean())
             for metric, (column, _) in METRICS.items():
-                d = own.loc[both, column].to_numpy(float) - base.loc[both, column].to_numpy(float)
+                a, b = own.loc[both, column].to_numpy(float), base.loc[both, column].to_numpy(float)
+                d = a - b
                 test = (
                     corrected_paired_test(d, ratio)
                     if d.size
@@ -73,6 +74,9 @@ def analyse(runs: pd.DataFrame, study: dict) -> pd.DataFrame:
                     "contrast": number, "dataset": dataset, "method": method,
                     "baseline": baseline, "metric": metric, "n_pairs": int(d.size),
                     "n_left_out": int(len(splits) - d.size),
+                    # Each arm over the same pairs: what the difference is a difference of.
+                    "method_mean": float(a.mean()) if a.size else float("nan"),
+                    "baseline_mean": float(b.mean()) if b.size else float("nan"),
                     **{k: test[k] for k in ("mean_difference", "ci_low", "ci_high", "p_value")},
                     "margin": margin, "p_equivalence": equivalence_test(d, ratio, margin),
                 })  # fmt: skip

@@ -12,6 +12,7 @@ from ...typeset.words import METRIC_TEXT, SEARCHED, counted, join
 from . import primary
 
 KIND = {"accuracy": "diff_accuracy", "log_loss": "diff_log_loss"}
+MEAN_KIND = {"accuracy": "accuracy", "log_loss": "log_loss"}
 
 
 def margin_text(metric: str, margin: float) -> str:
@@ -148,6 +149,8 @@ def primary_tables(context: dict) -> list[dict]:
         return [
             {"text": literal(r["dataset"]), "rows": r["span"]} if r["first"] else None,
             METRIC_TEXT[r["metric"]].removeprefix("test "),
+            num(r["method_mean"], MEAN_KIND[r["metric"]]),
+            num(r["baseline_mean"], MEAN_KIND[r["metric"]]),
             num(r["mean_difference"], kind),
             interval(r["ci_low"], r["ci_high"], kind),
             num(r["p_holm"], "p"),
@@ -157,17 +160,19 @@ def primary_tables(context: dict) -> list[dict]:
         ]
 
     columns = [
-        column("Dataset", width=0.14), column("Metric"), column("Mean diff.", "r"),
+        column("Dataset", width=0.14), column("Metric"), column("A", "r"), column("B", "r"),
+        column("A $-$ B", "r"),
         column("95 % CI", "r"), column("$p_{\\mathrm{Holm}}$", "r"),
         column("$p_{\\mathrm{TOST}}$", "r"), column("Pairs", "r"), column("Verdict"),
     ]  # fmt: skip
     tables = []
     for c in context["contrasts"]:
         caption = (
-            f"Primary analysis, contrast {c['number']} ({c['question']}): "
-            f"{literal(c['method'])} minus {literal(c['baseline'])}, mean paired difference "
-            "(accuracy in percentage points) over the splits where both runs met their "
-            "stopping rule (Pairs), its corrected 95 % interval, the corrected $t$-test and "
+            f"Primary analysis, contrast {c['number']} ({c['question']}): the means of "
+            f"A, {literal(c['method'])}, and B, {literal(c['baseline'])}, and their mean "
+            "paired difference (accuracy in percent and percentage points) over the splits "
+            "where both runs met their stopping rule (Pairs), its corrected 95 % interval, "
+            "the corrected $t$-test and "
             f"the equivalence test (TOST) against {context['margins']}, both Holm-adjusted "
             f"within the contrast's {context['family_size']} tests."
         )

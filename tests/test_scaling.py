@@ -313,7 +313,7 @@ def test_the_pruning_sentence_says_when_the_variational_network_prunes_units():
     # Only the first dataset's caption explains the columns; the others point to it.
     later = sweep_table(summary.assign(dataset="e"), best.assign(dataset="e"), "e", LABELS, "d")
     assert "median number of hidden units" in table["caption"]
-    assert later["caption"] == "The sweep on e, as [#tab-scaling-d]."
+    assert later["caption"] == "The $m$-sweep on e, as [#tab-scaling-d]."
     # Half the units or fewer at the widest m is pruning, even where exact EM used as many.
     half = sweep_tables(synthetic_runs(BASE, units={("approximate", 16): 8}))["scaling"]
     assert pruning_sentence(half, ["d"], LABELS).startswith("On d, variational EM switched")
@@ -424,14 +424,15 @@ def test_the_summary_counts_the_comparisons_that_differ():
     )  # fmt: skip
     names = {"approximate": "variational EM"}
     beyond = pd.DataFrame(
-        {"dataset": ["a", "a", "b", "b"], "n_hidden": [16, 64, 16, 64], "converged": [3, 0, 1, 0],
+        {"dataset": ["a", "a", "b", "b"], "n_hidden": [16, 64, 16, 64], "converged": [0, 3, 1, 0],
          "n_splits": 3, "units_used_median": [2.0, 1.0, 9.0, 31.5]}
     )  # fmt: skip
     same = summary_sentence(rows, ["a", "b"], names, 64, beyond)
     assert same.startswith(
         "Past exact EM's limit, variational EM was run up to $m = 64$ hidden units: its runs "
         "there met their stopping rule in 3 of 6 on a and 1 of 6 on b, and at the widest $m$ "
-        "they used a median of 1 of 64 hidden units on a and 31.5 of 64 on b. At the best"
+        "they used a median of 1 of 64 hidden units on a and 31.5 of 64 on b (capped). At the "
+        "best"
     )
     assert same.endswith(
         "differ in none of their 4 comparisons after Holm’s correction, which over 3 paired "

@@ -191,7 +191,7 @@ def sweep(rows: list[dict]) -> dict:
         column("Mean iterations", "r"),
     ]
     caption = (
-        "Sweep over the number of hidden units on the main study's splits: mean ± SD over "
+        "Width sweep: the number of hidden units on the main study's splits: mean ± SD over "
         "splits and corrected 95 % CI, and the mean number of iterations (epochs for "
         "back-propagation)."
     ) + (f" {CAPPED}" if any(r.get("capped") for r in rows) else "")

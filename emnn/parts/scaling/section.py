@@ -78,14 +78,14 @@ def sweep_table(
     n_splits = int(shown["n_splits"].max())
     named = join([f"“{SHORT[r]}” {labels[r]}" for r in roles])
     caption = (
-        f"The sweep on {literal(dataset)}: mean test log-loss over the first {n_splits} "
+        f"The $m$-sweep on {literal(dataset)}: mean test log-loss over the first {n_splits} "
         f"paired splits, in the columns {named}; how many runs of each met their "
         "stopping rule, "
         "and the median number of hidden units they used (switching the unit on moves "
         f"some log-odds by {USED_UNIT_NATS:g} nats or more), in the same order. Bold: "
         "each family's best $m$; italics: a mean with runs stopped at their cap."
         if dataset == first
-        else f"The sweep on {literal(dataset)}, as [#tab-scaling-{slug(first)}]."
+        else f"The $m$-sweep on {literal(dataset)}, as [#tab-scaling-{slug(first)}]."
     )
     return table(
         f"tab-scaling-{slug(dataset)}",

@@ -176,10 +176,10 @@ def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None,
     order of `datasets` (the study's; by default the table's); `brief`: the counts only."""
     total, met = int(summary["n_splits"].sum()), int(summary["converged"].sum())
     if met == total:
-        return f"All {total} runs of the sweep met their stopping rule before the cap."
+        return f"All {total} runs of the $m$-sweep met their stopping rule before the cap."
     if brief:
         return (
-            f"{met} of the {total} runs of the sweep met their stopping rule; the other "
+            f"{met} of the {total} runs of the $m$-sweep met their stopping rule; the other "
             f"{total - met} stopped at their cap ([#app-scaling-detail] lists them), are drawn "
             "hollow and set in italics, and none of them is chosen as a best $m$."
         )
@@ -195,7 +195,7 @@ def convergence_sentence(summary: pd.DataFrame, labels: dict, datasets=None,
         where = join(at)
         cells.append(f"{labels[role]} on {literal(dataset)} at $m$ = {where}")
     return (
-        f"{met} of the {total} runs of the sweep met their stopping rule; the other "
+        f"{met} of the {total} runs of the $m$-sweep met their stopping rule; the other "
         f"{total - met} stopped at their cap: {'; '.join(cells)}. Their points are drawn "
         "hollow and their table cells in italics: they are not results of training to "
         "convergence, and none of them is chosen as a best $m$."
@@ -330,12 +330,14 @@ def summary_sentence(
 
 def widest_units(beyond: pd.DataFrame) -> str:
     """The median hidden units used at each dataset's widest m: "1 of 64 hidden units on a
-    and 31 of 64 on b"."""
+    and 31 of 64 on b (capped)", marked where a run there stopped at its cap (a count of
+    runs still moving, not of where they would settle)."""
     widest = beyond.loc[beyond.groupby("dataset", sort=False)["n_hidden"].idxmax()]
     parts = [
         f"{number(r.units_used_median, 'median')} of {int(r.n_hidden)}"
         + (" hidden units" if k == 0 else "")
         + f" on {literal(r.dataset)}"
+        + (" (capped)" if r.converged < r.n_splits else "")
         for k, r in enumerate(widest.itertuples())
     ]
     return join(parts)

@@ -277,6 +277,13 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
     assert "the largest weight ends between 5e14 and 5e14" in sentence
     assert "(at most 120 in every converged run)" in sentence
     assert "test accuracy between 10.00 % and 10.00 %" in sentence
+    assert "intercepts" not in sentence  # without l2 the penalty bounds nothing
+    # A penalty of 1e7 at l2 = 0.1 bounds every penalized weight by sqrt(2e8) ~ 1.41e4,
+    # far below 5e14: the runaway parameter is an unpenalized intercept.
+    named = blow_ups(runs, {"moe-irls": "IRLS"}, l2=0.1)
+    assert "\\le$ 1.41e4, so the parameters that run away are the intercepts" in named
+    huge = runs.assign(final_penalty=[1e30, 0.1, 1.0, 0.1])  # a weight could be that large
+    assert "intercepts" not in blow_ups(huge, {"moe-irls": "IRLS"}, l2=0.1)
     assert blow_ups(runs[runs["largest_weight"] < 1e6], {}) is None
     assert blow_ups(runs.drop(columns="largest_weight"), {}) is None
 

@@ -47,7 +47,7 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         "setup": setup(moe, runs, datasets),
         "labels": names,
         "claims": claims,
-        "blow_ups": moe_verdicts.blow_ups(runs, names),
+        "blow_ups": moe_verdicts.blow_ups(runs, names, moe.get("l2")),
         "mlp_choice": mlp_choice_sentence(mlp_names, baseline, plan["labels"]),
         "mlp": against_mlp.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],
         "sgd": sgd_sentences(paired, names),

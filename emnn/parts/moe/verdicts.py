@@ -23,6 +23,7 @@ test for the objective, with Holm's adjustment over one family, every comparison
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ...core.stats import ALPHA
@@ -347,9 +348,11 @@ def _elsewhere(better: dict, names_of: dict) -> str:
 BLOWN_UP_WEIGHT = 1e6
 
 
-def blow_ups(runs: pd.DataFrame, names_of: dict) -> str | None:
+def blow_ups(runs: pd.DataFrame, names_of: dict, l2: float | None = None) -> str | None:
     """What the largest falls are: runs whose weights ran off to huge values, their
-    objective dominated by the log-likelihood of predictions made with them."""
+    objective dominated by the log-likelihood of predictions made with them. With the
+    penalty's l2, which parameters: the penalty l2/2 |w|^2 bounds every penalized weight
+    by sqrt(2 penalty / l2), so a largest weight above that bound is an intercept."""
     if "largest_weight" not in runs:
         return None
     blown = runs[runs["largest_weight"] > BLOWN_UP_WEIGHT]
@@ -367,7 +370,7 @@ def blow_ups(runs: pd.DataFrame, names_of: dict) -> str | None:
     weight = blown["largest_weight"]
     bound = (f"(at most {number(sane['largest_weight'].max(), 'gap')} in every converged run), "
              if not sane.empty else "")  # fmt: skip
-    return (
+    said = (
         "The largest falls are the unguarded Newton step blowing the weights up: in "
         f"{series(parts)}, the largest weight ends between "
         f"{number(weight.min(), 'gap')} and {number(weight.max(), 'gap')} {bound}the "
@@ -375,3 +378,13 @@ def blow_ups(runs: pd.DataFrame, names_of: dict) -> str | None:
         f"{number(loglik.max(), 'gap', '−')}, and the test accuracy between "
         f"{accuracy.min():.2f} % and {accuracy.max():.2f} %."
     )
+    if l2:
+        penalized = float(np.sqrt(2 * blown["final_penalty"] / l2).max())
+        if penalized < weight.min():
+            said += (
+                " The penalty bounds every penalized weight of these runs by "
+                f"$\\sqrt{{2 \\cdot \\mathrm{{penalty}} / \\lambda}} \\le$ "
+                f"{number(penalized, 'gap')}, so the parameters that run away are the "
+                "intercepts, which no penalty holds back."
+            )
+    return said

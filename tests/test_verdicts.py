@@ -241,3 +241,14 @@ def test_converged_speed_compares_only_datasets_where_both_always_converged():
     )
     mixed = ended.assign(gradient_max_median=[1e-2, 1e-3, 2e-6, 2e-3, 1e-6, 1e-1])
     assert verdicts.converged_speed(mixed, "lbfgs", "em", LABELS).endswith("(median per run).")
+
+
+def test_the_e_step_count_gets_its_twin_in_wall_time():
+    plan = {"main": {"datasets": ["a", "b"]}, "n_hidden": {"lbfgs": 7, "em": 7}}
+    fit = [{"dataset": d, "method": m, "n_hidden": h, "fit_seconds_median": t}
+           for d, m, h, t in [("a", "lbfgs", 7, 2.0), ("a", "em", 7, 1.0), ("b", "lbfgs", 7, 0.1),
+                              ("b", "em", 7, 2.7), ("b", "lbfgs", 3, 100.0)]]  # fmt: skip
+    said = verdicts.converged_time(fit, "lbfgs", "em", LABELS, plan)
+    assert said.startswith(f"In wall time ([#app-timing]), {LABELS['em']}'s median run takes")
+    assert f"0.5× to 27× {LABELS['lbfgs']}'s per dataset" in said  # the m = 3 row is not m = 7
+    assert verdicts.converged_time(fit[:3], "lbfgs", "em", LABELS, plan) is None  # b untimed

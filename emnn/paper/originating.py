@@ -4,9 +4,9 @@ verdict is computed here from the tables or taken from a section's computed sent
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from ..parts.main.verdicts import time_ratios, times_text
 from ..typeset.formats import count_text, number
 from ..typeset.markup import literal
 from ..typeset.words import join
@@ -98,8 +98,7 @@ def speed(config: dict, plan: dict, convergence: pd.DataFrame, fit: list[dict]) 
         if ratios is None:
             parts.append(f"{literal(labels[m])} met its rule in every run, in a median of {steps}")
             continue
-        low, high = (f"{v:.2g}×" for v in (ratios.min(), ratios.max()))
-        span = low if low == high else f"{low} to {high}"
+        span = times_text(ratios)
         verdict = ("true" if ratios.min() > 1 else "not true" if ratios.max() < 1
                    else "true on some datasets only")  # fmt: skip
         parts.append(
@@ -109,17 +108,6 @@ def speed(config: dict, plan: dict, convergence: pd.DataFrame, fit: list[dict]) 
         )
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]
-
-
-def time_ratios(fit: list[dict], method: str, baseline: str, datasets, n_hidden: dict):
-    """Per dataset, a method's median fit time over the baseline's, each at its main number
-    of hidden units; None unless both were timed on every dataset."""
-    seconds = {(r["dataset"], r["method"]): r["fit_seconds_median"] for r in fit
-               if r["n_hidden"] == n_hidden.get(r["method"])}  # fmt: skip
-    pairs = [(seconds.get((d, method)), seconds.get((d, baseline))) for d in datasets]
-    if not pairs or any(a is None or not b for a, b in pairs):
-        return None
-    return np.array([a / b for a, b in pairs])
 
 
 def own_setting(budgets: dict) -> str | None:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from ...study.jobs import penalty_searched
+from ...typeset.markup import literal
 from . import floats
-from .narrative import by_model, narrative
+from .narrative import accelerated_em, by_model, narrative
 from .overfitting import overfitting_sentences
 from .primary_text import primary_context
 from .results import capped_cells, comparison, headline_method, results
+from .verdicts import converged_time
 
 
 def values(config: dict, plan: dict, data: dict) -> dict:
@@ -26,7 +28,19 @@ def values(config: dict, plan: dict, data: dict) -> dict:
             tables["runs"], tables["main"], plan, exact, penalty_searched(config)
         ),
         "narrative": narrative(config, plan, tables, n_splits),
+        "converged_time": _converged_time(config, plan, data),
     }
+
+
+def _converged_time(config: dict, plan: dict, data: dict) -> str | None:
+    """Direct maximization against accelerated EM in seconds, beside their E-steps."""
+    main = plan["main"]
+    direct, accelerated = by_model(config, main["methods"], "lbfgs"), accelerated_em(config, main)
+    fit = data.get("timing", {}).get("fit_summary")
+    if not (direct and accelerated) or fit is None:
+        return None
+    labels = {m: literal(label) for m, label in plan["labels"].items()}
+    return converged_time(fit.to_dict("records"), direct[0], accelerated[0], labels, plan)
 
 
 def tables(values: dict) -> list[dict]:

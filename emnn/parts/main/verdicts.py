@@ -273,3 +273,34 @@ def converged_speed(convergence: pd.DataFrame, fast: str, slow: str, labels: dic
         f"{convergence['dataset'].nunique()} datasets), {first} spends {fewer(values, '.1f')} "
         f"E-steps than {second} (median per run){where}."
     )
+
+
+def time_ratios(fit: list[dict], method: str, baseline: str, datasets, n_hidden: dict):
+    """Per dataset, a method's median fit time over the baseline's (the timing summary's
+    rows), each at its main number of hidden units; None unless both were timed on every
+    dataset."""
+    seconds = {(r["dataset"], r["method"]): r["fit_seconds_median"] for r in fit
+               if r["n_hidden"] == n_hidden.get(r["method"])}  # fmt: skip
+    pairs = [(seconds.get((d, method)), seconds.get((d, baseline))) for d in datasets]
+    if not pairs or any(a is None or not b for a, b in pairs):
+        return None
+    return np.array([a / b for a, b in pairs])
+
+
+def times_text(ratios: np.ndarray) -> str:
+    """ "0.48× to 27×", two significant digits."""
+    low, high = (f"{v:.2g}×" for v in (ratios.min(), ratios.max()))
+    return low if low == high else f"{low} to {high}"
+
+
+def converged_time(fit: list[dict], fast: str, slow: str, labels: dict, plan: dict) -> str | None:
+    """The E-step count's twin in wall time: an E-step count leaves out what else an
+    iteration costs (EM's Newton M-step, L-BFGS's line search), so say the seconds too."""
+    ratios = time_ratios(fit, slow, fast, plan["main"]["datasets"], plan["n_hidden"])
+    if ratios is None:
+        return None
+    return (
+        f"In wall time ([#app-timing]), {labels.get(slow, slow)}'s median run takes "
+        f"{times_text(ratios)} {labels.get(fast, fast)}'s per dataset: an E-step count leaves "
+        "out what else an iteration costs, EM's Newton M-step and L-BFGS's line search."
+    )

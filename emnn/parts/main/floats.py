@@ -91,7 +91,8 @@ def stopping(convergence: dict) -> dict:
         "Each method's objective, stopping rule and cap ($\\ell$: the penalized "
         "log-likelihood it maximizes; $\\theta$: its weights and biases)."
     )
-    return table("tab-stopping", caption, columns, [rows], size="footnotesize")
+    # Set in place, as the convergence table after it is: a float would drift past it.
+    return table("tab-stopping", caption, columns, [rows], size="footnotesize", long=True)
 
 
 def convergence(convergence: dict) -> dict:

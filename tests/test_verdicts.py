@@ -244,11 +244,15 @@ def test_converged_speed_compares_only_datasets_where_both_always_converged():
 
 
 def test_the_e_step_count_gets_its_twin_in_wall_time():
-    plan = {"main": {"datasets": ["a", "b"]}, "n_hidden": {"lbfgs": 7, "em": 7}}
+    plan = {"main": {"datasets": ["a", "b"]}, "n_hidden": {"lbfgs": 7, "em": 7, "sgd": 7}}
     fit = [{"dataset": d, "method": m, "n_hidden": h, "fit_seconds_median": t}
            for d, m, h, t in [("a", "lbfgs", 7, 2.0), ("a", "em", 7, 1.0), ("b", "lbfgs", 7, 0.1),
-                              ("b", "em", 7, 2.7), ("b", "lbfgs", 3, 100.0)]]  # fmt: skip
-    said = verdicts.converged_time(fit, "lbfgs", "em", LABELS, plan)
-    assert said.startswith(f"In wall time ([#app-timing]), {LABELS['em']}'s median run takes")
-    assert f"0.5× to 27× {LABELS['lbfgs']}'s per dataset" in said  # the m = 3 row is not m = 7
-    assert verdicts.converged_time(fit[:3], "lbfgs", "em", LABELS, plan) is None  # b untimed
+                              ("b", "em", 7, 2.7), ("b", "lbfgs", 3, 100.0), ("a", "sgd", 7, 0.1),
+                              ("b", "sgd", 7, 0.03)]]  # fmt: skip
+    said = verdicts.converged_time(fit, "lbfgs", "em", "sgd", LABELS, plan)
+    # The m = 3 row is not the main width; each ratio is per dataset.
+    assert said.startswith("Per dataset, EM's median run takes 0.5× to 27× L-BFGS's and 10× to")
+    assert "90× SGD's: counts of E-steps, iterations and epochs leave out" in said
+    alone = verdicts.converged_time(fit[:5], "lbfgs", "em", "sgd", LABELS, plan)
+    assert "SGD" not in alone  # SGD untimed: only what was timed on every dataset
+    assert verdicts.converged_time(fit[:1], "lbfgs", "em", None, LABELS, plan) is None

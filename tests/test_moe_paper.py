@@ -313,6 +313,24 @@ def test_the_figure_marks_the_end_of_a_run_stopped_at_its_cap():
     plt.close(fig)
 
 
+def test_a_curve_that_blows_up_leaves_the_axis_marked_and_spares_the_others():
+    traces = fake_traces()
+    blown = (traces["dataset"] == "digits") & (traces["method"] == "moe-irls")
+    traces.loc[blown & (traces["iteration"] >= 5), "objective"] = -3e16  # 2.5e14 per example
+    fig, _, caption = moe_figures.objective_traces(traces, fake_runs(), {"moe": MOE})
+    row = DATASETS.index("digits")
+    top = fig.axes[2 * row].get_ylim()[1]
+    assert top == pytest.approx(moe_figures.CEILING * 120 / 120)  # 100 x the initial loss
+    marks = [line for a in fig.axes for line in a.get_lines()
+             if line.get_marker() == moe_figures.OFF_SCALE]  # fmt: skip
+    assert len(marks) == 1 and marks[0].get_xdata()[0] == 5
+    assert "a triangle on the top edge marks where a curve whose weights blew up" in caption
+    plt.close(fig)
+    fig, _, caption = moe_figures.objective_traces(fake_traces(), fake_runs(), {"moe": MOE})
+    assert "triangle" not in caption
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------ wiring
 
 

@@ -27,6 +27,10 @@ FELL = "x"  # the marker of an iteration at which the objective fell
 
 
 CAPPED_END = "s"  # the marker, hollow, at the end of a run that stopped at its cap
+OFF_SCALE = "^"  # the marker, at the top edge, where a blown-up curve leaves the axis
+# A row's loss axis stops at this multiple of its largest initial loss: a run whose weights
+# blow up reaches 1e14 nats per example, which would flatten every other curve of the row.
+CEILING = 100.0
 
 
 def objective_traces(traces: pd.DataFrame, runs: pd.DataFrame, study: dict):
@@ -79,13 +83,24 @@ def objective_traces(traces: pd.DataFrame, runs: pd.DataFrame, study: dict):
         # The same loss scale across a row: one dataset, one objective.
         low = min(axis.get_ylim()[0] for axis in row)
         high = max(axis.get_ylim()[1] for axis in row)
+        start = shown[shown["iteration"] == 0]
+        ceiling = CEILING * float((-start["objective"] / start["n_train"]).max())
+        if high > ceiling:
+            high = ceiling
+            for axis in row:
+                if _mark_off_scale(axis, ceiling):
+                    handles["off"] = plt.Line2D(
+                        [], [], ls="none", marker=OFF_SCALE, ms=4, color="0.3",
+                        label="off the scale",
+                    )  # fmt: skip
         for axis in row:
             axis.set_ylim(low, high)
             log_ticks(axis.yaxis)
         row[0].set_ylabel("$-\\ell/n$")
     for axis, (x_label, _) in zip(axes[-1], columns, strict=True):
         axis.set_xlabel(x_label)
-    order = [m for m in METHODS if m in handles] + [k for k in ("fell", "capped") if k in handles]
+    order = [m for m in METHODS if m in handles]
+    order += [k for k in ("fell", "capped", "off") if k in handles]
     fig.legend(
         handles=[handles[k] for k in order], loc="outside lower center", ncols=len(order),
         fontsize=8, handlelength=1.5,
@@ -111,4 +126,25 @@ def objective_traces(traces: pd.DataFrame, runs: pd.DataFrame, study: dict):
         f"makes no such promise. A curve ends where its run met its stopping rule or, "
         f"marked by a hollow square, the cap of iterations."
     )
+    if "off" in handles:
+        caption += (
+            f" A row's axis stops at {CEILING:g} times its largest initial loss; a triangle "
+            "on the top edge marks where a curve whose weights blew up leaves it."
+        )
     return fig, title, caption
+
+
+def _mark_off_scale(axis, ceiling: float) -> bool:
+    """A triangle on the top edge where each curve of the axis first passes the ceiling."""
+    marked = False
+    for line in list(axis.get_lines()):
+        x, y = line.get_xdata(), line.get_ydata()
+        if len(x) < 2:
+            continue  # a marker, not a curve
+        above = y > ceiling
+        if above.any():
+            first = int(above.argmax())
+            axis.plot(x[first], ceiling, marker=OFF_SCALE, ms=5, ls="none",
+                      color=line.get_color(), clip_on=False, zorder=6)  # fmt: skip
+            marked = True
+    return marked

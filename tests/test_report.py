@@ -353,7 +353,7 @@ def test_a_contrast_of_tuned_methods_runs_outside_the_main_tables(study):
         assert not tuned & set(table(root, name)["method"]), name
     page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", output(root, "report.html"))).split())
     assert "Both choose the penalty λ from {0.1, 1} per split" in page
-    assert "Only contrast 1 chooses the penalty per method; elsewhere it is fixed" in page
+    assert "Only contrast 1 chooses the penalty of both its methods; elsewhere it is fixed" in page
     data = report.load(study[1], study[2], root)
     assert primary_context(study[1], data["plan"], data["tables"]["primary"])["tuned"] == (
         "contrast 1"  # the overfitting paragraph's "unlike those of contrast 1"

@@ -347,3 +347,20 @@ def test_the_convergence_table_marks_a_method_stopped_at_its_cap():
     assert labels == ["Capped EM (capped)", "Fast EM"]
     assert "(capped): the method met its stopping rule on fewer than" in shown["caption"]
     assert "(capped)" not in floats.convergence({"rows": rows[1:]})["caption"]
+
+
+def test_the_penalty_caveat_names_a_contrast_that_tunes_one_side_only():
+    from emnn.parts.main.narrative import penalty_caveat
+
+    grid = {"grid": {"l2": [0.1, 1.0]}}
+    contrasts = [{"method": "a", "baseline": "b"}, {"method": "em", "baseline": "sgd"}]
+    config = {"methods": {"a": grid, "b": grid, "em": grid, "sgd": {}, "fixed": {}},
+              "study": {"main": {"methods": ["fixed", "sgd"],
+                                 "primary": {"contrasts": contrasts}}}}  # fmt: skip
+    plan = {"main": config["study"]["main"], "labels": {"em": "EM (tuned)"}}
+    (said,) = penalty_caveat(config, plan)
+    assert said.startswith("Only contrast 1 chooses the penalty of both its methods, contrast 2")
+    assert "contrast 2 that of EM (tuned) only; elsewhere it is fixed" in said
+    config["study"]["main"]["primary"]["contrasts"].pop()
+    (alone,) = penalty_caveat(config, plan)
+    assert "Only contrast 1 chooses the penalty of both its methods; elsewhere" in alone

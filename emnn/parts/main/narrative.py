@@ -243,7 +243,7 @@ def limitations(
         f"The main comparison uses one width ({widths}): the exact E-step weighs all $2^m$ "
         "configurations of the hidden layer, "
         + (
-            "so wider networks appear only in the sweep of [#sec-scaling], on fewer splits, "
+            "so wider networks appear only in the $m$-sweep of [#sec-scaling], on fewer splits, "
             "under a lower iteration cap than the main study's (so that it runs in minutes) "
             "and, past the exact limit, with an approximate E-step."
             if "scaling" in plan
@@ -270,10 +270,20 @@ def penalty_caveat(config: dict, plan: dict) -> list[str]:
             "No contrast chooses the penalty of both its methods by inner cross-validation, "
             "so the model question is answered at a fixed penalty, not at each model's best."
         ]
+    contrasts = plan["main"].get("primary", {}).get("contrasts", [])
+    labels = plan["labels"]
+    halves = [
+        f"contrast {n} that of {literal(labels.get(one, one))} only"
+        for n, c in enumerate(contrasts, start=1)
+        for one in [m for m in (c["method"], c["baseline"]) if m in tuned]
+        if n not in own and len({c["method"], c["baseline"]} & tuned) == 1
+    ]
     return [
         f"Only {contrast_names(own)} {'chooses' if len(own) == 1 else 'choose'} the penalty "
-        "per method; elsewhere it is fixed, as one objective requires, so the other test "
-        "metrics are those of that penalty, not of each method's best."
+        "of both its methods"
+        + (f", {join(halves)}" if halves else "")
+        + "; elsewhere it is fixed, as one objective requires, so the other test metrics are "
+        "those of that penalty, not of each method's best."
     ]
 
 

@@ -71,11 +71,8 @@ def _fell_clause(counts) -> str:
         return "the objective fell in no run"
     parts = [f"in {count_of(count, total)} on {names(chosen)}"
              for chosen, count, total in _grouped(fell)]  # fmt: skip
-    return (
-        "the objective fell "
-        + series(parts)
-        + (" and in no run elsewhere" if len(fell) < len(counts) else "")
-    )
+    elsewhere = (", and" if len(parts) > 1 else " and") + " in no run elsewhere"
+    return "the objective fell " + series(parts) + (elsewhere if len(fell) < len(counts) else "")
 
 
 def largest_fall(runs: pd.DataFrame, method: str) -> str:

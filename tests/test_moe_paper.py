@@ -110,7 +110,10 @@ def test_claim_one_follows_whether_the_rate_below_one_ever_lowered_the_objective
     assert falling["failed"] == ["digits"] and falling["held"] == ["iris"]
     assert falling["verdict"] == "The data support the claim on iris and contradict it on digits."
     assert "fell in all 6 runs on digits and in no run elsewhere" in falling["evidence"]
-    assert "(the largest fall: 0.00417 per training example, on digits)" in falling["evidence"]
+    assert (
+        "(the largest fall: 0.00417 per training example, on digits; [#tab-moe-training])."
+        in (falling["evidence"])
+    )
     assert "largest fall" not in steady["evidence"]
 
 
@@ -151,6 +154,9 @@ def test_claim_three_states_its_senses_and_pairs_accuracy_over_converged_runs_on
         in (claim["verdict"])
     )
     assert "in final objective where the runs stopped on iris and digits" in (claim["verdict"])
+    # Against the second rate the sense is named, not explained again.
+    assert claim["verdict"].count("where the runs stopped") == 1
+    assert "on iris and in final objective on iris and digits." in claim["verdict"]
     converged = fake_runs(ecm_gain=0.05)
     tested = moe_verdicts.claim_ecm_better(
         converged, moe_verdicts.paired_table(converged), DATASETS, 0.5

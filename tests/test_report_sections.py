@@ -80,10 +80,10 @@ def test_the_speed_claim_counts_capped_em_and_leaves_seconds_to_the_timing_appen
     sentence = speed(config, plan, convergence)
     assert sentence.startswith("True of Slow EM, whose rule was met in 2 of 40 runs within the cap")
     assert "; Fast EM met its rule in every run, in a median of 60 to 80 iterations" in sentence
-    assert "against 100 to 300 epochs of SGD. An iteration and an epoch are not the" in sentence
+    assert "against 100 to 300 epochs of SGD, not the same work; seconds" in sentence
     # Fewer iterations than epochs is no verdict on time; seconds vary, so no number here.
     assert "not of Fast EM" not in sentence and "×" not in sentence
-    assert sentence.endswith("compared in [#app-timing] only.")
+    assert sentence.endswith("decide the claim in [#app-timing].")
 
 
 def test_the_abstract_says_the_draws_luck_and_the_matched_budget_outcome():
@@ -226,7 +226,7 @@ def test_below_chance_rows_are_explained_only_when_training_stalled():
     assert len(stalled) == 1 and "falls below chance (one class in three) on 1 of" in stalled[0]
     assert "training stalled at a near-uniform prediction" in stalled[0]
     assert "it classifies 3 of its 120 training examples correctly" in stalled[0]
-    assert "whose favoured class is a wrong one on most rows, training and test alike" in stalled[0]
+    assert "whose favoured class, by a hair, is a wrong one on most rows" in stalled[0]
     trained = replication.below_chance(ablation([28] * 3, [24] * 3, loss=0.3, low_row="em-x"))
     assert "stalled" not in trained[0] and "0.3000" in trained[0]
     assert replication.below_chance(ablation([28] * 3, [24] * 3)) == []
@@ -272,7 +272,7 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
     # A penalty of 1e7 at l2 = 0.1 bounds every penalized weight by sqrt(2e8) ~ 1.41e4,
     # far below 5e14: the runaway parameter is an unpenalized intercept.
     named = blow_ups(runs, {"moe-irls": "IRLS"}, l2=0.1)
-    assert "\\le$ 1.41e4, so the parameters that run away are the intercepts" in named
+    assert "\\le$ 1.41e4: what runs away is the unpenalized intercepts." in named
     huge = runs.assign(final_penalty=[1e30, 0.1, 1.0, 0.1])  # a weight could be that large
     assert "intercepts" not in blow_ups(huge, {"moe-irls": "IRLS"}, l2=0.1)
     assert blow_ups(runs[runs["largest_weight"] < 1e6], {}) is None

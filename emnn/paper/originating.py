@@ -94,9 +94,8 @@ def speed(config: dict, plan: dict, convergence: pd.DataFrame) -> str | None:
         parts.append(
             f"{literal(labels[m])} met its rule in every run, in a median of {median_range(m)} "
             f"iterations per dataset against {median_range(baseline)} epochs of "
-            f"{literal(labels[baseline])}. An iteration and an epoch are not the same work, "
-            "so the claim stands or falls in seconds, which vary between reruns and are "
-            "therefore compared in [#app-timing] only"
+            f"{literal(labels[baseline])}, not the same work; seconds, which vary between "
+            "reruns, decide the claim in [#app-timing]"
         )
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]

@@ -101,8 +101,9 @@ def _diverged_clause(counts) -> str:
 
 
 def _evidence(label: str, counts, fall: str = "") -> str:
-    said = f"{_fell_clause(counts)}{fall}{_diverged_clause(counts)}"
-    return f"With {label}, {said} ([#tab-moe-training])."
+    # One parenthesis: the largest fall, then the table that counts every run.
+    where = f"{fall[:-1]}; [#tab-moe-training])" if fall else " ([#tab-moe-training])"
+    return f"With {label}, {_fell_clause(counts)}{_diverged_clause(counts)}{where}."
 
 
 def _falls(runs: pd.DataFrame, method: str, datasets, irls_rate: float):
@@ -287,19 +288,30 @@ SENSES = {
 }
 
 
+SENSE_NAMES = {"monotone": "monotonicity", "objective": "final objective",
+               "accuracy": "test accuracy", "log_loss": "test log-loss"}  # fmt: skip
+
+
 def _sum_up(better: dict, names_of: dict) -> str:
     """Claim 3's verdict: in which senses and on which datasets ECM did better (or worse)."""
     if not better:
         return "No ECM and IRLS runs were paired, so the data say nothing about it."
-    sentences = []
+    sentences, said = [], set()
+
+    def sense_text(sense: str) -> str:
+        # A sense is explained the first time only, then named.
+        text = SENSES[sense] if sense not in said else SENSE_NAMES[sense]
+        said.add(sense)
+        return text
+
     for other, found in better.items():
         wins = [
-            f"in {SENSES[sense]} on {names(found[sense]['better'])}"
+            f"in {sense_text(sense)} on {names(found[sense]['better'])}"
             for sense in SENSES
             if found[sense]["better"]
         ]
         losses = [
-            f"in {SENSES[sense]} on {names(found[sense]['worse'])}"
+            f"in {sense_text(sense)} on {names(found[sense]['worse'])}"
             for sense in SENSES
             if found[sense].get("worse")
         ]
@@ -379,9 +391,8 @@ def blow_ups(runs: pd.DataFrame, names_of: dict, l2: float | None = None) -> str
         penalized = float(np.sqrt(2 * blown["final_penalty"] / l2).max())
         if penalized < weight.min():
             said += (
-                " The penalty bounds every penalized weight of these runs by "
+                " Their penalty bounds every penalized weight by "
                 f"$\\sqrt{{2 \\cdot \\mathrm{{penalty}} / \\lambda}} \\le$ "
-                f"{number(penalized, 'gap')}, so the parameters that run away are the "
-                "intercepts, which no penalty holds back."
+                f"{number(penalized, 'gap')}: what runs away is the unpenalized intercepts."
             )
     return said

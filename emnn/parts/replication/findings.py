@@ -185,9 +185,8 @@ def below_chance(ablation: pd.DataFrame) -> list[str]:
             )
         if abs(loss - uniform) < STALLED:
             sentence += ": training stalled at a near-uniform prediction" + (
-                ", whose classes differ by a hair and whose favoured class is a wrong one on "
-                "most rows, training and test alike: below chance by the argmax of an almost "
-                "flat prediction, not by anything learned"
+                ", whose favoured class, by a hair, is a wrong one on most rows, training "
+                "and test alike"
                 if worst.get("train_correct", worst["n_train"]) < worst["n_train"] / 3
                 else ""
             )

@@ -171,8 +171,8 @@ def primary_tables(context: dict) -> list[dict]:
             f"Primary analysis, contrast {c['number']} ({c['question']}): the means of "
             f"A, {literal(c['method'])}, and B, {literal(c['baseline'])}, and their mean "
             "paired difference (accuracy in percent and percentage points) over the splits "
-            "where both runs met their stopping rule (Pairs), its corrected 95 % interval, "
-            "the corrected $t$-test and "
+            "where both runs met their stopping rule (Pairs), its corrected 95 % interval "
+            "(not adjusted for the family), the corrected $t$-test and "
             f"the equivalence test (TOST) against {context['margins']}, both Holm-adjusted "
             f"within the contrast's {context['family_size']} tests."
         )

@@ -60,8 +60,7 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
         "Can a neural network with latent variables be trained by the EM algorithm "
         "[@dempster1977em] as well as by back-propagation [@rumelhart1986backprop]? Ng and "
         "McLachlan [@ng2004em] train a multilayer perceptron whose hidden units are "
-        "stochastic and binary by exact EM (as the originating study summarizes them; "
-        "[#sec-related] says why we quote no page): the hidden units are missing data, "
+        "stochastic and binary by exact EM: the hidden units are missing data, "
         "the E-step weighs every configuration of them, and the M-step separates into "
         "logistic regressions, so that the likelihood never decreases.",
         f"A later NumPy study [@choiwhn2025em], the originating study of this one, trained such "

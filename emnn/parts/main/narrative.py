@@ -295,7 +295,6 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
     # analysis speaks for the comparison (emnn.parts.main.primary_text).
     # The speed verdicts against a capped EM are secondary (secondary.j2).
     paragraphs = [cross]
-    # The converged trainers' speed (the one against a capped EM is secondary).
     summary = exact_summary(found)
     return {
         "introduction": introduction(config, plan, n_splits),

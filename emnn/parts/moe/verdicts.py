@@ -280,16 +280,13 @@ def claim_ecm_better(runs: pd.DataFrame, table: pd.DataFrame, datasets, irls_rat
             "better": better}  # fmt: skip
 
 
+# Each sense of "does better": its name, and what it means, said the first time only.
 SENSES = {
-    "monotone": "monotonicity (the other fell in at least one run, ECM in none)",
-    "objective": "final objective where the runs stopped",
-    "accuracy": "test accuracy over converged runs",
-    "log_loss": "test log-loss over converged runs",
+    "monotone": ("monotonicity", " (the other fell in at least one run, ECM in none)"),
+    "objective": ("final objective", " where the runs stopped"),
+    "accuracy": ("test accuracy", " over converged runs"),
+    "log_loss": ("test log-loss", " over converged runs"),
 }
-
-
-SENSE_NAMES = {"monotone": "monotonicity", "objective": "final objective",
-               "accuracy": "test accuracy", "log_loss": "test log-loss"}  # fmt: skip
 
 
 def _sum_up(better: dict, names_of: dict) -> str:
@@ -299,8 +296,8 @@ def _sum_up(better: dict, names_of: dict) -> str:
     sentences, said = [], set()
 
     def sense_text(sense: str) -> str:
-        # A sense is explained the first time only, then named.
-        text = SENSES[sense] if sense not in said else SENSE_NAMES[sense]
+        name, meaning = SENSES[sense]
+        text = name if sense in said else name + meaning
         said.add(sense)
         return text
 

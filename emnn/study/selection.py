@@ -12,11 +12,18 @@ model that trains in stacks advances them all in one loop.
 
 from __future__ import annotations
 
+import logging
+import time
+
 import numpy as np
 from sklearn.model_selection import ParameterGrid, StratifiedKFold
 
 from ..models.batch import fit_together
 from .methods import build
+
+log = logging.getLogger("emnn.run")
+
+PROGRESS_SECONDS = 10.0  # a long selection logs its progress at this pace
 
 
 def select_params(method: dict, splits: list[tuple], make=build) -> list[tuple[dict, dict | None]]:
@@ -41,7 +48,15 @@ def select_params(method: dict, splits: list[tuple], make=build) -> list[tuple[d
                 )
                 data.append(fit_data)
                 scored.append((s, c, f, X[held_out], y[held_out]))
-    fit_together(estimators, data)  # a candidate's warnings do not concern the final fit
+    progress = Progress(
+        f"{method.get('name', method['model'])}: inner cross-validation", len(estimators)
+    )
+    log.info("%s: training %d networks together (%d splits x %d candidates x %d folds)",
+             progress.label, len(estimators), len(splits), len(candidates),
+             method["inner_folds"])  # fmt: skip
+    # A candidate's warnings do not concern the final fit.
+    fit_together(estimators, data, [progress] * len(estimators))
+    progress.done()
     scores = np.empty((len(splits), len(candidates), method["inner_folds"]))
     for estimator, (s, c, f, X_held, y_held) in zip(estimators, scored, strict=True):
         scores[s, c, f] = -log_loss(estimator, X_held, y_held)
@@ -74,3 +89,28 @@ def log_loss(estimator, X, y) -> float:
     eps = np.finfo(proba.dtype).eps
     chosen = np.clip(proba[np.arange(len(y)), column], eps, 1 - eps)
     return float(-np.log(chosen).mean())
+
+
+class Progress:
+    """The monitor every network of a selection shares: a line at a steady pace, so that
+    a long inner cross-validation shows in its log how far it has got."""
+
+    def __init__(self, label: str, n_networks: int):
+        self.label, self.n_networks = label, n_networks
+        self.started = self.last_log = time.perf_counter()
+        self.iteration = 0  # the furthest any network has got
+        self.active: set[int] = set()  # networks that reported since the last line
+
+    def __call__(self, iteration, estimator) -> bool:
+        self.iteration = max(self.iteration, iteration)
+        self.active.add(id(estimator))
+        now = time.perf_counter()
+        if now - self.last_log >= PROGRESS_SECONDS:
+            log.info("%s: iteration %d, %d of %d networks still training, %.0f s",
+                     self.label, self.iteration, len(self.active), self.n_networks,
+                     now - self.started)  # fmt: skip
+            self.active, self.last_log = set(), now
+        return False
+
+    def done(self) -> None:
+        log.info("%s: done in %.0f s", self.label, time.perf_counter() - self.started)

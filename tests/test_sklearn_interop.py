@@ -17,6 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import emnn
 from emnn import EMMLPClassifier, LBFGSMLPClassifier, MoEClassifier, SGDMLPClassifier
+from emnn.models.deterministic_lbfgs import DeterministicLBFGSClassifier
 from emnn.models.sklearn_mlp import SklearnMLP
 
 X_GOOD, Y_GOOD = load_iris(return_X_y=True)
@@ -25,6 +26,7 @@ MODELS = [
     EMMLPClassifier(n_hidden=5, max_iter=100, random_state=0),
     SGDMLPClassifier(n_hidden=5, random_state=0),
     LBFGSMLPClassifier(n_hidden=5, random_state=0),
+    DeterministicLBFGSClassifier(n_hidden=5, random_state=0),
 ]
 
 # Small settings keep scikit-learn's whole battery of checks to a few seconds.
@@ -33,6 +35,7 @@ CHECKED = [
     EMMLPClassifier(n_hidden=3, max_iter=8, acceleration="squarem", random_state=0),
     SGDMLPClassifier(n_hidden=3, max_epochs=20, random_state=0),
     LBFGSMLPClassifier(n_hidden=3, max_iter=50, random_state=0),
+    DeterministicLBFGSClassifier(n_hidden=3, max_iter=50, random_state=0),
 ]
 
 
@@ -70,7 +73,8 @@ ESTIMATORS = emnn_estimators()
 
 
 def test_the_estimator_list_holds_every_known_estimator():
-    for cls in (EMMLPClassifier, SGDMLPClassifier, LBFGSMLPClassifier, SklearnMLP):
+    for cls in (EMMLPClassifier, SGDMLPClassifier, LBFGSMLPClassifier, SklearnMLP,
+                DeterministicLBFGSClassifier):  # fmt: skip
         assert cls in ESTIMATORS.values()
 
 

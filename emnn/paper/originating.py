@@ -48,14 +48,17 @@ def originating_context(config: dict, plan: dict, tables: dict, values: dict) ->
 
 def model_contrast(config: dict, plan: dict, primary: dict | None) -> dict | None:
     """The primary contrast that changes the model and keeps the optimizer: L-BFGS on the
-    exact likelihood against scikit-learn's L-BFGS on the deterministic network."""
+    exact likelihood against an L-BFGS on the deterministic network (the study's own, or
+    scikit-learn's)."""
     if not primary:
         return None
     specs = plan["main"]["primary"]["contrasts"]
     for shown, spec in zip(primary["contrasts"], specs, strict=True):
         method, baseline = (config["methods"][spec[k]] for k in ("method", "baseline"))
-        if (method["model"] == "lbfgs" and baseline["model"] == "sklearn-mlp"
-                and baseline["params"].get("solver") == "lbfgs"):  # fmt: skip
+        deterministic = baseline["model"] == "lbfgs-deterministic" or (
+            baseline["model"] == "sklearn-mlp" and baseline["params"].get("solver") == "lbfgs"
+        )
+        if method["model"] == "lbfgs" and deterministic:
             return shown
     return None
 

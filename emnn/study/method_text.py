@@ -12,6 +12,10 @@ MODELS = {
         "stochastic binary hidden units; the same exact penalized likelihood maximized "
         "directly by L-BFGS (SciPy), its gradient from one E-step by Fisher's identity"
     ),
+    "lbfgs-deterministic": (
+        "deterministic sigmoid hidden units; their penalized likelihood maximized by the "
+        "same L-BFGS (SciPy) from the same initial weights, its gradient by back-propagation"
+    ),
     "sgd": "deterministic sigmoid hidden units, trained by minibatch SGD with momentum",
     "sklearn-mlp": (
         "scikit-learn MLPClassifier with logistic hidden units: the deterministic network "
@@ -62,6 +66,10 @@ def stopping_rule(model: str, params: dict) -> dict:
         cap = f"{params.get('max_iter')} {unit}s"
     elif model == "lbfgs":
         step = "one quasi-Newton step (one or more E-steps)"
+        rule = f"largest |∂ℓ/∂θ| ≤ {tol}"
+        cap = f"{params.get('max_iter')} iterations"
+    elif model == "lbfgs-deterministic":
+        step = "one quasi-Newton step"
         rule = f"largest |∂ℓ/∂θ| ≤ {tol}"
         cap = f"{params.get('max_iter')} iterations"
     elif model == "sgd":

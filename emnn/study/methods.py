@@ -16,6 +16,7 @@ from ..models.estep import MAX_EXACT_HIDDEN
 MODELS = {
     "em": ("emnn.models.em", "EMMLPClassifier"),
     "lbfgs": ("emnn.models.lbfgs", "LBFGSMLPClassifier"),
+    "lbfgs-deterministic": ("emnn.models.deterministic_lbfgs", "DeterministicLBFGSClassifier"),
     "sgd": ("emnn.models.sgd", "SGDMLPClassifier"),
     "sklearn-mlp": ("emnn.models.sklearn_mlp", "SklearnMLP"),
 }

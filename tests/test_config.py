@@ -53,6 +53,15 @@ def edited(**changes):
          "defined methods: "),
         ({"study__main__primary": {"contrasts": [], "margins": {"accuracy": 0.02}}},
          "study.main.primary.contrasts"),
+        ({"study__main__reference": "ref-x"},
+         "study.main.reference 'ref-x' is not a defined method"),
+        ({"study__main__reference": "em-newton"}, "a reference cannot grade itself"),
+        ({"methods__ref": {"model": "sgd", "params": {"n_hidden": 3}},
+          "study__main__reference": "ref"}, "must maximize the exact objective"),
+        ({"methods__ref": {"model": "lbfgs", "params": {"n_hidden": 4}, "starts": 3},
+          "study__main__reference": "ref"},
+         "'ref' trains 4 hidden units, the main study's exact trainers 3"),
+        ({"methods__sgd__starts": 0}, "methods.sgd.starts: 0 is less than the minimum of 1"),
     ],
 )  # fmt: skip
 def test_bad_config_stops_with_one_clear_message(write_config, changes, message):

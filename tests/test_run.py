@@ -176,6 +176,46 @@ def test_progress_is_logged(tmp_path, write_config, caplog, monkeypatch):
     assert any("iteration 8" in line for line in progress)
 
 
+def test_a_method_with_starts_keeps_its_best_start_none_from_the_main_initial_weights():
+    methods = {
+        "lbfgs": {"model": "lbfgs", "params": {"n_hidden": 3, "max_iter": 200}},
+        "ref": {"model": "lbfgs", "params": {"n_hidden": 3, "max_iter": 200}, "starts": 3},
+    }
+    config = load_config_dict(small_config(methods=methods, study={"main": {
+        "datasets": ["wine"], "methods": ["lbfgs"], "reference": "ref"}}))  # fmt: skip
+    (main, _), (second, _) = run_splits(job_spec(config, "wine", "lbfgs"))[:2]
+    records = [r for r, _ in run_splits(job_spec(config, "wine", "ref"))]
+    assert len(records) == 3
+    for k, record in enumerate(records):
+        starts = record["method"]["starts"]
+        assert len(starts) == 3 and len({s["seed"] for s in starts}) == 3
+        assert [s["spawn_key"][1:] for s in starts] == [[k, 3, 0], [k, 3, 1], [k, 3, 2]]
+        assert "init" not in record["seeds"]  # no start uses the main study's stream
+        assert record["metrics"]["train_objective"] == max(s["train_objective"] for s in starts)
+        kept = [s for s in starts if s["train_objective"] == record["metrics"]["train_objective"]]
+        assert record["method"]["params"]["random_state"] == kept[0]["seed"]
+    main_seeds = {main["seeds"]["init"]["seed"], second["seeds"]["init"]["seed"]}
+    assert not main_seeds & {s["seed"] for r in records for s in r["method"]["starts"]}
+
+
+def test_inner_cross_validation_logs_its_progress(tmp_path, write_config, caplog, monkeypatch):
+    from emnn.study import selection
+
+    monkeypatch.setattr(selection, "PROGRESS_SECONDS", 0.0)
+    methods = {"sgd": {"model": "sgd", "params": {"n_hidden": 3, "max_epochs": 4},
+                       "grid": {"learning_rate": [0.05, 0.1]}, "inner_folds": 2}}  # fmt: skip
+    config = write_config(
+        small_config(methods=methods, study={"main": {"datasets": ["iris"], "methods": ["sgd"]}})
+    )
+    with caplog.at_level("INFO", logger="emnn.run"):
+        assert run(config, "iris", "sgd", "all", tmp_path / "runs") == 0
+    lines = [r.getMessage() for r in caplog.records if "inner cross-validation" in r.getMessage()]
+    assert "training 12 networks together (3 splits x 2 candidates x 2 folds)" in lines[0]
+    assert any("iteration 4, " in line and "of 12 networks still training" in line
+               for line in lines)  # fmt: skip
+    assert "done in" in lines[-1]
+
+
 @pytest.mark.parametrize("layers", [1, 2])
 def test_later_config_files_override_earlier_ones_key_by_key(tmp_path, write_config, layers):
     base = write_config(small_config(), "base.yaml")

@@ -14,6 +14,7 @@ import numpy as np
 SPLIT = 0  # shuffling rows into train/test parts (one stream per dataset)
 INIT = 1  # initial weights (and, inside the SGD model, the minibatch order)
 INNER_CV = 2  # folds of the inner cross-validation of hyperparameter selection
+STARTS = 3  # initial weights of a method's own starts (`starts`), none the main study's
 
 
 def name_key(name: str) -> int:
@@ -38,3 +39,10 @@ def job_seeds(root: int, dataset: str, split: int) -> dict:
         "root": root,
         **{role: {"spawn_key": list(k), "seed": stream_seed(root, k)} for role, k in keys.items()},
     }
+
+
+def start_seeds(root: int, dataset: str, split: int, n_starts: int) -> list[dict]:
+    """The seeds of a method's n_starts starts on a split, with their spawn keys: stream
+    (dataset, split, STARTS, r) for start r, independent of every other role's."""
+    keys = [(name_key(dataset), split, STARTS, r) for r in range(n_starts)]
+    return [{"spawn_key": list(k), "seed": stream_seed(root, k)} for k in keys]

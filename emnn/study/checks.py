@@ -11,7 +11,35 @@ from ..core.seeds import job_seeds
 from ..data.datasets import load_dataset, source_of
 from ..data.splits import check_splittable, split_indices
 from .jobs import runs, scaling_hidden, scaling_roles, split_spec, used_datasets
-from .methods import check_method, exact_e_step
+from .methods import check_method, exact_e_step, hidden_units
+
+
+def check_reference(config: dict) -> None:
+    """study.main.reference must be an exact-likelihood method at the main study's m whose
+    gaps it measures, and may not grade itself."""
+    main = config["study"]["main"]
+    name = main.get("reference")
+    if name is None:
+        return
+    where = f"config: study.main.reference '{name}'"
+    if name not in config["methods"]:
+        raise ConfigError(
+            f"{where} is not a defined method; defined: {', '.join(config['methods'])}"
+        )
+    if name in main["methods"]:
+        raise ConfigError(f"{where} is one of study.main.methods: a reference cannot grade itself")
+    method = config["methods"][name]
+    if method["model"] not in ("em", "lbfgs") or not exact_e_step(method):
+        raise ConfigError(
+            f"{where} must maximize the exact objective (model em or lbfgs, exact E-step)"
+        )
+    widths = {hidden_units(config["methods"][m]) for m in main["methods"]
+              if exact_e_step(config["methods"][m])}  # fmt: skip
+    if widths and widths != {hidden_units(method)}:
+        raise ConfigError(
+            f"{where} trains {hidden_units(method)} hidden units, the main study's exact "
+            f"trainers {', '.join(map(str, sorted(widths)))}: its optimum is of another objective"
+        )
 
 
 def check_study(config: dict) -> None:
@@ -38,6 +66,7 @@ def check_study(config: dict) -> None:
                     f"config: study.main.primary.contrasts[{k}].{role} names unknown method "
                     f"'{contrast[role]}'; defined methods: {', '.join(sorted(config['methods']))}"
                 )
+    check_reference(config)
     for name, method in config["methods"].items():
         check_method(name, method)
     sweep = study.get("sweep")

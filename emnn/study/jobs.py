@@ -39,12 +39,13 @@ def runs(config: dict, scaling: bool = True) -> list[tuple[str, str, int]]:
 
 
 def main_methods(main: dict) -> list[str]:
-    """The main study's methods, then those only its primary contrasts name: a contrast
-    may run a method at settings of its own (the model question's penalty chosen by inner
-    cross-validation) that no secondary table or algorithm-question figure shows."""
+    """The main study's methods, then those only its primary contrasts name (a contrast
+    may run a method at settings of its own, the model question's penalty chosen by inner
+    cross-validation, that no secondary table shows), then its reference optimum's."""
     contrasts = main.get("primary", {}).get("contrasts", [])
     named = [c[role] for c in contrasts for role in ("method", "baseline")]
-    return list(dict.fromkeys([*main["methods"], *named]))
+    reference = [main["reference"]] if "reference" in main else []
+    return list(dict.fromkeys([*main["methods"], *named, *reference]))
 
 
 def penalty_searched(config: dict) -> list[str]:

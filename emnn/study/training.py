@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core import provenance, records
 from ..core.errors import ConfigError
-from ..core.seeds import job_seeds
+from ..core.seeds import job_seeds, start_seeds
 from ..data.datasets import load_dataset
 from ..data.splits import prepare, split_indices
 from ..models.batch import fit_together, time_shares
@@ -60,35 +60,44 @@ def run_splits(spec: dict, splits: list[int] | None = None) -> list[tuple[dict, 
     started = time.perf_counter()
     chosen = select_params(method, [(job.X_train, job.y_train, job.seeds) for job in jobs])
     selection_seconds = time.perf_counter() - started
+    n_starts = method.get("starts", 1)
+    starts = [(job, start) for job in jobs for start in job.starts(n_starts)]
     estimators = [
-        build(method["model"], params, random_state=job.seeds["init"]["seed"])
-        for job, (params, _) in zip(jobs, chosen, strict=True)
+        build(method["model"], params, random_state=start["seed"])
+        for (job, start), (params, _) in zip(
+            starts, [c for c in chosen for _ in range(n_starts)], strict=True
+        )
     ]
     log.info(
-        "%s/%s: training %d %s together (splits %s)", dataset.name, method["name"],
-        len(jobs), type(estimators[0]).__name__, _span(splits),
+        "%s/%s: training %d %s together (splits %s%s)", dataset.name, method["name"],
+        len(estimators), type(estimators[0]).__name__, _span(splits),
+        f", {n_starts} starts each" if n_starts > 1 else "",
     )  # fmt: skip
+    trackers = [job.tracker if n_starts == 1 else job.new_tracker(f"start {r % n_starts}")
+                for r, (job, _) in enumerate(starts)]  # fmt: skip
     started = time.perf_counter()
-    messages = fit_together(
-        estimators, [(job.X_train, job.y_train) for job in jobs], [job.tracker for job in jobs]
-    )
-    fit_seconds = time.perf_counter() - started - sum(job.tracker.overhead for job in jobs)
+    messages = fit_together(estimators, [(job.X_train, job.y_train) for job, _ in starts], trackers)
+    fit_seconds = time.perf_counter() - started - sum(t.overhead for t in trackers)
     fits = time_shares(fit_seconds, [estimator.n_iter_ for estimator in estimators])
-    return [
-        _record(
-            spec,
-            job,
-            estimator,
-            selection,
-            notes,
-            common,
-            {"fit_seconds": fit, "selection_seconds": selection_seconds / len(jobs)},
-            len(jobs),
+    results = []
+    for j, (job, (_, selection)) in enumerate(zip(jobs, chosen, strict=True)):
+        mine = range(j * n_starts, (j + 1) * n_starts)
+        best = job.keep_best([(estimators[i], trackers[i]) for i in mine]) + j * n_starts
+        shares = {"fit_seconds": sum(fits[i] for i in mine),
+                  "selection_seconds": selection_seconds / len(jobs)}  # fmt: skip
+        results.append(
+            _record(
+                spec,
+                job,
+                estimators[best],
+                selection,
+                messages[best],
+                common,
+                shares,
+                len(estimators),
+            )
         )
-        for job, estimator, (_, selection), notes, fit in zip(
-            jobs, estimators, chosen, messages, fits, strict=True
-        )
-    ]
+    return results
 
 
 def _span(splits) -> str:
@@ -109,9 +118,43 @@ class _SplitJob:
         self.notes = data_notes(dataset, self.train, self.test, standardize)
         for note in self.notes:
             log.warning("%s: %s", self.label, note)
-        self.tracker = Tracker(
-            self.label, dataset.n_classes, self.X_train, self.y_train, self.X_test, self.y_test
+        self.tracker = self.new_tracker()
+        self.started_from: list[dict] | None = None  # each start's seed and end, with starts
+
+    def new_tracker(self, start: str = "") -> Tracker:
+        label = f"{self.label} {start}".strip()
+        data = (self.X_train, self.y_train, self.X_test, self.y_test)
+        return Tracker(label, self.dataset.n_classes, *data)
+
+    def starts(self, n_starts: int) -> list[dict]:
+        """The seeds of the split's initial weights: the main study's, or with n_starts > 1
+        that many of their own (seed role 3)."""
+        if n_starts == 1:
+            return [self.seeds["init"]]
+        self.seeds = {k: v for k, v in self.seeds.items() if k != "init"}  # none uses it
+        self.seeds["starts"] = start_seeds(
+            self.seeds["root"], self.dataset.name, self.split, n_starts
         )
+        return self.seeds["starts"]
+
+    def keep_best(self, fitted: list) -> int:
+        """Of the split's (estimator, tracker) starts, keep the one whose final training
+        objective is highest (the first of equals) as the split's run; its index."""
+        for estimator, tracker in fitted:
+            tracker.finish(estimator)
+        ends = [tracker.history["train_objective"][-1] for _, tracker in fitted]
+        best = int(np.argmax(ends))
+        if len(fitted) > 1:
+            self.tracker = fitted[best][1]
+            self.started_from = [
+                {**seed, "train_objective": end, "converged": bool(estimator.converged_),
+                 "iterations": int(estimator.n_iter_)}
+                for seed, end, (estimator, _) in zip(self.seeds["starts"], ends, fitted,
+                                                     strict=True)
+            ]  # fmt: skip
+            log.info("%s: kept start %d of %d (objective %.10g)", self.label, best,
+                     len(fitted), ends[best])  # fmt: skip
+        return best
 
 
 def _record(spec, job, estimator, selection, messages, common, shares, together):
@@ -148,6 +191,7 @@ def _record(spec, job, estimator, selection, messages, common, shares, together)
             **common["method"],
             "params": estimator.get_params(),
             "selection": selection,
+            **({"starts": job.started_from} if job.started_from else {}),
         },
         "seeds": job.seeds,
         "metrics": {

@@ -342,11 +342,14 @@ def test_the_convergence_table_marks_a_method_stopped_at_its_cap():
         {**row, "label": "Capped EM", "capped": True},
         {**row, "label": "Fast EM", "capped": False, "first": False, "converged": 20},
     ]
-    shown = floats.convergence({"rows": rows})
+    reference = "the split's reference optimum"
+    shown = floats.convergence({"rows": rows, "reference": reference})
     labels = [cells[1] for group in shown["groups"] for cells in group]
     assert labels == ["Capped EM (capped)", "Fast EM"]
     assert "(capped): the method met its stopping rule on fewer than" in shown["caption"]
-    assert "(capped)" not in floats.convergence({"rows": rows[1:]})["caption"]
+    assert "largest gap to the split's reference optimum" in shown["caption"]
+    caption = floats.convergence({"rows": rows[1:], "reference": reference})["caption"]
+    assert "(capped)" not in caption
 
 
 def test_the_penalty_caveat_names_a_contrast_that_tunes_one_side_only():

@@ -77,7 +77,7 @@ def test_the_speed_verdict_is_a_ratio_of_e_steps():
     )
     missed = verdicts.speed_verdict(suboptimality(10, None), "lbfgs", "em", LABELS, ["iris"])
     assert missed == (
-        "EM does not come within a relative 1e-6 of the split’s best objective before it "
+        "EM does not come within a relative 1e-6 of the split’s reference optimum before it "
         "stops "
         "on iris, where L-BFGS does; L-BFGS reaches the objective at which EM stops in 1000× "
         "fewer E-step evaluations there (median split)."
@@ -93,7 +93,7 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     )  # fmt: skip
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
     assert sentence == (
-        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s best objective on "
+        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s reference optimum on "
         "iris; L-BFGS "
         "reaches the objective at which EM stops in 100× fewer E-step evaluations there "
         "(median split)."
@@ -108,7 +108,7 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     table["median"] = [v for values in curves.values() for v in values]
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
     assert sentence == (
-        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s best objective on iris."
+        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s reference optimum on iris."
     )
 
 

@@ -10,6 +10,7 @@ from ...study.runs import CAPPED_TEXT
 from ...typeset.floats import column, grouped, interval, mean_sd, num, spanned, table
 from ...typeset.formats import number
 from ...typeset.markup import literal
+from .aggregate import OTHER_OPTIMUM
 
 
 def summary(metric: dict, floors: list) -> dict:
@@ -107,6 +108,7 @@ def convergence(convergence: dict) -> dict:
             num(r["mean_field_objective"], "objective"),
             num(r["gap"], "sci"),
             num(r["gap_max"], "sci"),
+            "–" if r.get("other_optima") is None else "{}/{}".format(*r["other_optima"]),
             num(r.get("gradient"), "sci"),
         ]
 
@@ -120,6 +122,7 @@ def convergence(convergence: dict) -> dict:
         column("mean-field", "r"),
         column("median", "r"),
         column("max", "r"),
+        column("below/above", "r"),
         column("$\\max|\\nabla\\ell|$", "r"),
     ]
     caption = (
@@ -127,11 +130,12 @@ def convergence(convergence: dict) -> dict:
         "(of all splits), median iterations (epochs for back-propagation) and E-steps over "
         "splits, mean final penalized log-likelihood per training example $\\ell/n$ of the "
         "method's own objective (higher is better; exact and mean-field values are not "
-        "comparable), the median and largest gap to the split's best final exact $\\ell/n$, "
-        "and the median over splits of the largest entry of the exact $\\ell$'s gradient "
-        "where the run ended (a dash: the mean-field objective)."
+        f"comparable); the median and largest gap to {convergence['reference']}, and the "
+        f"runs that end more than {OTHER_OPTIMUM:g} below it and above it; and the median "
+        "over splits of the largest entry of the exact $\\ell$'s gradient where the run "
+        "ended (a dash: the mean-field objective)."
     ) + (f" {CAPPED}" if any(r.get("capped") for r in convergence["rows"]) else "")
-    groups = [("", 5), ("Final $\\ell/n$", 2), ("Gap to best exact $\\ell/n$", 2), ("End", 1)]
+    groups = [("", 5), ("Final $\\ell/n$", 2), ("Gap to the reference", 3), ("End", 1)]
     return table(
         "tab-convergence",
         caption,

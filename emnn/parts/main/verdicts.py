@@ -144,7 +144,7 @@ def speed_verdict(
     suboptimality: pd.DataFrame, fast: str, slow: str, labels: dict, datasets: list[str]
 ) -> str | None:
     """How many times fewer E-steps one exact-likelihood trainer needs than another to come
-    within REACHED of the best objective found on the split (median split)."""
+    within REACHED of the split's reference optimum (median split)."""
     a, b = labels.get(fast, fast), labels.get(slow, slow)
     ratios, missed, neither = [], [], []
     for dataset in datasets:
@@ -162,7 +162,7 @@ def speed_verdict(
             ratios.append((dataset, y / x))
     if not (ratios or missed or neither):
         return None
-    near = f"within a relative {REACHED:.0e} of the split’s best objective"
+    near = f"within a relative {REACHED:.0e} of the split’s reference optimum"
     parts = []
     if ratios:
         values = np.array([r for _, r in ratios])

@@ -332,6 +332,25 @@ def test_the_latent_claim_is_answered_by_the_contrast_that_keeps_the_optimizer()
     plan["main"]["primary"]["contrasts"] = specs[:1]
     assert model_contrast(config, plan, {"contrasts": [{"number": 1}]}) is None
     assert model_contrast(config, plan, None) is None
+    # The study's own L-BFGS on the deterministic network keeps the optimizer too.
+    config["methods"]["det"] = {"model": "lbfgs-deterministic", "params": {}}
+    plan["main"]["primary"]["contrasts"] = [specs[0], {"method": "lb", "baseline": "det"}]
+    assert model_contrast(config, plan, shown) == {"number": 2}
+
+
+def test_the_latent_claim_names_what_the_stochastic_units_cost_not_the_counts_again():
+    from emnn.paper.originating import latent_verdict
+
+    rows = [{"metric": "log_loss", "dataset": "teacher", "verdict": "worse"},
+            {"metric": "accuracy", "dataset": "wine", "verdict": "better"},
+            {"metric": "accuracy", "dataset": "iris", "verdict": "undecided"}]  # fmt: skip
+    said = latent_verdict({"number": 1, "rows": rows})
+    assert said.endswith(
+        "the stochastic-unit network is worse in test log-loss on teacher and better in test "
+        "accuracy on wine."
+    )
+    none = latent_verdict({"number": 1, "rows": rows[2:]})
+    assert none.endswith("the stochastic-unit network is worse in none of its 1 tests.")
 
 
 def test_the_convergence_table_marks_a_method_stopped_at_its_cap():

@@ -386,3 +386,10 @@ def test_the_penalty_caveat_names_a_contrast_that_tunes_one_side_only():
     config["study"]["main"]["primary"]["contrasts"].pop()
     (alone,) = penalty_caveat(config, plan)
     assert "Only contrast 1 chooses the penalty of both its methods; elsewhere" in alone
+
+
+def test_the_primary_tables_show_the_unadjusted_tost_p_beside_holms():
+    from emnn.parts.main.primary_text import tost_cell
+
+    assert tost_cell({"p_equivalence_holm": 0.08, "p_equivalence": 0.02}) == "0.0800 (0.0200)"
+    assert tost_cell({"p_equivalence_holm": float("nan"), "p_equivalence": float("nan")}) == "–"

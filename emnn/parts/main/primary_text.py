@@ -143,6 +143,12 @@ def verdict_sentence(rows: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def tost_cell(row: dict) -> str:
+    """The equivalence test's Holm-adjusted p, with its unadjusted p beside it."""
+    adjusted = num(row["p_equivalence_holm"], "p")
+    return adjusted if adjusted == "–" else f"{adjusted} ({num(row['p_equivalence'], 'p')})"
+
+
 def primary_tables(context: dict) -> list[dict]:
     def cells(r):
         kind = KIND[r["metric"]]
@@ -154,7 +160,7 @@ def primary_tables(context: dict) -> list[dict]:
             num(r["mean_difference"], kind),
             interval(r["ci_low"], r["ci_high"], kind),
             num(r["p_holm"], "p"),
-            num(r["p_equivalence_holm"], "p"),
+            tost_cell(r),
             f"{r['n_pairs']}",
             {"text": r["verdict"], "bold": r["verdict"] in (primary.BETTER, primary.WORSE)},
         ]
@@ -174,7 +180,8 @@ def primary_tables(context: dict) -> list[dict]:
             "where both runs met their stopping rule (Pairs), its corrected 95 % interval "
             "(not adjusted for the family), the corrected $t$-test and "
             f"the equivalence test (TOST) against {context['margins']}, both Holm-adjusted "
-            f"within the contrast's {context['family_size']} tests."
+            f"within the contrast's {context['family_size']} tests (the TOST's unadjusted $p$ "
+            "in parentheses: Holm's order can part two tests with equal unadjusted $p$)."
         )
         tables.append(table(c["anchor"], caption, columns, grouped(c["rows"], cells)))
     return tables

@@ -329,8 +329,20 @@ def test_a_curve_that_blows_up_leaves_the_axis_marked_and_spares_the_others():
     assert top == pytest.approx(moe_figures.CEILING * 120 / 120)  # 100 x the initial loss
     marks = [line for a in fig.axes for line in a.get_lines()
              if line.get_marker() == moe_figures.OFF_SCALE]  # fmt: skip
-    assert len(marks) == 1 and marks[0].get_xdata()[0] == 5
+    # where it leaves the axis, and where it ends, its final loss written beside it
+    last = traces.loc[blown, "iteration"].max()
+    assert len(marks) == 2 and [m.get_xdata()[0] for m in marks] == [5, last]
+    notes = [t.get_text() for t in fig.axes[2 * row].texts]
+    assert "ends at 2.50e14" in notes
     assert "a triangle on the top edge marks where a curve whose weights blew up" in caption
+    assert "with its final loss written beside it" in caption
+    plt.close(fig)
+    # A curve that comes back below the ceiling has one triangle and no note.
+    traces.loc[blown & (traces["iteration"] == last), "objective"] = -120.0
+    fig, _, _ = moe_figures.objective_traces(traces, fake_runs(), {"moe": MOE})
+    marks = [line for a in fig.axes for line in a.get_lines()
+             if line.get_marker() == moe_figures.OFF_SCALE]  # fmt: skip
+    assert len(marks) == 1 and not fig.axes[2 * row].texts
     plt.close(fig)
     fig, _, caption = moe_figures.objective_traces(fake_traces(), fake_runs(), {"moe": MOE})
     assert "triangle" not in caption

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ...core.tidy import is_true
 from ...typeset.figure_style import COLORS, count_ticks, drawn, log_ticks
-from ...typeset.formats import power_of_ten
+from ...typeset.formats import number, power_of_ten
 from ...typeset.words import counted
 from .contract import DECREASE_RTOL, METHODS, labels
 
@@ -129,7 +129,9 @@ def objective_traces(traces: pd.DataFrame, runs: pd.DataFrame, study: dict):
     if "off" in handles:
         caption += (
             f" A row's axis stops at {CEILING:g} times its largest initial loss; a triangle "
-            "on the top edge marks where a curve whose weights blew up leaves it."
+            "on the top edge marks where a curve whose weights blew up leaves it, and a "
+            "second one, with its final loss written beside it, where a curve that never "
+            "comes back ends."
         )
     return fig, title, caption
 
@@ -146,5 +148,13 @@ def _mark_off_scale(axis, ceiling: float) -> bool:
             first = int(above.argmax())
             axis.plot(x[first], ceiling, marker=OFF_SCALE, ms=5, ls="none",
                       color=line.get_color(), clip_on=False, zorder=6)  # fmt: skip
+            if above[-1]:  # it ends off the scale: say where, at its last iteration
+                axis.plot(x[-1], ceiling, marker=OFF_SCALE, ms=5, ls="none",
+                          color=line.get_color(), clip_on=False, zorder=6)  # fmt: skip
+                axis.annotate(
+                    drawn(f"ends at {number(float(y[-1]), 'sci')}"), (x[-1], ceiling),
+                    xytext=(-3, -9), textcoords="offset points", ha="right", va="top",
+                    fontsize=6.5, color=line.get_color(),
+                )  # fmt: skip
             marked = True
     return marked

@@ -430,3 +430,14 @@ def test_the_sgd_rate_is_said_as_set_or_as_chosen_with_the_grid_edges_counted():
     assert said.startswith("learning rate chosen per split by 3-fold inner cross-validation")
     assert "from 0.01, 0.1 and 0.3; the rates chosen range from 0.01 to 0.3" in said
     assert said.endswith(f"at an end of the grid in all {int(sgd.sum())} runs")
+
+
+def test_back_propagation_and_ecm_are_compared_on_test_metrics_not_on_where_their_rules_stop():
+    values = context(fake_runs(), fake_mlp())
+    said = " ".join(values["sgd"])
+    assert "final objective" not in said.split("Their final objectives are not compared")[0]
+    assert said.endswith(
+        "Their final objectives are not compared: SGD (mixture) stops when its training loss "
+        "per example has not fallen by $10^{-4}$ in 10 epochs and ECM at a relative change of "
+        "$10^{-6}$, so where each ends measures its stopping rule as much as its algorithm."
+    )

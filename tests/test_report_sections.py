@@ -262,8 +262,16 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
         "n_train": [1000, 1000, 1000, 100],
         "test_accuracy": [0.1, 0.97, 0.98, 0.95],
         "converged": [False, False, True, True],
+        "ever_decreased": [True, True, False, False],
+        "largest_decrease": [3e17, 2.0, 0.0, 0.0],
     })  # fmt: skip
     sentence = blow_ups(runs, {"moe-irls": "IRLS"})
+    # The fall that did not blow the weights up is described on its own.
+    assert sentence.endswith(
+        "The other falls, in 1 of 2 runs of IRLS on digits, do not blow the weights up: the "
+        "largest weight stays at most 3 and the largest single fall is 0.002 nats per "
+        "training example."
+    )
     assert "in 1 of 2 runs of IRLS on digits" in sentence  # of its runs on that dataset
     assert "the largest weight ends between 5e14 and 5e14" in sentence
     assert "(at most 120 in every converged run)" in sentence

@@ -392,4 +392,24 @@ def blow_ups(runs: pd.DataFrame, names_of: dict, l2: float | None = None) -> str
                 f"$\\sqrt{{2 \\cdot \\mathrm{{penalty}} / \\lambda}} \\le$ "
                 f"{number(penalized, 'gap')}: what runs away is the unpenalized intercepts."
             )
-    return said
+    return " ".join(filter(None, [said, small_falls(runs, names_of)]))
+
+
+def small_falls(runs: pd.DataFrame, names_of: dict) -> str | None:
+    """The runs whose objective fell without their weights blowing up: how many, and how
+    large their largest single fall and their largest weight are."""
+    fell = runs[runs["ever_decreased"].map(is_true) & (runs["largest_weight"] <= BLOWN_UP_WEIGHT)]
+    if fell.empty:
+        return None
+    parts = []
+    for method, group in fell.groupby("method", sort=False):
+        datasets = sorted(set(group["dataset"]))
+        total = int(((runs["method"] == method) & runs["dataset"].isin(datasets)).sum())
+        parts.append(f"{count_of(len(group), total)} of {names_of.get(method, method)} on "
+                     f"{names(datasets)}")  # fmt: skip
+    fall = (fell["largest_decrease"] / fell["n_train"]).max()
+    return (
+        f"The other falls, in {series(parts)}, do not blow the weights up: the largest weight "
+        f"stays at most {number(fell['largest_weight'].max(), 'gap')} and the largest single "
+        f"fall is {number(fall, 'gap')} nats per training example."
+    )

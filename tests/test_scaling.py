@@ -403,7 +403,7 @@ def test_the_comparison_table_shows_the_m_each_split_is_scored_at():
     tied = tables["scaling_comparisons"].copy()
     tied[["ties", "wins", "losses"]] = [4, 0, 0]
     table = comparison_table(tied, tables["scaling_best"], ["d"])
-    assert table["groups"][0][0][7] == "tied on every split"
+    assert table["groups"][0][0][7] == "0.00 [–]"  # a difference, in its own column
 
 
 def test_the_verdict_is_computed_from_the_holm_p_value_and_the_sign():

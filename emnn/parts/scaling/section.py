@@ -126,7 +126,8 @@ def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) ->
                         chosen_m(picks.loc["baseline", "split_choices"]),
                         show(row["family_mean"]),
                         show(row["baseline_mean"]),
-                        "tied on every split"
+                        # Tied on every split: a difference of 0 with no interval to give.
+                        f"{diff(0.0)} [–]"
                         if row["ties"] == row["n_splits"]
                         else f"{diff(row['mean_difference'])} [{diff(row['ci_low'])}, "
                         f"{diff(row['ci_high'])}]",
@@ -147,7 +148,8 @@ def comparison_table(comparisons: pd.DataFrame, best: pd.DataFrame, datasets) ->
             "best $m$, split by split: means over the splits at each split's "
             "leave-one-split-out choice, the mean paired difference (trainer minus SGD) with "
             "its corrected 95 % interval, the corrected resampled $t$-test's $p$-value "
-            "adjusted by Holm over the table, and the trainer's wins, ties and losses. The "
+            "adjusted by Holm over the table (a dash where the two tie on every split), and the "
+            "trainer's wins, ties and losses. The "
             "$m$ columns give each split's $m$, chosen on the other splits (one number where "
             "all agree)."
         ),

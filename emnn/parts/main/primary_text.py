@@ -172,16 +172,22 @@ def primary_tables(context: dict) -> list[dict]:
         column("$p_{\\mathrm{TOST}}$", "r"), column("Pairs", "r"), column("Verdict"),
     ]  # fmt: skip
     tables = []
-    for c in context["contrasts"]:
-        caption = (
-            f"Primary analysis, contrast {c['number']} ({c['question']}): the means of "
-            f"A, {literal(c['method'])}, and B, {literal(c['baseline'])}, and their mean "
-            "paired difference (accuracy in percent and percentage points) over the splits "
-            "where both runs met their stopping rule (Pairs), its corrected 95 % interval "
-            "(not adjusted for the family), the corrected $t$-test and "
-            f"the equivalence test (TOST) against {context['margins']}, both Holm-adjusted "
-            f"within the contrast's {context['family_size']} tests (the TOST's unadjusted $p$ "
-            "in parentheses: Holm's order can part two tests with equal unadjusted $p$)."
+    for k, c in enumerate(context["contrasts"]):
+        what = (
+            f"Primary analysis, contrast {c['number']} ({c['question']}): A, "
+            f"{literal(c['method'])}; B, {literal(c['baseline'])}"
         )
+        if k == 0:
+            caption = (
+                f"{what}. Their means and mean paired difference (accuracy in percent and "
+                "percentage points) over the splits where both runs met their stopping rule "
+                "(Pairs), its corrected 95 % interval (not adjusted for the family), the "
+                f"corrected $t$-test and the equivalence test (TOST) against "
+                f"{context['margins']}, both Holm-adjusted within the contrast's "
+                f"{context['family_size']} tests (the TOST's unadjusted $p$ in parentheses: "
+                "Holm's order can part two tests with equal unadjusted $p$)."
+            )
+        else:  # the columns are the first table's: say so rather than again
+            caption = f"{what}; the columns as in [#{context['contrasts'][0]['anchor']}]."
         tables.append(table(c["anchor"], caption, columns, grouped(c["rows"], cells)))
     return tables

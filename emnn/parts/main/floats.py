@@ -126,14 +126,13 @@ def convergence(convergence: dict) -> dict:
         column("$\\max|\\nabla\\ell|$", "r"),
     ]
     caption = (
-        "Convergence on each dataset: splits that met the method's stopping rule before its cap "
-        "(of all splits), median iterations (epochs for back-propagation) and E-steps over "
-        "splits, mean final penalized log-likelihood per training example $\\ell/n$ of the "
-        "method's own objective (higher is better; exact and mean-field values are not "
-        f"comparable); the median and largest gap to {convergence['reference']}, and the "
-        f"runs that end more than {OTHER_OPTIMUM:g} below it and above it; and the median "
-        "over splits of the largest entry of the exact $\\ell$'s gradient where the run "
-        "ended (a dash: the mean-field objective)."
+        "Convergence per dataset and method: splits that met the stopping rule before the cap, "
+        "median iterations (epochs for back-propagation) and E-steps, mean final "
+        "penalized log-likelihood per training example $\\ell/n$ of the method's own "
+        "objective (exact and mean-field values are not comparable), the median and largest "
+        f"gap to {convergence['reference']} with the runs ending more than {OTHER_OPTIMUM:g} "
+        "below and above it, and the median largest entry of the exact $\\ell$'s gradient "
+        "at the end (a dash: the mean-field objective)."
     ) + (f" {CAPPED}" if any(r.get("capped") for r in convergence["rows"]) else "")
     groups = [("", 5), ("Final $\\ell/n$", 2), ("Gap to the reference", 3), ("End", 1)]
     return table(

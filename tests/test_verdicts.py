@@ -108,7 +108,8 @@ def test_where_neither_reaches_the_optimum_the_speed_verdict_compares_where_they
     table["median"] = [v for values in curves.values() for v in values]
     sentence = verdicts.speed_verdict(table, "lbfgs", "em", LABELS, ["iris"])
     assert sentence == (
-        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s reference optimum on iris."
+        "Neither L-BFGS nor EM comes within a relative 1e-6 of the split’s reference optimum "
+        "on iris."
     )
 
 

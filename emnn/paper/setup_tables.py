@@ -33,19 +33,24 @@ SOURCES = {
 
 
 def datasets(protocol: dict) -> dict:
+    """The datasets table; their splits in a column, or in the caption when every dataset
+    is split alike (the same words five times over would be a sentence repeated)."""
+    shared = {d["splits"] for d in protocol["datasets"]}
+    alike = len(shared) == 1
+
     def cells(d):
         source = SOURCES.get(d["source"], literal(d["source"]))
         if d["source_params"]:
             source += f" ({literal(d['source_params'])})"
-        return [
+        row = [
             literal(d["name"]),
             source,
             count_text(d["n"]),
             str(d["p"]),
             str(d["g"]),
             d["class_counts"],
-            literal(d["splits"]),
         ]
+        return row if alike else [*row, literal(d["splits"])]
 
     columns = [
         column("Dataset", width=0.17),
@@ -54,9 +59,15 @@ def datasets(protocol: dict) -> dict:
         column("$p$", "r"),
         column("$g$", "r"),
         column("Class counts", width=0.1),
-        column("Splits", width=0.26),
     ]
-    caption = "Datasets: size $n$, features $p$, classes $g$, and splits."
+    if alike:
+        caption = (
+            f"Datasets: size $n$, features $p$ and classes $g$; each split into "
+            f"{literal(shared.pop())}."
+        )
+    else:
+        columns.append(column("Splits", width=0.26))
+        caption = "Datasets: size $n$, features $p$, classes $g$, and splits."
     return table("tab-datasets", caption, columns, [list(map(cells, protocol["datasets"]))])
 
 

@@ -56,6 +56,14 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
     at_best = (
         ", each at the penalty inner cross-validation chooses" if tuned_contrasts(config) else ""
     )
+    # The model question's pair: one optimizer's code for both models, or one kind only.
+    contrasts = main.get("primary", {}).get("contrasts", [])
+    shared = any(config["methods"][c["baseline"]]["model"] == "lbfgs-deterministic"
+                 for c in contrasts)  # fmt: skip
+    optimizer = (
+        "the same L-BFGS from the same initial weights" if shared
+        else "the same kind of optimizer"
+    )  # fmt: skip
     return [
         "Can a neural network with latent variables be trained by the EM algorithm "
         "[@dempster1977em] as well as by back-propagation [@rumelhart1986backprop]? Ng and "
@@ -73,8 +81,8 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
         f"on one fixed objective, the exact likelihood of the stochastic-unit network, do EM "
         f"and its accelerated variant SQUAREM [@varadhan2008squarem] reach the optimum that "
         f"direct maximization by L-BFGS [@liu1989lbfgs] reaches, and in how many E-steps "
-        f"([#sec-results])? The model question: trained to convergence by the same kind of "
-        f"optimizer{at_best}, does the stochastic-unit network predict better or worse than the "
+        f"([#sec-results])? The model question: trained to convergence by {optimizer}"
+        f"{at_best}, does the stochastic-unit network predict better or worse than the "
         f"deterministic network, the one back-propagation trains ([#sec-model])? Both are asked on "
         f"{n_splits} paired train/test splits of {in_words(len(datasets), 'dataset')} "
         f"({described(config, datasets)}), with {in_words(len(exact), 'trainer')} of the exact "

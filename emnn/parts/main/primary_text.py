@@ -189,5 +189,7 @@ def primary_tables(context: dict) -> list[dict]:
             )
         else:  # the columns are the first table's: say so rather than again
             caption = f"{what}; the columns as in [#{context['contrasts'][0]['anchor']}]."
-        tables.append(table(c["anchor"], caption, columns, grouped(c["rows"], cells)))
+        tables.append(
+            table(c["anchor"], caption, columns, grouped(c["rows"], cells), size="footnotesize")
+        )
     return tables

@@ -8,7 +8,7 @@ import pytest
 
 from emnn.paper.originating import own_setting, speed, standardizing
 from emnn.parts.main import floats, primary
-from emnn.parts.main.overfitting import rank_agreement, tuned_sentence
+from emnn.parts.main.overfitting import rank_agreement, split_counts, tuned_sentence
 from emnn.parts.main.primary_text import compact_sentence, verdict_sentence
 from emnn.parts.main.results import capped_cells, comparison, endpoint_gradient
 from emnn.parts.replication import findings as replication
@@ -65,6 +65,12 @@ def test_rank_agreement_counts_splits_where_the_higher_objective_tested_worse():
         }))  # fmt: skip
     found = rank_agreement(pd.concat(frames), ["t"], ["a", "b", "c"])
     assert found == [{"dataset": "t", "worse": 2, "better": 1, "n_splits": 3}]
+    # The split count is said once when every dataset has it.
+    other = {"dataset": "u", "worse": 0, "better": 3, "n_splits": 3}
+    assert split_counts([*found, other]) == "2 and 0 of the 3 splits of t and u"
+    assert split_counts([*found, {**other, "n_splits": 5}]) == (
+        "2 of 3 splits of t and 0 of 5 splits of u"
+    )
 
 
 def test_the_speed_claim_counts_capped_em_and_leaves_seconds_to_the_timing_appendix():

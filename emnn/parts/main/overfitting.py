@@ -35,6 +35,17 @@ def rank_agreement(runs: pd.DataFrame, datasets: list[str], methods: list[str]) 
     return shown
 
 
+def split_counts(rows: list[dict]) -> str:
+    """ "0, 3 and 18 of the 20 splits of a, b and c": the split count said once when every
+    dataset has the same, else per dataset."""
+    sizes = {r["n_splits"] for r in rows}
+    if len(sizes) == 1:
+        return (f"{join([str(r['worse']) for r in rows])} of the {sizes.pop()} splits of "
+                f"{join([literal(r['dataset']) for r in rows])}")  # fmt: skip
+    return join([f"{r['worse']} of {r['n_splits']} splits of {literal(r['dataset'])}"
+                 for r in rows])  # fmt: skip
+
+
 def overfitting_sentences(
     runs, summary, plan: dict, methods: list[str], tuned: list[str] = ()
 ) -> list[str]:
@@ -47,8 +58,7 @@ def overfitting_sentences(
     if not rows or not any(r["n_splits"] for r in rows):
         return []
     labels = plan["labels"]
-    counts = join([f"{r['worse']} of {r['n_splits']} splits of {literal(r['dataset'])}"
-                   for r in rows])  # fmt: skip
+    counts = split_counts(rows)
     first = (
         f"Among the {len(methods)} trainers of the exact likelihood, the run that reached the "
         "higher penalized training objective on a split had the worse test log-loss "

@@ -394,7 +394,7 @@ def test_legends_count_splits_in_words():
     # The one-initialization study says so in the singular.
     fig, _, caption = initializations(inits(n_draws=1), STUDY)
     drawn = [t.get_text() for axes in fig.axes for t in axes.texts]
-    assert all(text.endswith("reached by 0 of 1 draw") for text in drawn), drawn
+    assert all(text.endswith("reached or passed by 0 of 1 draw") for text in drawn), drawn
     assert "from 1 random initialization each" in caption
 
 

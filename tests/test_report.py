@@ -343,7 +343,7 @@ def test_the_abstract_gives_the_primary_verdicts_first_in_few_words(study):
     found = narrative.findings(config, data["plan"], data["tables"])
     if found["converged_speed"]:
         assert markup.plain(found["converged_speed"]) in abstract
-    assert re.search(r"Replication: the originating EM[’']s 28/30 is reached from", abstract)
+    assert re.search(r"Replication: the originating EM[’']s 28/30 or better comes from", abstract)
     assert "of 4 other initializations; corrected and each trained until its loss settles" in (
         abstract
     )

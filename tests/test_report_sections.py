@@ -97,7 +97,7 @@ def test_the_abstract_says_the_draws_luck_and_the_matched_budget_outcome():
     spread = [{"model": "em", "reported": 28, "n_test": 30, "reaching": 6, "n_draws": 200}]
     budgets = contrasts(em, bp, converged=([28] * 6, [28] * 6))
     said = replication.abstract_sentence(spread, budgets)
-    assert said.startswith("Replication: the originating EM's 28/30 is reached from 6 of 200")
+    assert said.startswith("Replication: the originating EM's 28/30 or better comes from 6 of 200")
     assert "are undecided over 6 splits" in said and "95 % interval" in said
     apart = contrasts(em, bp, converged=(em, bp))
     assert "differ, EM ahead over 6 splits" in replication.abstract_sentence(spread, apart)
@@ -270,13 +270,20 @@ def test_blow_ups_name_the_runs_whose_weights_ran_off():
         "converged": [False, False, True, True],
         "ever_decreased": [True, True, False, False],
         "largest_decrease": [3e17, 2.0, 0.0, 0.0],
+        "initial_objective": [-2000.0, -2500.0, -2000.0, -200.0],
     })  # fmt: skip
     sentence = blow_ups(runs, {"moe-irls": "IRLS"})
     # The fall that did not blow the weights up is described on its own.
     assert sentence.endswith(
-        "The other falls, in 1 of 2 runs of IRLS on digits, do not blow the weights up: the "
+        "The other falls of an EM algorithm, in 1 of 2 runs of IRLS on digits, do not blow the "
+        "weights up: the "
         "largest weight stays at most 3 and the largest single fall is 0.002 nats per "
         "training example."
+    )
+    # A run whose weights stay bounded may still end far below its start: said.
+    ended = runs.assign(train_objective=[-3e17, -21600.0, -20.0, -5.0])
+    assert blow_ups(ended, {"moe-irls": "IRLS"}).endswith(
+        "training example, yet the worst ends at $\\ell/n$ = −21.6, from −2.5 at its start."
     )
     assert "in 1 of 2 runs of IRLS on digits" in sentence  # of its runs on that dataset
     assert "the largest weight ends between 5e14 and 5e14" in sentence
@@ -364,7 +371,17 @@ def test_the_latent_claim_names_what_the_stochastic_units_cost_not_the_counts_ag
         "accuracy on wine."
     )
     none = latent_verdict({"number": 1, "rows": rows[2:]})
-    assert none.endswith("the stochastic-unit network is worse in none of its 1 tests.")
+    assert none.endswith(
+        "the stochastic-unit network is found worse in none of its tests after Holm's adjustment."
+    )
+    # An interval that already lies on the worse side is said, not hidden by Holm.
+    leaning = [{**rows[2], "ci_low": -2.6, "ci_high": -0.5},
+               {"metric": "log_loss", "dataset": "d", "verdict": "undecided",
+                "ci_low": 0.007, "ci_high": 0.056}]  # fmt: skip
+    assert latent_verdict({"number": 1, "rows": leaning}).endswith(
+        "though its unadjusted 95 % interval lies wholly on the worse side in test accuracy "
+        "on iris and test log-loss on d."
+    )
 
 
 def test_the_convergence_table_marks_a_method_stopped_at_its_cap():

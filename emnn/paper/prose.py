@@ -47,12 +47,16 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     primary = values.get("primary")
     if primary:
         for c in primary["contrasts"]:
-            out.append(f"{c['question'][0].upper()}{c['question'][1:]}: {c['subject']} "
-                       f"is {c['compact']}.")  # fmt: skip
+            out.append(f"{c['question'][0].upper()}{c['question'][1:]}: {c['subject']}"
+                       f"{c['abstract_tuning']} is {c['compact']}.")  # fmt: skip
     n = len(main["datasets"])
+    pairs = sorted({int(r["n_pairs"]) for c in (primary or {}).get("contrasts", [])
+                    for r in c["rows"]})  # fmt: skip
+    paired = (f"{pairs[0]} to {pairs[-1]}" if len(pairs) > 1 else f"{pairs[0]}") if pairs else ""
     out.append(
-        f"Each contrast pairs runs that met their stopping rule on {n_splits} splits of {n} "
-        f"dataset{'s' if n != 1 else ''}, with equivalence margins of {primary['margins']}."
+        f"Each contrast pairs runs that met their stopping rule ({paired} of {n_splits} "
+        f"splits of each of {n} dataset{'s' if n != 1 else ''}), with equivalence margins of "
+        f"{primary['margins']}."
         if primary
         else f"We compare {len(main['methods'])} methods over {n_splits} paired splits of "
         f"{n} dataset{'s' if n != 1 else ''}."

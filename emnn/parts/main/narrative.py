@@ -14,6 +14,7 @@ from ...typeset.markup import literal
 from ...typeset.words import in_words, join, names
 from ..replication.contract import REPORTED_CORRECT
 from . import verdicts
+from .aggregate import OTHER_OPTIMUM
 from .primary_text import contrast_names
 
 N_TEST = 30  # test examples of the originating study's one split
@@ -35,6 +36,15 @@ def accelerated_em(config: dict, main: dict) -> list[str]:
     """The main study's EM methods with an acceleration (SQUAREM)."""
     return [m for m in by_model(config, main["methods"], "em")
             if config["methods"][m]["params"].get("acceleration", "none") != "none"]  # fmt: skip
+
+
+TRAINERS = {"lbfgs": "L-BFGS", "em": "EM"}  # what a reference method's runs are called
+
+
+def reference_runs(config: dict, name: str) -> str:
+    """ "the best of 5 L-BFGS runs": the reference method's starts, by its trainer's name."""
+    method = config["methods"][name]
+    return f"the best of {method.get('starts', 1)} {TRAINERS[method['model']]} runs"
 
 
 def described(config: dict, datasets: list[str]) -> str:
@@ -86,8 +96,8 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
         f"deterministic network, the one back-propagation trains ([#sec-model])? Both are asked on "
         f"{n_splits} paired train/test splits of {in_words(len(datasets), 'dataset')} "
         f"({described(config, datasets)}), with {in_words(len(exact), 'trainer')} of the exact "
-        f"likelihood, a primary analysis named in the study's configuration, with "
-        f"equivalence margins, and the "
+        f"likelihood, a primary analysis with equivalence margins, named in the study's "
+        f"configuration after a first version's results ([#sec-protocol]), and the "
         f"originating code rebuilt bug for bug ([#sec-replication]). Tests are the corrected "
         f"resampled t-test [@nadeau2003inference] with Holm’s correction [@holm1979simple]; "
         f"the study runs under Snakemake [@molder2021snakemake] with NumPy [@harris2020numpy], "
@@ -111,7 +121,7 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
         else join([labels.get(m, m) for m in exact])
     )
     found = {"accuracy": [], "others": [], "speed": [], "convergence": None, "catch_up": None,
-             "converged_speed": None}  # fmt: skip
+             "converged_speed": None, "below_reference": None}  # fmt: skip
     if baseline is not None and exact:
         found["accuracy"] = verdicts.family_verdicts(comparisons, exact, labels, who)
         for method in others:
@@ -151,6 +161,13 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
         else None
     )
     found["convergence"] = verdicts.convergence_verdict(tables["convergence"], labels)
+    reference = main.get("reference")
+    found["below_reference"] = (
+        verdicts.below_reference(tables["convergence"], direct[0], labels,
+                                 reference_runs(config, reference), OTHER_OPTIMUM)
+        if reference and direct
+        else None
+    )  # fmt: skip
     # The verdicts name methods and datasets as typed.
     shown = {k: literal(v) if v else None for k, v in found.items() if not isinstance(v, list)}
     shown |= {k: [literal(v) for v in found[k] if v] for k in ("accuracy", "others", "speed")}
@@ -310,7 +327,9 @@ def narrative(config: dict, plan: dict, tables: dict, n_splits: int) -> dict:
         "secondary": accuracy + found["others"],
         "discussion": [" ".join(p) for p in paragraphs if p],
         "limitations": limitations(config, plan, tables["runs"], tables["comparisons"]),
-        "conclusion": [summary or found["catch_up"]] if summary or found["catch_up"] else [],
+        "conclusion": [found["below_reference"] or summary or found["catch_up"]]
+        if found["below_reference"] or summary or found["catch_up"]
+        else [],
     }
 
 

@@ -49,6 +49,9 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
             "compact": compact_sentence(rows),
             "left_out": int(sum(r["n_left_out"] for r in rows)) // len(primary.METRICS),
             "tuning": tuning(config, labels, contrast["method"], contrast["baseline"]),
+            "abstract_tuning": one_side_tuned(
+                config, labels, contrast["method"], contrast["baseline"]
+            ),
         })  # fmt: skip
     margins = spec["margins"]
     penalties = {config["methods"][m]["params"].get("l2") for m in plan["main"]["methods"]}
@@ -100,6 +103,24 @@ def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
         f"Only {literal(labels.get(one, one))} has a setting chosen by inner cross-validation "
         f"({keys}); {literal(labels.get(other, other))} runs at the configured settings, its "
         "penalty included, so the contrast compares the two as each is practised."
+    )
+
+
+def one_side_tuned(config: dict, labels: dict, method: str, baseline: str) -> str:
+    """For the abstract: " (only SGD's learning rate tuned; penalty λ = 0.1)" when inner CV
+    tunes one side only, so that a verdict is read with what each side was given; else
+    empty."""
+    methods = {m: config["methods"][m] for m in (method, baseline)}
+    tuned = [m for m, spec in methods.items() if spec.get("grid")]
+    if len(tuned) != 1:
+        return ""
+    (one,) = tuned
+    searched = join([SEARCHED.get(k, literal(k)) for k in methods[one]["grid"]])
+    penalties = {spec["params"].get("l2") for spec in methods.values()}
+    l2 = penalties.pop() if len(penalties) == 1 else None
+    shared = f"; penalty $\\lambda = {l2:g}$" if l2 is not None else ""
+    return (
+        f" (only {literal(labels.get(one, one))}'s {searched.removeprefix('the ')} tuned{shared})"
     )
 
 

@@ -17,7 +17,7 @@ from ...typeset.formats import finite, number, power_of_ten
 from ...typeset.markup import literal
 from ...typeset.words import join
 from . import aggregate, verdicts
-from .narrative import accelerated_em, by_model
+from .narrative import accelerated_em, by_model, reference_runs
 
 
 def headline_method(config: dict, main: dict) -> str | None:
@@ -310,15 +310,6 @@ def convergence(config: dict, plan: dict, tables: dict, records_of: dict) -> dic
     )
     return {"rules": rules, "rows": rows, "converged": converged, "total": total,
             "sentence": sentence, "reference": reference_name(config, plan)}  # fmt: skip
-
-
-TRAINERS = {"lbfgs": "L-BFGS", "em": "EM"}  # what a reference method's runs are called
-
-
-def reference_runs(config: dict, name: str) -> str:
-    """ "the best of 5 L-BFGS runs": the reference method's starts, by its trainer's name."""
-    method = config["methods"][name]
-    return f"the best of {method.get('starts', 1)} {TRAINERS[method['model']]} runs"
 
 
 def reference_name(config: dict, plan: dict) -> str:

@@ -311,3 +311,24 @@ def converged_time(
         "of E-steps, iterations and epochs leave out what each step costs (EM's Newton "
         "M-step, L-BFGS's line search, an epoch's minibatches)."
     )
+
+
+def below_reference(convergence: pd.DataFrame, direct: str, labels: dict, runs_text: str,
+                    other_optimum: float) -> str | None:  # fmt: skip
+    """The algorithm question's answer where the trainers end at different optima: how
+    many exact-likelihood runs end below the independent reference, the direct maximizer's
+    own among them, so that E-step counts measure the way to each run's own stop."""
+    if "below_reference" not in convergence:
+        return None
+    exact = convergence[convergence["objective"] == "exact"]
+    own = exact[exact["method"] == direct]
+    if exact.empty or own.empty:
+        return None
+    return (
+        f"On the exact likelihood, most runs end at a lower optimum than the reference: "
+        f"{int(exact['below_reference'].sum())} of the {int(exact['n_splits'].sum())} runs "
+        f"end more than {other_optimum:g} nats per example below {runs_text} on their split, "
+        f"{int(own['below_reference'].sum())} of {int(own['n_splits'].sum())} of "
+        f"{labels.get(direct, direct)}'s among them, so the E-steps a trainer spends measure "
+        "its way to its own stop, not to one common optimum."
+    )

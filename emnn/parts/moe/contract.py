@@ -9,6 +9,7 @@ from ...core.layout import TABLES
 
 # In the order the comparisons read: each later method is compared with every earlier one.
 METHODS = ("moe-irls-1", "moe-irls", "moe-ecm", "moe-sgd")
+EM_METHODS = METHODS[:3]  # the EM algorithms, whose objective should never fall (SGD's may)
 TABLE_NAMES = ("moe_runs", "moe_summary", "moe_traces")  # results/tables/<name>.csv
 TIMING_NAMES = ("moe_fit_times", "moe_fit_summary")  # results/tables/timing/<name>.csv
 # The figure: the objective against iteration, from moe_traces (moe_runs says which

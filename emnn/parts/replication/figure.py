@@ -30,7 +30,7 @@ def initializations(table: pd.DataFrame, study: dict):
         axis.axvline(mark, color=COLORS[1], lw=1.2, ls="--")
         reaching = int((shown["n_correct"] >= reported[model]).sum())
         axis.annotate(
-            f"reported {reported[model]}/{n_test}\nreached by {reaching} of "
+            f"reported {reported[model]}/{n_test}\nreached or passed by {reaching} of "
             f"{counted(n_draws, 'draw')}", xy=(mark, 0.97), xycoords=axis.get_xaxis_transform(),
             xytext=(-4, 0), textcoords="offset points", ha="right", va="top", fontsize=7,
             color=COLORS[1], bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},

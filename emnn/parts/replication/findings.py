@@ -151,7 +151,7 @@ def abstract_sentence(spread: list[dict], budgets: dict) -> str | None:
         # Not "no difference": the interval says how large a difference the splits allow.
         outcome = "are undecided"
     return (
-        f"Replication: the originating EM's {em['reported']}/{em['n_test']} is reached from "
+        f"Replication: the originating EM's {em['reported']}/{em['n_test']} or better comes from "
         f"{em['reaching']} of {em['n_draws']} other initializations; corrected and each "
         f"trained until its loss settles, EM and back-propagation {outcome} over "
         f"{matched['n_splits']} splits ({signed_points(test['mean_difference'])} points, "

@@ -257,3 +257,23 @@ def test_the_e_step_count_gets_its_twin_in_wall_time():
     alone = verdicts.converged_time(fit[:5], "lbfgs", "em", "sgd", LABELS, plan)
     assert "SGD" not in alone  # SGD untimed: only what was timed on every dataset
     assert verdicts.converged_time(fit[:1], "lbfgs", "em", None, LABELS, plan) is None
+
+
+def test_the_algorithm_answer_counts_the_runs_that_end_below_the_reference():
+    convergence = pd.DataFrame({
+        "dataset": ["a", "a", "b", "b", "b"], "method": ["lbfgs", "em", "lbfgs", "em", "sgd"],
+        "objective": ["exact"] * 4 + ["mean-field"], "n_splits": [20] * 5,
+        "below_reference": [3, 10, 5, 12, 0], "above_reference": [0, 0, 1, 0, 0],
+    })  # fmt: skip
+    said = verdicts.below_reference(convergence, "lbfgs", LABELS, "the best of 5 runs", 1e-4)
+    assert said == (
+        "On the exact likelihood, 30 of the 80 runs end more than 0.0001 nats per example "
+        "below the best of 5 runs on their split, L-BFGS's own 8 of 40 among them, so the "
+        "E-steps a trainer spends measure its way to its own stop, not to one common optimum."
+    )
+    most = convergence.assign(below_reference=[13, 20, 15, 12, 0])  # 60 of 80: most
+    assert verdicts.below_reference(most, "lbfgs", LABELS, "the best of 5 runs", 1e-4).startswith(
+        "On the exact likelihood, most runs end at a lower optimum than the reference: 60 of "
+    )
+    assert verdicts.below_reference(convergence.drop(columns="below_reference"), "lbfgs",
+                                    LABELS, "x", 1e-4) is None  # fmt: skip

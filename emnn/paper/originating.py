@@ -66,11 +66,11 @@ def latent_verdict(model: dict) -> str:
         "penalty the stochastic-unit network is "
         + (join(said) if said else "found worse in none of its tests after Holm's adjustment")
     )
-    leaning = [
-        f"{METRIC_TEXT[r['metric']]} on {literal(r['dataset'])}"
-        for r in model["rows"]
-        if r["verdict"] not in (WORSE, BETTER) and worse_side(r)
-    ]
+    by_dataset: dict[str, list[str]] = {}
+    for r in model["rows"]:
+        if r["verdict"] not in (WORSE, BETTER) and worse_side(r):
+            by_dataset.setdefault(r["dataset"], []).append(METRIC_TEXT[r["metric"]])
+    leaning = [f"{join(metrics)} on {literal(d)}" for d, metrics in by_dataset.items()]
     if leaning:
         text += (
             f", though its unadjusted 95 % interval lies wholly on the worse side in "

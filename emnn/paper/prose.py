@@ -55,7 +55,7 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     paired = (f"{pairs[0]} to {pairs[-1]}" if len(pairs) > 1 else f"{pairs[0]}") if pairs else ""
     out.append(
         f"Each contrast pairs runs that met their stopping rule ({paired} of {n_splits} "
-        f"splits of each of {n} dataset{'s' if n != 1 else ''}), with equivalence margins of "
+        f"splits, {n} dataset{'s' if n != 1 else ''}), with equivalence margins of "
         f"{primary['margins']}."
         if primary
         else f"We compare {len(main['methods'])} methods over {n_splits} paired splits of "

@@ -324,11 +324,12 @@ def below_reference(convergence: pd.DataFrame, direct: str, labels: dict, runs_t
     own = exact[exact["method"] == direct]
     if exact.empty or own.empty:
         return None
+    below, total = int(exact["below_reference"].sum()), int(exact["n_splits"].sum())
+    lead = "most runs end at a lower optimum than the reference: " if 2 * below > total else ""
     return (
-        f"On the exact likelihood, most runs end at a lower optimum than the reference: "
-        f"{int(exact['below_reference'].sum())} of the {int(exact['n_splits'].sum())} runs "
-        f"end more than {other_optimum:g} nats per example below {runs_text} on their split, "
-        f"{int(own['below_reference'].sum())} of {int(own['n_splits'].sum())} of "
-        f"{labels.get(direct, direct)}'s among them, so the E-steps a trainer spends measure "
+        f"On the exact likelihood, {lead}{below} of the {total} runs end more than "
+        f"{other_optimum:g} nats per example below {runs_text} on their split, "
+        f"{labels.get(direct, direct)}'s own {int(own['below_reference'].sum())} of "
+        f"{int(own['n_splits'].sum())} among them, so the E-steps a trainer spends measure "
         "its way to its own stop, not to one common optimum."
     )

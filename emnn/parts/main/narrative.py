@@ -215,12 +215,10 @@ def cross_discussion(cross: pd.DataFrame, datasets: list[str]) -> list[str]:
         lost = [d for d in tighter if d in higher]
         if lost:
             said.append(
-                f"On {names(tighter)} these weights fit the training part better read as a "
-                "deterministic network than as the stochastic network they were trained for; "
-                f"on {names(lost)} the test part does not follow: for these weights, "
+                f"On {names(lost)} that better fit does not carry to the test part: there, "
                 "averaging over the noise of the hidden units generalizes better than taking "
                 "their mean. This compares two predictors of the same weights, not the two "
-                "models each trained for itself, which is contrast 1 of [#sec-model]."
+                "models (contrast 1 of [#sec-model])."
             )
     if (cross["trained_for"] == "mean-field").any():
         worse = -change("mean-field", "test_log_loss_mean")
@@ -278,8 +276,6 @@ def limitations(
         f"examples to tell methods apart: on {literal(smallest['dataset'])}, one of the "
         f"{int(smallest['n_test'])} test examples moves the accuracy by "
         f"{100 / smallest['n_test']:.2f} points.",
-        "Runs that reach their cap enter no primary comparison; the convergence table says "
-        "how many there are.",
         *penalty_caveat(config, plan),
     ]
 

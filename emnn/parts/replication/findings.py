@@ -185,8 +185,8 @@ def below_chance(ablation: pd.DataFrame) -> list[str]:
             )
         if abs(loss - uniform) < STALLED:
             sentence += ": training stalled at a near-uniform prediction" + (
-                ", whose favoured class, by a hair, is a wrong one on most rows, training "
-                "and test alike"
+                " that leans slightly against the labels: its favoured class, which changes "
+                "from row to row, is a wrong one on most rows, training and test alike"
                 if worst.get("train_correct", worst["n_train"]) < worst["n_train"] / 3
                 else ""
             )

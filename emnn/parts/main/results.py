@@ -335,8 +335,9 @@ def reference(config: dict, plan: dict, tables: dict) -> str | None:
     gradients = pd.to_numeric(own["gradient_max"], errors="coerce").dropna()
     params = config["methods"][name]["params"]
     tol, cap = params.get("tol"), params.get("max_iter")
-    met = int(own["converged"].sum())
-    capped = int((~own["converged"].astype(bool) & (own["iterations"] >= cap)).sum())
+    converged = own["converged"].map(is_true)
+    met = int(converged.sum())
+    capped = int((~converged & (own["iterations"] >= cap)).sum())
     stalled = len(own) - met - capped
     ends = [f"it holds for {met} of its {len(own)} runs"]
     if stalled:

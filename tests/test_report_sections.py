@@ -260,7 +260,7 @@ def test_paper_length_counts_main_sections_and_a_formula_as_one_word():
 
 
 def test_blow_ups_name_the_runs_whose_weights_ran_off():
-    from emnn.parts.moe.verdicts import blow_ups
+    from emnn.parts.moe.falls import blow_ups
 
     runs = pd.DataFrame({
         "dataset": ["digits"] * 3 + ["iris"],
@@ -364,26 +364,32 @@ def test_the_latent_claim_is_answered_by_the_contrast_that_keeps_the_optimizer()
 
 def test_the_latent_claim_names_what_the_stochastic_units_cost_not_the_counts_again():
     from emnn.paper.originating import latent_verdict
+    from emnn.parts.main.primary_text import decided_cells, worse_side_cells
 
     rows = [{"metric": "log_loss", "dataset": "teacher", "verdict": "worse"},
             {"metric": "accuracy", "dataset": "wine", "verdict": "better"},
             {"metric": "accuracy", "dataset": "iris", "verdict": "undecided"}]  # fmt: skip
-    said = latent_verdict({"number": 1, "rows": rows})
+    assert decided_cells(rows) == (
+        "worse in test log-loss on teacher and better in test accuracy on wine"
+    )
+    said = latent_verdict({"number": 1, "decided": decided_cells(rows), "worse_side": ""})
     assert said.endswith(
         "the stochastic-unit network is worse in test log-loss on teacher and better in test "
         "accuracy on wine."
     )
-    none = latent_verdict({"number": 1, "rows": rows[2:]})
+    none = latent_verdict({"number": 1, "decided": "", "worse_side": ""})
     assert none.endswith(
         "the stochastic-unit network is found worse in none of its tests after Holm's adjustment."
     )
     # An interval that already lies on the worse side is said, not hidden by Holm.
     leaning = [{**rows[2], "ci_low": -2.6, "ci_high": -0.5},
-               {"metric": "log_loss", "dataset": "d", "verdict": "undecided",
-                "ci_low": 0.007, "ci_high": 0.056}]  # fmt: skip
-    assert latent_verdict({"number": 1, "rows": leaning}).endswith(
-        "though its unadjusted 95 % interval lies wholly on the worse side in test accuracy "
-        "on iris and test log-loss on d."
+               {"metric": "log_loss", "dataset": "iris", "verdict": "undecided",
+                "ci_low": 0.007, "ci_high": 0.056},
+               {"metric": "accuracy", "dataset": "d", "verdict": "undecided",
+                "ci_low": -1.0, "ci_high": 0.5}]  # fmt: skip
+    assert worse_side_cells(leaning) == "test accuracy and test log-loss on iris"
+    assert latent_verdict({"number": 1, "decided": "", "worse_side": "x on y"}).endswith(
+        "though its unadjusted 95 % interval lies wholly on the worse side in x on y."
     )
 
 

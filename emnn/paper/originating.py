@@ -4,11 +4,8 @@ verdict is computed here from the tables or taken from a section's computed sent
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from ..parts.main.primary import BETTER, WORSE
-from ..parts.main.primary_text import METRIC_TEXT
 from ..typeset.formats import count_text, number
 from ..typeset.markup import literal
 from ..typeset.words import join
@@ -48,44 +45,22 @@ def originating_context(config: dict, plan: dict, tables: dict, values: dict) ->
 
 def latent_verdict(model: dict) -> str:
     """What assuming Bernoulli hidden units cost in the model question: the tests that
-    found the stochastic-unit network worse (or better) than the deterministic one, by
-    name, and where an interval not adjusted for the family already lies on one side; the
-    contrast's full verdict is its section's, not repeated here."""
-    found = {
-        verdict: [
-            f"{METRIC_TEXT[r['metric']]} on {literal(r['dataset'])}"
-            for r in model["rows"]
-            if r["verdict"] == verdict
-        ]
-        for verdict in (WORSE, BETTER)
-    }
-    said = [f"{verdict} in {join(cells)}" for verdict, cells in found.items() if cells]
+    found the stochastic-unit network worse (or better) than the deterministic one, and
+    where an interval not adjusted for the family already lies on its worse side (both
+    named by emnn.parts.main.primary_text); the contrast's counts are its section's."""
+    said = model["decided"]
     text = (
         "A modelling argument that no experiment settles; what assuming Bernoulli hidden "
         f"units costs, contrast {model['number']} ([#sec-model]) measures: at each model's best "
         "penalty the stochastic-unit network is "
-        + (join(said) if said else "found worse in none of its tests after Holm's adjustment")
+        + (said if said else "found worse in none of its tests after Holm's adjustment")
     )
-    by_dataset: dict[str, list[str]] = {}
-    for r in model["rows"]:
-        if r["verdict"] not in (WORSE, BETTER) and worse_side(r):
-            by_dataset.setdefault(r["dataset"], []).append(METRIC_TEXT[r["metric"]])
-    leaning = [f"{join(metrics)} on {literal(d)}" for d, metrics in by_dataset.items()]
-    if leaning:
+    if model["worse_side"]:
         text += (
-            f", though its unadjusted 95 % interval lies wholly on the worse side in "
-            f"{join(leaning)}"
+            ", though its unadjusted 95 % interval lies wholly on the worse side in "
+            f"{model['worse_side']}"
         )
     return text + "."
-
-
-def worse_side(row: dict) -> bool:
-    """Whether a primary row's unadjusted interval excludes 0 on the method's worse side
-    (lower accuracy, higher log-loss)."""
-    low, high = row.get("ci_low"), row.get("ci_high")
-    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
-        return False
-    return high < 0 if row["metric"] == "accuracy" else low > 0
 
 
 def model_contrast(config: dict, plan: dict, primary: dict | None) -> dict | None:

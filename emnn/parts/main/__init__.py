@@ -7,6 +7,7 @@ primary.py             the primary analysis: named contrasts, Holm, TOST
 verdicts.py            verdict sentences on speed, convergence and families of tests
 narrative.py           the Introduction, Discussion, Limitations and Conclusion
 results.py             the results section's values, tables as rows
+reference.py           the reference optimum as the paper says it
 primary_text.py        the primary analysis as the paper says it
 overfitting.py         the teacher's overfitting at a fixed penalty
 floats.py              the main tables as data

@@ -16,6 +16,7 @@ from ..replication.contract import REPORTED_CORRECT
 from . import verdicts
 from .aggregate import OTHER_OPTIMUM
 from .primary_text import contrast_names
+from .reference import reference_runs
 
 N_TEST = 30  # test examples of the originating study's one split
 # What follows a dataset's name where the Introduction names it (paper markup).
@@ -36,15 +37,6 @@ def accelerated_em(config: dict, main: dict) -> list[str]:
     """The main study's EM methods with an acceleration (SQUAREM)."""
     return [m for m in by_model(config, main["methods"], "em")
             if config["methods"][m]["params"].get("acceleration", "none") != "none"]  # fmt: skip
-
-
-TRAINERS = {"lbfgs": "L-BFGS", "em": "EM"}  # what a reference method's runs are called
-
-
-def reference_runs(config: dict, name: str) -> str:
-    """ "the best of 5 L-BFGS runs": the reference method's starts, by its trainer's name."""
-    method = config["methods"][name]
-    return f"the best of {method.get('starts', 1)} {TRAINERS[method['model']]} runs"
 
 
 def described(config: dict, datasets: list[str]) -> str:

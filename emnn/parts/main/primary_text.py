@@ -3,6 +3,7 @@ contrast, every word of which comes from results/tables/primary.csv (emnn.parts.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ...study.jobs import tuned_contrasts
@@ -49,6 +50,8 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
             "compact": compact_sentence(rows),
             "left_out": int(sum(r["n_left_out"] for r in rows)) // len(primary.METRICS),
             "tuning": tuning(config, labels, contrast["method"], contrast["baseline"]),
+            "decided": decided_cells(rows),
+            "worse_side": worse_side_cells(rows),
             "abstract_tuning": one_side_tuned(
                 config, labels, contrast["method"], contrast["baseline"]
             ),
@@ -104,6 +107,35 @@ def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
         f"({keys}); {literal(labels.get(other, other))} runs at the configured settings, its "
         "penalty included, so the contrast compares the two as each is practised."
     )
+
+
+def decided_cells(rows: list[dict]) -> str:
+    """ "worse in test log-loss on teacher and better in ...": the tests a contrast decided
+    either way, by name; empty when none."""
+    said = []
+    for verdict in (primary.WORSE, primary.BETTER):
+        cells = [f"{METRIC_TEXT[r['metric']]} on {literal(r['dataset'])}" for r in rows
+                 if r["verdict"] == verdict]  # fmt: skip
+        if cells:
+            said.append(f"{verdict} in {join(cells)}")
+    return join(said) if said else ""
+
+
+def worse_side_cells(rows: list[dict]) -> str:
+    """ "test accuracy and test log-loss on digits": the undecided tests whose unadjusted
+    interval already excludes 0 on the method's worse side (lower accuracy, higher
+    log-loss), grouped by dataset; empty when none."""
+    by_dataset: dict[str, list[str]] = {}
+    for r in rows:
+        low, high = r.get("ci_low"), r.get("ci_high")
+        if r["verdict"] in (primary.WORSE, primary.BETTER) or not (
+            low is not None and high is not None and np.isfinite(low) and np.isfinite(high)
+        ):
+            continue
+        if (high < 0) if r["metric"] == "accuracy" else (low > 0):
+            by_dataset.setdefault(r["dataset"], []).append(METRIC_TEXT[r["metric"]])
+    shown = [f"{join(metrics)} on {literal(d)}" for d, metrics in by_dataset.items()]
+    return join(shown) if shown else ""
 
 
 def one_side_tuned(config: dict, labels: dict, method: str, baseline: str) -> str:

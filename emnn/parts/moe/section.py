@@ -21,6 +21,7 @@ from . import against_mlp
 from . import verdicts as moe_verdicts
 from .comparisons import main_mlp_runs
 from .contract import DECREASE_RTOL, FIGURE, METHODS, labels
+from .falls import blow_ups
 from .timing_table import timing_table
 
 
@@ -47,7 +48,7 @@ def moe_context(config: dict, plan: dict, tables: dict, timing: dict | None = No
         "setup": setup(moe, runs, datasets),
         "labels": names,
         "claims": claims,
-        "blow_ups": moe_verdicts.blow_ups(runs, names, moe.get("l2")),
+        "blow_ups": blow_ups(runs, names, moe.get("l2")),
         "mlp_choice": mlp_choice_sentence(mlp_names, baseline, plan["labels"]),
         "mlp": against_mlp.mlp_sentences(paired, moe["irls_rate"]) if mlp is not None else [],
         "sgd": sgd_sentences(paired, names, moe),
@@ -198,21 +199,17 @@ def objective_kind(values) -> str:
 
 def sgd_sentences(paired: pd.DataFrame, names: dict, moe: dict) -> list[str]:
     """Back-propagation of the same likelihood against ECM (the EM algorithm that is
-    monotone by construction) on the test metrics. Their final objectives are not compared:
-    the two stop by different rules, so where each ends measures its rule."""
-    a, b = names["moe-sgd"], names["moe-ecm"]
+    monotone by construction) on the test metrics; not on the final objective, where each
+    one's stopping rule decides where it ends."""
+    a, b, sgd = names["moe-sgd"], names["moe-ecm"], moe["sgd"]
     tests = moe_verdicts.test_sentences(paired, "moe-sgd", a, b, "moe-ecm")
-    if not tests:
-        return []
-    sgd = moe["sgd"]
     rules = (
         f"Their final objectives are not compared: {a} stops when its training loss per "
-        f"example has not fallen by {power_of_ten(sgd['tol'])} in "
-        f"{sgd['n_iter_no_change']} epochs and {b} at a relative change of "
-        f"{power_of_ten(moe['tol'])}, so where each ends measures its stopping rule as much as "
-        "its algorithm."
+        f"example has not fallen by {power_of_ten(sgd['tol'])} in {sgd['n_iter_no_change']} "
+        f"epochs and {b} at a relative change of {power_of_ten(moe['tol'])}, so where each "
+        "ends measures its stopping rule as much as its algorithm."
     )
-    return [*tests, rules]
+    return [*tests, rules] if tests else []
 
 
 # ------------------------------------------------------------------ tables as data

@@ -433,3 +433,18 @@ def test_the_primary_tables_show_the_unadjusted_tost_p_beside_holms():
 
     assert tost_cell({"p_equivalence_holm": 0.08, "p_equivalence": 0.02}) == "0.0800 (0.0200)"
     assert tost_cell({"p_equivalence_holm": float("nan"), "p_equivalence": float("nan")}) == "–"
+
+
+def test_a_contrast_that_changes_only_the_model_is_named_by_how_both_sides_train():
+    from emnn.parts.main.primary_text import shared_training
+
+    grid = {"grid": {"l2": [0.1, 1.0]}}
+    config = {"methods": {"s": {"model": "lbfgs", **grid},
+                          "d": {"model": "lbfgs-deterministic", **grid},
+                          "fixed": {"model": "lbfgs-deterministic"},
+                          "sgd": {"model": "sgd", **grid}}}  # fmt: skip
+    assert shared_training(config, "s", "d") == (
+        "each trained by L-BFGS at its cross-validated penalty"
+    )
+    assert shared_training(config, "s", "fixed") == ""  # one side's penalty is not tuned
+    assert shared_training(config, "s", "sgd") == ""  # another optimizer

@@ -47,8 +47,11 @@ def abstract(plan: dict, tables: dict, values: dict) -> list[str]:
     primary = values.get("primary")
     if primary:
         for c in primary["contrasts"]:
-            out.append(f"{c['question'][0].upper()}{c['question'][1:]}: {c['subject']}"
-                       f"{c['abstract_tuning']} is {c['compact']}.")  # fmt: skip
+            question = f"{c['question'][0].upper()}{c['question'][1:]}"
+            out.append(
+                f"{question} ({c['shared']}): {c['compact']}." if c["shared"]
+                else f"{question}: {c['subject']}{c['abstract_tuning']} is {c['compact']}."
+            )  # fmt: skip
     n = len(main["datasets"])
     pairs = sorted({int(r["n_pairs"]) for c in (primary or {}).get("contrasts", [])
                     for r in c["rows"]})  # fmt: skip

@@ -55,6 +55,7 @@ def primary_context(config: dict, plan: dict, table: pd.DataFrame) -> dict | Non
             "abstract_tuning": one_side_tuned(
                 config, labels, contrast["method"], contrast["baseline"]
             ),
+            "shared": shared_training(config, contrast["method"], contrast["baseline"]),
         })  # fmt: skip
     margins = spec["margins"]
     penalties = {config["methods"][m]["params"].get("l2") for m in plan["main"]["methods"]}
@@ -107,6 +108,22 @@ def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
         f"({keys}); {literal(labels.get(other, other))} runs at the configured settings, its "
         "penalty included, so the contrast compares the two as each is practised."
     )
+
+
+# Model pairs one optimizer trains, each network its own way: the model question's pair.
+SAME_OPTIMIZER = {frozenset({"lbfgs", "lbfgs-deterministic"}): "L-BFGS"}
+
+
+def shared_training(config: dict, method: str, baseline: str) -> str:
+    """ "each trained by L-BFGS at its cross-validated penalty": how both sides of a
+    contrast that changes only the model are trained, so that the abstract and the
+    Conclusion can name the pair by its question rather than by two long labels; empty
+    for any other contrast."""
+    specs = [config["methods"][m] for m in (method, baseline)]
+    optimizer = SAME_OPTIMIZER.get(frozenset(spec["model"] for spec in specs))
+    if optimizer is None or not all("l2" in spec.get("grid", {}) for spec in specs):
+        return ""
+    return f"each trained by {optimizer} at its cross-validated penalty"
 
 
 def decided_cells(rows: list[dict]) -> str:

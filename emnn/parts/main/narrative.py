@@ -15,7 +15,7 @@ from ...typeset.words import in_words, join, names
 from ..replication.contract import REPORTED_CORRECT
 from . import verdicts
 from .aggregate import OTHER_OPTIMUM
-from .primary_text import contrast_names
+from .primary_text import contrast_names, shared_optimizer
 from .reference import reference_runs
 
 N_TEST = 30  # test examples of the originating study's one split
@@ -60,10 +60,9 @@ def introduction(config: dict, plan: dict, n_splits: int) -> list[str]:
     )
     # The model question's pair: one optimizer's code for both models, or one kind only.
     contrasts = main.get("primary", {}).get("contrasts", [])
-    shared = any(config["methods"][c["baseline"]]["model"] == "lbfgs-deterministic"
-                 for c in contrasts)  # fmt: skip
+    shared = [o for c in contrasts if (o := shared_optimizer(config, c["method"], c["baseline"]))]
     optimizer = (
-        "the same L-BFGS from the same initial weights" if shared
+        f"the same {shared[0]} from the same initial weights" if shared
         else "the same kind of optimizer"
     )  # fmt: skip
     return [

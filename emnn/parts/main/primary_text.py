@@ -114,23 +114,29 @@ def tuning(config: dict, labels: dict, method: str, baseline: str) -> str:
 SAME_OPTIMIZER = {frozenset({"lbfgs", "lbfgs-deterministic"}): "L-BFGS"}
 
 
+def shared_optimizer(config: dict, method: str, baseline: str) -> str | None:
+    """The optimizer both sides of a contrast share while the model changes, or None."""
+    models = frozenset(config["methods"][m]["model"] for m in (method, baseline))
+    return SAME_OPTIMIZER.get(models)
+
+
 def shared_training(config: dict, method: str, baseline: str) -> str:
     """ "each trained by L-BFGS at its cross-validated penalty": how both sides of a
     contrast that changes only the model are trained, so that the abstract and the
     Conclusion can name the pair by its question rather than by two long labels; empty
     for any other contrast."""
     specs = [config["methods"][m] for m in (method, baseline)]
-    optimizer = SAME_OPTIMIZER.get(frozenset(spec["model"] for spec in specs))
+    optimizer = shared_optimizer(config, method, baseline)
     if optimizer is None or not all("l2" in spec.get("grid", {}) for spec in specs):
         return ""
     return f"each trained by {optimizer} at its cross-validated penalty"
 
 
-def decided_cells(rows: list[dict]) -> str:
+def decided_cells(rows: list[dict], order=(primary.WORSE, primary.BETTER)) -> str:
     """ "worse in test log-loss on teacher and better in ...": the tests a contrast decided
-    either way, by name; empty when none."""
+    either way, by name, in `order`; empty when none."""
     said = []
-    for verdict in (primary.WORSE, primary.BETTER):
+    for verdict in order:
         cells = [f"{METRIC_TEXT[r['metric']]} on {literal(r['dataset'])}" for r in rows
                  if r["verdict"] == verdict]  # fmt: skip
         if cells:
@@ -175,21 +181,17 @@ def one_side_tuned(config: dict, labels: dict, method: str, baseline: str) -> st
 
 def compact_sentence(rows: list[dict]) -> str:
     """The verdicts by count, naming only the cells found better or worse (the abstract)."""
-    named = {}
-    for verdict in (primary.BETTER, primary.WORSE):
-        cells = [f"{METRIC_TEXT[r['metric']]} on {literal(r['dataset'])}" for r in rows
-                 if r["verdict"] == verdict]  # fmt: skip
-        if cells:
-            named[verdict] = f"{verdict} in {join(cells)}"
+    named = decided_cells(rows, order=(primary.BETTER, primary.WORSE))
     equivalent = sum(r["verdict"] == primary.EQUIVALENT for r in rows)
-    rest = len(rows) - equivalent - sum(r["verdict"] in named for r in rows)
+    decided = sum(r["verdict"] in (primary.BETTER, primary.WORSE) for r in rows)
+    rest = len(rows) - equivalent - decided
     # A verdict no test reached is left unsaid ("equivalent in 0" reads as a finding).
     shown = [f"{text} in {n}" for text, n in (("equivalent within the margins", equivalent),
                                                ("undecided", rest)) if n]  # fmt: skip
     counts = f"{join(shown)} of {counted(len(rows), 'test')}" if shown else ""
     if not named:
         return f"{counts}, better or worse in none"
-    return ", ".join(filter(None, [join(list(named.values())), counts]))
+    return ", ".join(filter(None, [named, counts]))
 
 
 def verdict_sentence(rows: list[dict]) -> str:

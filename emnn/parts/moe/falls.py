@@ -16,6 +16,18 @@ from .contract import EM_METHODS
 BLOWN_UP_WEIGHT = 1e6
 
 
+def runs_by_method(chosen: pd.DataFrame, runs: pd.DataFrame, names_of: dict) -> list[str]:
+    """ "2 of 5 runs of IRLS-EM on digits": per method, the chosen runs against all of its
+    runs on the datasets where it has any."""
+    parts = []
+    for method, group in chosen.groupby("method", sort=False):
+        datasets = sorted(set(group["dataset"]))
+        total = int(((runs["method"] == method) & runs["dataset"].isin(datasets)).sum())
+        parts.append(f"{count_of(len(group), total)} of {names_of.get(method, method)} on "
+                     f"{names(datasets)}")  # fmt: skip
+    return parts
+
+
 def blow_ups(runs: pd.DataFrame, names_of: dict, l2: float | None = None) -> str | None:
     """What the largest falls are: runs whose weights ran off to huge values, their
     objective dominated by the log-likelihood of predictions made with them. With the
@@ -27,12 +39,7 @@ def blow_ups(runs: pd.DataFrame, names_of: dict, l2: float | None = None) -> str
     if blown.empty:
         return None
     sane = runs[(runs["largest_weight"] <= BLOWN_UP_WEIGHT) & runs["converged"].map(is_true)]
-    parts = []
-    for method, group in blown.groupby("method", sort=False):
-        datasets = sorted(set(group["dataset"]))
-        total = int(((runs["method"] == method) & runs["dataset"].isin(datasets)).sum())
-        label = names_of.get(method, method)
-        parts.append(f"{count_of(len(group), total)} of {label} on {names(datasets)}")
+    parts = runs_by_method(blown, runs, names_of)
     loglik = (blown["train_objective"] + blown["final_penalty"]) / blown["n_train"]
     accuracy = 100 * blown["test_accuracy"]
     weight = blown["largest_weight"]
@@ -65,12 +72,7 @@ def small_falls(runs: pd.DataFrame, names_of: dict) -> str | None:
                 & runs["method"].isin(EM_METHODS)]  # fmt: skip
     if fell.empty:
         return None
-    parts = []
-    for method, group in fell.groupby("method", sort=False):
-        datasets = sorted(set(group["dataset"]))
-        total = int(((runs["method"] == method) & runs["dataset"].isin(datasets)).sum())
-        parts.append(f"{count_of(len(group), total)} of {names_of.get(method, method)} on "
-                     f"{names(datasets)}")  # fmt: skip
+    parts = runs_by_method(fell, runs, names_of)
     fall = (fell["largest_decrease"] / fell["n_train"]).max()
     return (
         f"The other falls of an EM algorithm, in {series(parts)}, do not blow the weights up: "

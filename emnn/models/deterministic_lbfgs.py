@@ -7,12 +7,9 @@ initial weights and its stopping rule's units; this class changes only the model
 
 from __future__ import annotations
 
-import warnings
 from typing import ClassVar
 
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.exceptions import ConvergenceWarning
 
 from .common import (
     Integer,
@@ -25,7 +22,7 @@ from .common import (
     model_streams,
     one_hot,
 )
-from .lbfgs import EVALUATIONS_PER_ITERATION
+from .lbfgs import run_lbfgs
 from .sgd import loss_and_gradients
 
 
@@ -94,30 +91,7 @@ class DeterministicLBFGSClassifier(MLPBase):
 
         if monitor is not None:
             monitor(0, self)
-        result = minimize(
-            negative_objective,
-            self._get_flat(),
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={
-                "maxiter": self.max_iter,
-                "maxfun": EVALUATIONS_PER_ITERATION * self.max_iter,
-                "maxcor": self.memory,
-                "gtol": self.tol,
-                "ftol": 0.0,
-            },
-        )
-        self._set_flat(result.x)
-        gradient_ok = result.jac is not None and np.max(np.abs(result.jac)) <= self.tol
-        self.converged_ = bool(result.success and gradient_ok)
-        if not self.converged_:
-            warnings.warn(
-                f"L-BFGS stopped after {self.n_iter_} iterations before the gradient's largest "
-                f"entry fell to tol={self.tol}: {result.message}",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        run_lbfgs(self, negative_objective, self._get_flat(), callback)
         return self
 
     def _get_flat(self) -> np.ndarray:

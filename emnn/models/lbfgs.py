@@ -28,6 +28,38 @@ E_STEPS = ("exact", "variational")
 EVALUATIONS_PER_ITERATION = 20
 
 
+def run_lbfgs(estimator, negative_objective, theta0, callback):
+    """SciPy's L-BFGS-B under the study's rule, for either network: converged_ only when
+    SciPy reports success and the gradient's largest entry is at most tol (its success
+    also covers a line search that stalls). Leaves the estimator at the result."""
+    result = minimize(
+        negative_objective,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={
+            "maxiter": estimator.max_iter,
+            "maxfun": EVALUATIONS_PER_ITERATION * estimator.max_iter,
+            "maxcor": estimator.memory,
+            "gtol": estimator.tol,
+            "ftol": 0.0,
+        },
+    )
+    estimator._set_flat(result.x)
+    estimator.optimizer_message_ = str(result.message)
+    gradient_ok = result.jac is not None and np.max(np.abs(result.jac)) <= estimator.tol
+    estimator.converged_ = bool(result.success and gradient_ok)
+    if not estimator.converged_:
+        warnings.warn(
+            f"L-BFGS stopped after {estimator.n_iter_} iterations before the gradient's "
+            f"largest entry fell to tol={estimator.tol}: {estimator.optimizer_message_}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return result
+
+
 class LBFGSMLPClassifier(StochasticMLPBase):
     """EMMLPClassifier's model and objective, maximized by SciPy's L-BFGS-B.
 
@@ -155,32 +187,8 @@ class LBFGSMLPClassifier(StochasticMLPBase):
         theta0 = self._get_flat()
         if monitor is not None:
             monitor(0, self)
-        result = minimize(
-            negative_objective,
-            theta0,
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={
-                "maxiter": self.max_iter,
-                "maxfun": EVALUATIONS_PER_ITERATION * self.max_iter,
-                "maxcor": self.memory,
-                "gtol": self.tol,
-                "ftol": 0.0,
-            },
-        )
-        self._set_flat(result.x)
+        run_lbfgs(self, negative_objective, theta0, callback)
         self._mu = None
-        self.optimizer_message_ = str(result.message)
-        gradient_ok = result.jac is not None and np.max(np.abs(result.jac)) <= self.tol
-        self.converged_ = bool(result.success and gradient_ok)
-        if not self.converged_:
-            warnings.warn(
-                f"L-BFGS stopped after {self.n_iter_} iterations before the gradient's largest "
-                f"entry fell to tol={self.tol}: {self.optimizer_message_}",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
         return self
 
     def _bound_and_gradient(self, theta, Xt, Y):

@@ -171,6 +171,37 @@ def test_inner_cross_validation_chooses_as_grid_search_does():
             )
 
 
+def test_inner_params_change_the_inner_fits_only():
+    X, y = standardized(load_iris)
+    method = {
+        "model": "sgd",
+        "params": {"n_hidden": 3, "max_epochs": 40, "l2": 0.1},
+        "grid": {"learning_rate": [0.01, 0.3]},
+        "inner_folds": 3,
+        "inner_params": {"max_epochs": 2},
+    }
+    seeds = {"init": {"seed": 3}, "inner_cv": {"seed": 4}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ((params, selection),) = select_params(method, [(X, y, seeds)])
+        # Scored as GridSearchCV scores an estimator with the inner settings...
+        search = GridSearchCV(
+            SGDMLPClassifier(**{**method["params"], "max_epochs": 2}, random_state=3),
+            method["grid"],
+            scoring="neg_log_loss",
+            cv=StratifiedKFold(3, shuffle=True, random_state=4),
+            refit=False,
+        ).fit(X, y)
+    np.testing.assert_allclose(
+        [c["mean_log_loss"] for c in selection["candidates"]],
+        -search.cv_results_["mean_test_score"],
+        rtol=1e-9,
+    )
+    # ...while the final fit keeps the configured ones, and the record says which applied.
+    assert params["max_epochs"] == 40
+    assert selection["inner_params"] == {"max_epochs": 2}
+
+
 def test_log_loss_is_scikit_learns():
     from sklearn.metrics import log_loss as sklearn_log_loss
 

@@ -62,6 +62,14 @@ def edited(**changes):
           "study__main__reference": "ref"},
          "'ref' trains 4 hidden units, the main study's exact trainers 3"),
         ({"methods__sgd__starts": 0}, "methods.sgd.starts: 0 is less than the minimum of 1"),
+        ({"methods__sgd__inner_params": {"tol": 1e-2}},
+         "method 'sgd': inner_params set without a grid: there is no inner cross-validation"),
+        ({"methods__sgd__grid": {"learning_rate": [0.1]},
+          "methods__sgd__inner_params": {"tolerance": 1e-2}},
+         "unknown hyperparameter\\(s\\) 'tolerance'"),
+        ({"methods__sgd__grid": {"learning_rate": [0.1]},
+          "methods__sgd__inner_params": {"learning_rate": 0.5}},
+         "inner_params may not set random_state, n_hidden or a key the grid searches"),
     ],
 )  # fmt: skip
 def test_bad_config_stops_with_one_clear_message(write_config, changes, message):

@@ -84,6 +84,7 @@ def protocol(config: dict, plan: dict, records_of: dict, runs: list[dict]) -> di
                 "defaults": params_text(defaults),
                 "grid": params_text(grid),
                 "inner_folds": method.get("inner_folds") if grid else None,
+                "inner_params": params_text(method.get("inner_params", {})) if grid else "",
                 "n_hidden": plan["n_hidden"][name],
             }
         )

@@ -91,6 +91,8 @@ def methods(protocol: dict) -> dict:
                 f"\ngrid, by {meth['inner_folds']}-fold inner cross-validation on "
                 f"the training part: `{literal(meth['grid'])}`"
             )
+            if meth.get("inner_params"):
+                configured += f", its fits with `{literal(meth['inner_params'])}`"
         defaults = f"`{literal(meth['defaults'])}`" if meth["defaults"] else "–"
         return [
             f"{literal(meth['label'])}\n`{literal(meth['name'])}`",

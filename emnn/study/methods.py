@@ -78,6 +78,20 @@ def check_method(name: str, method: dict, n_hidden: int | None = None) -> None:
             raise ConfigError(f"{where}: '{key}' cannot be searched by the grid here")
         for value in values:
             _check_values(where, method["model"], {**params, key: value})
+    inner = method.get("inner_params", {})
+    if inner and not method.get("grid"):
+        raise ConfigError(
+            f"{where}: inner_params set without a grid: there is no inner cross-validation "
+            f"for them to apply to; remove {config_key(('methods', name, 'inner_params'))} "
+            "or add a grid"
+        )
+    if {"random_state", "n_hidden"} & set(inner) or set(inner) & set(method.get("grid", {})):
+        raise ConfigError(
+            f"{where}: inner_params may not set random_state, n_hidden or a key the grid "
+            "searches: the inner fits must train the networks the grid compares"
+        )
+    if inner:
+        _check_values(where, method["model"], {**params, **inner})
     _check_values(where, method["model"], params)
 
 

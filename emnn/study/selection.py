@@ -35,6 +35,7 @@ def select_params(method: dict, splits: list[tuple], make=build) -> list[tuple[d
     if not grid:
         return [(params, None) for _ in splits]
     candidates = list(ParameterGrid(grid))
+    inner = {**params, **method.get("inner_params", {})}  # the inner fits' settings
     estimators, data, scored = [], [], []
     for s, (X, y, seeds) in enumerate(splits):
         folds = StratifiedKFold(
@@ -44,7 +45,7 @@ def select_params(method: dict, splits: list[tuple], make=build) -> list[tuple[d
             fit_data = (X[fit_rows], y[fit_rows])  # one array per fold, shared by candidates
             for c, candidate in enumerate(candidates):
                 estimators.append(
-                    make(method["model"], {**params, **candidate}, seeds["init"]["seed"])
+                    make(method["model"], {**inner, **candidate}, seeds["init"]["seed"])
                 )
                 data.append(fit_data)
                 scored.append((s, c, f, X[held_out], y[held_out]))
@@ -67,6 +68,7 @@ def select_params(method: dict, splits: list[tuple], make=build) -> list[tuple[d
         selection = {
             "grid": grid,
             "inner_folds": method["inner_folds"],
+            **({"inner_params": method["inner_params"]} if method.get("inner_params") else {}),
             "scoring": "mean log-loss",
             "candidates": [
                 {"params": p, "mean_log_loss": -m, "std_log_loss": d}

@@ -40,7 +40,7 @@ from emnn.plan import Plan
 from emnn.study import method_text
 from emnn.study.config import load_config
 from emnn.study.jobs import figure_plan, job_spec, runs, study_plan
-from emnn.study.runs import CONVERGED_SHARE
+from emnn.study.runs import CONVERGED_SHARE, load
 from emnn.study.training import run_splits
 from emnn.typeset import formats, markup
 
@@ -453,6 +453,33 @@ def body_rows(page: str, table_id: str) -> list[list[str]]:
             r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]  # fmt: skip
         rows.append(cells[1:] if 'rowspan="' in row else cells)
     return rows
+
+
+def test_same_target_counts_the_e_steps_of_two_runs_to_one_level(study):
+    root, config, dirs = study
+    shown = table(root, "same_target")
+    runs_, history, _ = load([root / d for d in dirs])
+    main = config["study"]["main"]
+    exact = [m for m in main["methods"] if config["methods"][m]["model"] in ("em", "lbfgs")]
+    n_splits = config["splits"]["n_splits"]
+    # Every pair of exact-likelihood trainers, in the study's order, on every split.
+    assert len(shown) == len(main["datasets"]) * n_splits * len(exact) * (len(exact) - 1) // 2
+    assert set(zip(shown["method"], shown["other"], strict=True)) == {("em-newton", "lbfgs")}
+    width = {m: config["methods"][m]["params"]["n_hidden"] for m in exact}
+    ends = runs_.set_index(["dataset", "method", "n_hidden", "split"])
+    for row in shown.to_dict("records"):
+        dataset, split, pair = row["dataset"], row["split"], (row["method"], row["other"])
+        end = [ends.loc[(dataset, m, width[m], split)] for m in pair]
+        lower = min(e["train_objective"] / e["n_train"] for e in end)
+        assert row["target"] == pytest.approx(lower - aggregate.OTHER_OPTIMUM, rel=1e-12)
+        for method, count in zip(pair, (row["n_estep"], row["other_n_estep"]), strict=True):
+            steps = history[(history["dataset"] == dataset) & (history["method"] == method)
+                            & (history["n_hidden"] == width[method])
+                            & (history["split"] == split)]  # fmt: skip
+            level = steps["train_objective"] / steps["n_train"]
+            # The first recorded E-step count at or above the level, and none before it.
+            assert (level[steps["n_estep"] < count] < row["target"]).all()
+            assert level[steps["n_estep"] == count].max() >= row["target"]
 
 
 def test_convergence_table_counts_and_names_each_objective(study):

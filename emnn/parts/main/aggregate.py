@@ -272,6 +272,43 @@ def suboptimality(history: pd.DataFrame, runs: pd.DataFrame, study: dict) -> pd.
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
+def same_target(history: pd.DataFrame, runs: pd.DataFrame, study: dict) -> pd.DataFrame:
+    """Per split and pair of exact-likelihood trainers (in the study's order): the E-steps
+    each spent, from the same initial weights, to first come within OTHER_OPTIMUM nats per
+    example of the lower of their two ends, a level both reached. Unlike the E-steps to
+    each run's own stop, these measure two trainers' way to one objective value. Counts
+    are read at the recorded iterations (at most 10 % apart), so each is an upper bound."""
+    ends = _main_part(runs, study)
+    ends = ends[ends["objective"] == "exact"].set_index(["dataset", "method", "split"])
+    steps = _main_part(history, study)
+    steps = steps[steps["method"].isin(ends.index.get_level_values("method"))]
+    reached = {key: (group["train_objective"] / group["n_train"], group["n_estep"])
+               for key, group in steps.groupby(["dataset", "method", "split"])}  # fmt: skip
+    order = [m for m in study["main"]["methods"] if m in set(steps["method"])]
+    rows = []
+    for dataset, split in sorted({(d, s) for d, _, s in reached}):
+        here = [m for m in order if (dataset, m, split) in reached]
+        for i, a in enumerate(here):
+            for b in here[i + 1 :]:
+                end = {m: ends.loc[(dataset, m, split)] for m in (a, b)}
+                lower = min(e["train_objective"] / e["n_train"] for e in end.values())
+                target = lower - OTHER_OPTIMUM
+                first = {}
+                for m in (a, b):
+                    objective, n_estep = reached[(dataset, m, split)]
+                    hit = n_estep[objective.to_numpy() >= target]
+                    first[m] = float(hit.iloc[0]) if len(hit) else np.nan
+                rows.append(
+                    {"dataset": dataset, "split": split, "method": a, "other": b,
+                     "target": target, "n_estep": first[a], "other_n_estep": first[b],
+                     "converged": bool(end[a]["converged"]),
+                     "other_converged": bool(end[b]["converged"])}
+                )  # fmt: skip
+    columns = ["dataset", "split", "method", "other", "target", "n_estep", "other_n_estep",
+               "converged", "other_converged"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
 def timing_summary(timing: pd.DataFrame) -> pd.DataFrame:
     grouped = timing.groupby(KEYS, sort=True)
     return grouped.agg(
@@ -296,6 +333,7 @@ def tables(run_dirs, study: dict) -> tuple[dict[str, pd.DataFrame], dict[str, pd
         "sweep": part(summary, study, "sweep"),
         "curves": learning_curves(history, study),
         "suboptimality": suboptimality(history, runs, study),
+        "same_target": same_target(history, runs, study),
         "primary": primary.analyse(runs, study),
     }
     timings = {"fit_times": timing, "fit_summary": timing_summary(timing)}

@@ -3,6 +3,6 @@ results (deterministic, results/tables/) and wall-clock timings (results/tables/
 
 RESULT_TABLES = [
     "runs", "summary", "main", "comparisons", "convergence", "cross", "sweep", "curves",
-    "suboptimality", "primary",
+    "suboptimality", "same_target", "primary",
 ]  # fmt: skip
 TIMING_TABLES = ["fit_times", "fit_summary"]

@@ -147,10 +147,11 @@ def findings(config: dict, plan: dict, tables: dict) -> dict:
                                                         labels, main["datasets"], capped(slow))
                               for slow in exact_em[:1] for fast in faster[:1]), None)  # fmt: skip
     found["converged_speed"] = (
-        verdicts.converged_speed(tables["convergence"], direct[0], accelerated[0], labels)
+        verdicts.same_target_speed(tables["same_target"], direct[0], accelerated[0], labels,
+                                   OTHER_OPTIMUM)
         if direct and accelerated
         else None
-    )
+    )  # fmt: skip
     found["convergence"] = verdicts.convergence_verdict(tables["convergence"], labels)
     reference = main.get("reference")
     found["below_reference"] = (

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.stats import ALPHA
+from ...core.tidy import is_true
 from ...typeset.words import METRIC_TEXT, join
 
 # Relative suboptimality at which a trainer counts as having reached the split's optimum.
@@ -243,35 +244,32 @@ def optima_sentence(runs: pd.DataFrame, datasets: list[str], direct: str, em: st
     )
 
 
-def converged_speed(convergence: pd.DataFrame, fast: str, slow: str, labels: dict) -> str | None:
-    """E-steps of two trainers of one objective where both met their stopping rule on every
-    split of a dataset: the ratio of their median E-steps per run, over those datasets."""
-    rows = convergence.set_index(["dataset", "method"])
-    ratios, gradients = [], []
-    for dataset in dict.fromkeys(convergence["dataset"]):
-        if (dataset, fast) not in rows.index or (dataset, slow) not in rows.index:
-            continue
-        a, b = rows.loc[(dataset, fast)], rows.loc[(dataset, slow)]
-        if a["converged"] == a["n_splits"] and b["converged"] == b["n_splits"]:
-            ratios.append(float(b["n_estep_median"]) / float(a["n_estep_median"]))
-            gradients.append([float(r.get("gradient_max_median", np.nan)) for r in (a, b)])
-    if not ratios:
+def same_target_speed(
+    same_target: pd.DataFrame, fast: str, slow: str, labels: dict, slack: float
+) -> str | None:
+    """How many times fewer E-steps one exact-likelihood trainer spends than another to
+    reach one objective value from the same initial weights (within `slack` of the lower of
+    their two ends), over the splits where both met their stopping rule: unlike E-steps to
+    each run's own stop, the two counts measure the way to the same place."""
+    pair = same_target[
+        ((same_target["method"] == fast) & (same_target["other"] == slow))
+        | ((same_target["method"] == slow) & (same_target["other"] == fast))
+    ]
+    pair = pair[pair["converged"].map(is_true) & pair["other_converged"].map(is_true)]
+    if pair.empty:
         return None
-    values, ends = np.array(ratios), np.array(gradients)
+    ratio = np.where(pair["method"] == fast, pair["other_n_estep"] / pair["n_estep"],
+                     pair["n_estep"] / pair["other_n_estep"])  # fmt: skip
+    medians = pd.Series(ratio, index=pair.index).groupby(pair["dataset"], sort=False).median()
+    values = medians.to_numpy(dtype=float)
     first, second = labels.get(fast, fast), labels.get(slow, slow)
     if np.median(values) < 1:
-        values, first, second, ends = 1 / values, second, first, ends[:, ::-1]
-    # Fewer E-steps to a looser stop would flatter the faster one: say where each ended.
-    if (ends[:, 0] < ends[:, 1]).all():
-        where = ", ending nearer a stationary point"
-    elif (ends[:, 0] > ends[:, 1]).all():
-        where = ", though ending farther from a stationary point"
-    else:
-        where = ""
+        values, first, second = 1 / values, second, first
     return (
-        f"Where both meet their stopping rule on every split ({len(ratios)} of "
-        f"{convergence['dataset'].nunique()} datasets), {first} spends {fewer(values, '.1f')} "
-        f"E-steps than {second} (median per run){where}."
+        f"From the same initial weights to one objective value (within {slack:g} nats per "
+        f"example of the lower of their two ends), {first} spends {fewer(values, '.1f')} "
+        f"E-steps than {second} (median split per dataset, over the {len(pair)} splits where "
+        "both met their stopping rule)."
     )
 
 

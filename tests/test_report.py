@@ -923,7 +923,10 @@ def test_references_are_read_with_pybtex():
     )
     assert "Mathematical Programming, 45(1–3):503–528, 1989." in by_key["liu1989lbfgs"]["text"]
     origin = by_key["choiwhn2025em"]["text"]
-    pinned = "github.com/choiwhn/EM-algorithm-to-train-Neural-Network, commit 365a48c (2025-06-10"
+    pinned = (
+        "github.com/choiwhn/EM-algorithm-to-train-Neural-Network, commit "
+        "365a48c725c363e4a130236a647c3ca8eee15cea (2025-06-10"  # the full hash, as DESIGN.md's
+    )
     assert pinned in origin
     assert origin.endswith(", 2025.")  # pinned by its commit, not "undated"
     assert "Computing in Science & Engineering" in by_key["hunter2007matplotlib"]["text"]

@@ -343,23 +343,28 @@ def test_tuning_is_said_when_one_side_both_from_one_grid_or_each_its_own_are_tun
 
 def test_the_latent_claim_is_answered_by_the_contrast_that_keeps_the_optimizer():
     from emnn.paper.originating import model_contrast
+    from emnn.parts.main.primary_text import shared_training
 
+    grid = {"l2": [0.1, 1.0]}
     config = {"methods": {
-        "em": {"model": "em", "params": {}}, "sgd": {"model": "sgd", "params": {}},
-        "lb": {"model": "lbfgs", "params": {}},
-        "sk": {"model": "sklearn-mlp", "params": {"solver": "lbfgs"}},
+        "em": {"model": "em", "params": {}, "grid": grid},
+        "sgd": {"model": "sgd", "params": {}, "grid": grid},
+        "lb": {"model": "lbfgs", "params": {}, "grid": grid},
+        "det": {"model": "lbfgs-deterministic", "params": {}, "grid": grid},
+        "sk": {"model": "sklearn-mlp", "params": {"solver": "lbfgs"}, "grid": grid},
+        "det-fixed": {"model": "lbfgs-deterministic", "params": {}},
     }}  # fmt: skip
-    specs = [{"method": "em", "baseline": "sgd"}, {"method": "lb", "baseline": "sk"}]
-    plan = {"main": {"primary": {"contrasts": specs}}}
-    shown = {"contrasts": [{"number": 1}, {"number": 2}]}
-    assert model_contrast(config, plan, shown) == {"number": 2}
-    plan["main"]["primary"]["contrasts"] = specs[:1]
-    assert model_contrast(config, plan, {"contrasts": [{"number": 1}]}) is None
-    assert model_contrast(config, plan, None) is None
-    # The study's own L-BFGS on the deterministic network keeps the optimizer too.
-    config["methods"]["det"] = {"model": "lbfgs-deterministic", "params": {}}
-    plan["main"]["primary"]["contrasts"] = [specs[0], {"method": "lb", "baseline": "det"}]
-    assert model_contrast(config, plan, shown) == {"number": 2}
+
+    def shown(*pairs):
+        return {"contrasts": [{"number": n, "shared": shared_training(config, *pair)}
+                              for n, pair in enumerate(pairs, start=1)]}  # fmt: skip
+
+    # Only the pair that one optimizer trains, each side at its tuned penalty, answers it:
+    # not EM against SGD, not scikit-learn's optimizer, not a fixed penalty.
+    assert model_contrast(shown(("em", "sgd"), ("lb", "det")))["number"] == 2
+    for other in (("lb", "sk"), ("lb", "det-fixed"), ("em", "sgd")):
+        assert model_contrast(shown(other)) is None
+    assert model_contrast(None) is None
 
 
 def test_the_latent_claim_names_what_the_stochastic_units_cost_not_the_counts_again():

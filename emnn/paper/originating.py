@@ -30,7 +30,7 @@ def originating_context(config: dict, plan: dict, tables: dict, values: dict) ->
     slow = " ".join(filter(None, [slow, own])) or None
     if slow:
         out.append({"claim": CLAIMS["slow"], "verdict": slow})
-    model = model_contrast(config, plan, values.get("primary"))
+    model = model_contrast(values.get("primary"))
     if model:
         out.append({
             "claim": CLAIMS["latent"],
@@ -63,21 +63,12 @@ def latent_verdict(model: dict) -> str:
     return text + "."
 
 
-def model_contrast(config: dict, plan: dict, primary: dict | None) -> dict | None:
-    """The primary contrast that changes the model and keeps the optimizer: L-BFGS on the
-    exact likelihood against an L-BFGS on the deterministic network (the study's own, or
-    scikit-learn's)."""
-    if not primary:
-        return None
-    specs = plan["main"]["primary"]["contrasts"]
-    for shown, spec in zip(primary["contrasts"], specs, strict=True):
-        method, baseline = (config["methods"][spec[k]] for k in ("method", "baseline"))
-        deterministic = baseline["model"] == "lbfgs-deterministic" or (
-            baseline["model"] == "sklearn-mlp" and baseline["params"].get("solver") == "lbfgs"
-        )
-        if method["model"] == "lbfgs" and deterministic:
-            return shown
-    return None
+def model_contrast(primary: dict | None) -> dict | None:
+    """The primary contrast that changes only the model, both sides trained by one
+    optimizer at a cross-validated penalty (primary_text.shared_training says so): the one
+    the latent claim's "at each model's best penalty" describes."""
+    contrasts = (primary or {}).get("contrasts", [])
+    return next((shown for shown in contrasts if shown.get("shared")), None)
 
 
 def speed(config: dict, plan: dict, convergence: pd.DataFrame) -> str | None:

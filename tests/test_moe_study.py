@@ -197,10 +197,11 @@ def test_a_rerun_writes_byte_identical_tables(spec, tmp_path):
 
 
 def test_ever_decreased_counts_a_fall_beyond_rounding():
-    assert moe_study.decreases([-10.0, -5.0, -6.5, -4.0, -4.2, -3.0]) == (True, 2, 1.5)
-    assert moe_study.decreases([-10.0, -5.0, -5.0, -4.0, -3.0]) == (False, 0, 0.0)
-    assert moe_study.decreases([-1e3, -1e3 * (1 + 1e-13), -999.0]) == (False, 0, 0.0)
-    assert moe_study.decreases([-7.0]) == (False, 0, 0.0)
+    # Falls to iterations 2 and 4; the first at 2 (iteration 0 is the initial weights).
+    assert moe_study.decreases([-10.0, -5.0, -6.5, -4.0, -4.2, -3.0]) == (True, 2, 1.5, 2)
+    assert moe_study.decreases([-10.0, -5.0, -5.0, -4.0, -3.0]) == (False, 0, 0.0, 0)
+    assert moe_study.decreases([-1e3, -1e3 * (1 + 1e-13), -999.0]) == (False, 0, 0.0, 0)
+    assert moe_study.decreases([-7.0]) == (False, 0, 0.0, 0)
 
 
 def test_an_irls_step_at_rate_one_is_caught_falling():
@@ -214,6 +215,8 @@ def test_an_irls_step_at_rate_one_is_caught_falling():
     row, trace, _ = moe_study.fit_one(params, 10, 2, X, y, X, y, 3)
     assert row["ever_decreased"] and row["largest_decrease"] == -np.diff(trace).min() > 0
     assert trace.size == 11 and row["train_objective"] == trace[-1]
+    # The first fall lands where the trace first goes down.
+    assert row["first_decrease"] == int(np.flatnonzero(np.diff(trace) < 0)[0]) + 1
     row, _, _ = moe_study.fit_one({**params, "irls_rate": 0.5}, 100, 2, X, y, X, y, 3)
     assert not row["ever_decreased"] and row["largest_decrease"] == 0.0
 

@@ -29,8 +29,9 @@ moe_runs: one row per (dataset, method, split): algorithm, irls_rate, learning_r
     converged (met its stopping rule), diverged (stopped on a non-finite objective),
     ever_decreased (the objective fell between two successive iterates, iteration 0,
     the initial weights, included, by more than DECREASE_RTOL x its previous |value|),
-    n_decreases (how many times) and largest_decrease (the largest such fall, in
-    objective units; 0 when none); largest_weight (the largest |weight| of the gate and
+    n_decreases (how many times), largest_decrease (the largest such fall, in
+    objective units; 0 when none) and first_decrease (the iteration it first fell to;
+    0 when never); largest_weight (the largest |weight| of the gate and
     the experts at the end) and final_penalty (l2 / 2 x the squared weights, the part of
     the objective that is not the log-likelihood).
 moe_summary: one row per (dataset, method): n_splits; accuracy_mean, accuracy_ci_low,
@@ -92,12 +93,16 @@ def dataset_splits(data_spec: dict, root: int) -> list[tuple[np.ndarray, np.ndar
     return split_indices(dataset.y, data_spec["splits"], seed)
 
 
-def decreases(objective) -> tuple[bool, int, float]:
-    """Whether, how often and by how much at most a sequence of objectives ever fell."""
+def decreases(objective) -> tuple[bool, int, float, int]:
+    """Whether, how often and by how much at most a sequence of objectives (iteration 0
+    first) ever fell, and at which iteration it first did (0: never), which tells a fall
+    the algorithm makes from one a cap could be blamed for."""
     values = np.asarray(objective, dtype=float)
     fall = _falls(values)
     counted = fall[fall > 0]
-    return bool(counted.size), int(counted.size), float(counted.max()) if counted.size else 0.0
+    first = int(np.flatnonzero(fall > 0)[0]) + 1 if counted.size else 0
+    largest = float(counted.max()) if counted.size else 0.0
+    return bool(counted.size), int(counted.size), largest, first
 
 
 def _falls(values: np.ndarray) -> np.ndarray:
@@ -160,7 +165,7 @@ def _outcome(model, initial, y_train, X_test, y_test, n_classes) -> tuple[dict, 
     proba[:, model.classes_] = model.predict_proba(X_test)
     chosen = np.clip(proba[np.arange(len(y_test)), y_test], EPS, 1.0)
     n_correct = int((proba.argmax(axis=1) == y_test).sum())
-    ever, count, largest = decreases(trace)
+    ever, count, largest, first = decreases(trace)
     row = {
         "n_train": len(y_train),
         "n_test": len(y_test),
@@ -175,6 +180,7 @@ def _outcome(model, initial, y_train, X_test, y_test, n_classes) -> tuple[dict, 
         "ever_decreased": ever,
         "n_decreases": count,
         "largest_decrease": largest,
+        "first_decrease": first,
         # What a fall of 1e14 nats is made of: the weights' size and the penalty's share.
         "largest_weight": float(max(np.abs(w).max() for w in model._stacked())),
         "final_penalty": model._penalty(),

@@ -75,7 +75,8 @@ def _fell_clause(counts) -> str:
 
 
 def largest_fall(runs: pd.DataFrame, method: str) -> str:
-    """ " (the largest fall: 0.254 per training example, on iris)", or "" if none fell."""
+    """ " (the largest fall: 0.254 per training example, on iris; first falls at iteration 2
+    to 5)", or "" if none fell."""
     rows = runs[runs["method"] == method]
     if not len(rows):
         return ""
@@ -84,7 +85,12 @@ def largest_fall(runs: pd.DataFrame, method: str) -> str:
         return ""
     where = literal(rows["dataset"].iloc[int(per_example.argmax())])
     largest = number(per_example.max(), "gap", minus="−")
-    return f" (the largest fall: {largest} per training example, on {where})"
+    first = ""
+    if "first_decrease" in rows:  # each run's first fall, before or at its cap
+        at = rows.loc[rows["ever_decreased"].map(is_true), "first_decrease"].astype(int)
+        low, high = at.min(), at.max()
+        first = f"; first falls at iteration {low}" + (f" to {high}" if high > low else "")
+    return f" (the largest fall: {largest} per training example, on {where}{first})"
 
 
 def _diverged_clause(counts) -> str:
